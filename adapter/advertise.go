@@ -1,0 +1,42 @@
+package adapter
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Advertise maps a Kamailio listener socket ("proto:ip:port") to the
+// address reported for it as proxy_ip and proxy_port.
+type Advertise map[string]HostPort
+
+// ParseAdvertise reads KAMREG_ADVERTISE: "proto:ip:port=ip:port,…".
+func ParseAdvertise(spec string) (Advertise, error) {
+	adv := Advertise{}
+	for _, item := range strings.Split(spec, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		socket, addr, ok := strings.Cut(item, "=")
+		if !ok {
+			return nil, fmt.Errorf("advertise %q: want proto:ip:port=ip:port", item)
+		}
+		if _, ok := ParseSocket(socket); !ok {
+			return nil, fmt.Errorf("advertise %q: %q is not a listener proto:ip:port", item, socket)
+		}
+		hp, ok := splitHostPort(strings.TrimSpace(addr))
+		if !ok || hp.Port == "" {
+			return nil, fmt.Errorf("advertise %q: %q is not ip:port", item, addr)
+		}
+		adv[strings.ToLower(strings.TrimSpace(socket))] = hp
+	}
+	return adv, nil
+}
+
+// Proxy returns the address to report for a listener socket.
+func (a Advertise) Proxy(socket string) (HostPort, bool) {
+	if hp, ok := a[strings.ToLower(strings.TrimSpace(socket))]; ok {
+		return hp, true
+	}
+	return ParseSocket(socket)
+}

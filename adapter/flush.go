@@ -1,0 +1,106 @@
+package adapter
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+)
+
+// Remover is a Kamailio node that can drop an AoR from its memory.
+type Remover interface {
+	// Name identifies the node in reports.
+	Name() string
+	// Remove drops every contact of aor; an AoR the node does not hold is
+	// not an error.
+	Remove(ctx context.Context, aor string) error
+}
+
+// NodeFailure says why a node did not acknowledge some AoRs.
+type NodeFailure struct {
+	Node  string `json:"node"`
+	Error string `json:"error"`
+}
+
+// FlushReport is the outcome of a flush across nodes.
+type FlushReport struct {
+	// Flushed are the AoRs every node acknowledged, in order.
+	Flushed []string
+	// Failed are the AoRs at least one node did not acknowledge, in order.
+	Failed []string
+	// Nodes lists each node that failed, by name.
+	Nodes []NodeFailure
+}
+
+// Complete tells whether every node acknowledged every AoR.
+func (r FlushReport) Complete() bool { return len(r.Failed) == 0 && len(r.Nodes) == 0 }
+
+// Flush removes every AoR on every node. Calls run concurrently: nodes in
+// parallel, and at most perNode calls in flight on one node.
+func Flush(ctx context.Context, nodes []Remover, aors []string, perNode int) FlushReport {
+	if perNode < 1 {
+		perNode = 1
+	}
+	var mu sync.Mutex
+	failedAoR := map[string]bool{}
+	var report FlushReport
+	var wg sync.WaitGroup
+	for _, node := range nodes {
+		wg.Add(1)
+		go func(node Remover) {
+			defer wg.Done()
+			failed, first := flushNode(ctx, node, aors, perNode)
+			if len(failed) == 0 {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, aor := range failed {
+				failedAoR[aor] = true
+			}
+			msg := first.Error()
+			if len(failed) > 1 || len(aors) > 1 {
+				msg = fmt.Sprintf("%d of %d AoRs not flushed: %v", len(failed), len(aors), first)
+			}
+			report.Nodes = append(report.Nodes, NodeFailure{Node: node.Name(), Error: msg})
+		}(node)
+	}
+	wg.Wait()
+	sort.Slice(report.Nodes, func(i, j int) bool { return report.Nodes[i].Node < report.Nodes[j].Node })
+	for _, aor := range aors {
+		if failedAoR[aor] {
+			report.Failed = append(report.Failed, aor)
+		} else {
+			report.Flushed = append(report.Flushed, aor)
+		}
+	}
+	return report
+}
+
+// flushNode removes the AoRs on one node and returns those that failed and
+// the first error.
+func flushNode(ctx context.Context, node Remover, aors []string, perNode int) ([]string, error) {
+	errs := make([]error, len(aors))
+	sem := make(chan struct{}, perNode)
+	var wg sync.WaitGroup
+	for i, aor := range aors {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(i int, aor string) {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = node.Remove(ctx, aor)
+		}(i, aor)
+	}
+	wg.Wait()
+	var failed []string
+	var first error
+	for i, err := range errs {
+		if err != nil {
+			failed = append(failed, aors[i])
+			if first == nil {
+				first = err
+			}
+		}
+	}
+	return failed, first
+}

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/peterbourgon/ff/v3"
+	"github.com/sirupsen/logrus"
+
+	"github.com/kamreg/kamreg/adapter"
+	"github.com/kamreg/kamreg/kamailio"
+	"github.com/kamreg/kamreg/store"
+)
+
+// errHelp is returned after -h printed the flags.
+var errHelp = errors.New("help")
+
+// usageError is a bad command line.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// config is every setting of CONTRACT §3; each has a flag and a KAMREG_*
+// variable of the same name.
+type config struct {
+	Listen           string
+	DatabaseURL      string
+	KamailioRPC      string
+	Source           string
+	LocationTable    string
+	DBTimezone       string
+	Advertise        string
+	JWTPublicKey     string
+	CORSOrigin       string
+	RPCTimeout       time.Duration
+	FlushConcurrency int
+	LogLevel         string
+	LogFormat        string
+	NoMigrate        bool
+
+	nodes     []kamailio.Node
+	advertise adapter.Advertise
+}
+
+// newFlags returns a flag set with the settings every command shares, and
+// the serve settings when serve is true.
+func newFlags(name string, c *config, serve bool) *flag.FlagSet {
+	fs := flag.NewFlagSet("kamreg "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL URL of the database holding Kamailio's location table and kamreg's tables (required)")
+	fs.StringVar(&c.LocationTable, "location-table", "location", "usrloc table name")
+	fs.StringVar(&c.DBTimezone, "db-timezone", "UTC", "time zone Kamailio writes location timestamps in")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&c.LogFormat, "log-format", "json", "log format: json or text")
+	if serve {
+		fs.StringVar(&c.Listen, "listen", ":8000", "HTTP listen address")
+		fs.StringVar(&c.KamailioRPC, "kamailio-rpc", "", "comma-separated Kamailio JSON-RPC endpoints, [name=]http://host:port/RPC")
+		fs.StringVar(&c.Source, "source", "db", "where registrations are read: db or rpc")
+		fs.StringVar(&c.Advertise, "advertise", "", "proto:ip:port=ip:port,… reported as proxy_ip and proxy_port for a listener")
+		fs.StringVar(&c.JWTPublicKey, "jwt-public-key", "", "path to Kazoo's RSA public key (PEM); turns on JWT auth")
+		fs.StringVar(&c.CORSOrigin, "cors-origin", "*", "Access-Control-Allow-Origin")
+		fs.DurationVar(&c.RPCTimeout, "rpc-timeout", 5*time.Second, "timeout for one JSON-RPC call")
+		fs.IntVar(&c.FlushConcurrency, "flush-concurrency", 16, "most RPC calls in flight during a flush, per node")
+		fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply pending migrations at start")
+	}
+	return fs
+}
+
+// parse reads flags, then KAMREG_* variables for flags not given.
+func parse(fs *flag.FlagSet, args []string) error {
+	err := ff.Parse(fs, args, ff.WithEnvVarPrefix("KAMREG"))
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(os.Stderr)
+		fs.PrintDefaults()
+		return errHelp
+	}
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	return nil
+}
+
+// check validates the shared settings, and the serve settings when serve.
+func (c *config) check(serve bool) error {
+	if c.DatabaseURL == "" {
+		return usageError{"KAMREG_DATABASE_URL (or --database-url) is required"}
+	}
+	if err := store.CheckTableName(c.LocationTable); err != nil {
+		return err
+	}
+	if _, err := time.LoadLocation(c.DBTimezone); err != nil {
+		return fmt.Errorf("KAMREG_DB_TIMEZONE %q: %v", c.DBTimezone, err)
+	}
+	if _, err := logrus.ParseLevel(c.LogLevel); err != nil {
+		return fmt.Errorf("KAMREG_LOG_LEVEL: %v", err)
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		return fmt.Errorf("KAMREG_LOG_FORMAT %q: want json or text", c.LogFormat)
+	}
+	if !serve {
+		return nil
+	}
+	var err error
+	if c.nodes, err = kamailio.ParseNodes(c.KamailioRPC); err != nil {
+		return fmt.Errorf("KAMREG_KAMAILIO_RPC: %v", err)
+	}
+	if c.advertise, err = adapter.ParseAdvertise(c.Advertise); err != nil {
+		return fmt.Errorf("KAMREG_ADVERTISE: %v", err)
+	}
+	switch c.Source {
+	case "db":
+	case "rpc":
+		return errors.New("KAMREG_SOURCE=rpc is not supported yet; use db")
+	default:
+		return fmt.Errorf("KAMREG_SOURCE %q: want db or rpc", c.Source)
+	}
+	if c.JWTPublicKey != "" {
+		return errors.New("KAMREG_JWT_PUBLIC_KEY: Kazoo JWTs are not supported yet; use kamreg API tokens")
+	}
+	if c.RPCTimeout <= 0 {
+		return fmt.Errorf("KAMREG_RPC_TIMEOUT %v: must be positive", c.RPCTimeout)
+	}
+	if c.FlushConcurrency < 1 {
+		return fmt.Errorf("KAMREG_FLUSH_CONCURRENCY %d: must be at least 1", c.FlushConcurrency)
+	}
+	if strings.TrimSpace(c.CORSOrigin) == "" {
+		c.CORSOrigin = "*"
+	}
+	return nil
+}
+
+// logger builds the logrus logger the settings describe.
+func (c *config) logger(out io.Writer) *logrus.Logger {
+	log := logrus.New()
+	log.SetOutput(out)
+	level, _ := logrus.ParseLevel(c.LogLevel)
+	log.SetLevel(level)
+	if c.LogFormat == "text" {
+		log.SetFormatter(&logrus.TextFormatter{FullTimestamp: true})
+	} else {
+		log.SetFormatter(&logrus.JSONFormatter{})
+	}
+	return log
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/sirupsen/logrus"
+
+	"github.com/kamreg/kamreg/kamailio"
+	"github.com/kamreg/kamreg/registry"
+	"github.com/kamreg/kamreg/rest"
+	"github.com/kamreg/kamreg/store"
+)
+
+// shutdownGrace is how long in-flight requests may finish after SIGTERM.
+const shutdownGrace = 30 * time.Second
+
+func serve(ctx context.Context, args []string, _ io.Writer) error {
+	var c config
+	if err := parse(newFlags("serve", &c, true), args); err != nil {
+		return err
+	}
+	if err := c.check(true); err != nil {
+		return err
+	}
+	log := c.logger(os.Stderr)
+	pool, err := prepare(ctx, &c, !c.NoMigrate, log)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+
+	nodes := make([]registry.Node, len(c.nodes))
+	for i, n := range c.nodes {
+		nodes[i] = kamailio.NewClient(n, c.RPCTimeout, kamailio.DefaultMaxReply)
+	}
+	usrloc, err := kamailio.NewUsrloc(pool, c.LocationTable, c.DBTimezone)
+	if err != nil {
+		return err
+	}
+	reg := &registry.Registry{
+		Bindings:  usrloc,
+		Devices:   store.Devices{Pool: pool},
+		Flushes:   store.Flushes{Pool: pool, Table: c.LocationTable, TimeZone: c.DBTimezone},
+		Nodes:     nodes,
+		Table:     c.LocationTable,
+		Advertise: c.advertise,
+		PerNode:   c.FlushConcurrency,
+	}
+	api := rest.New(rest.Config{
+		Accounts:      store.Accounts{Pool: pool},
+		Tokens:        store.Tokens{Pool: pool},
+		Registrations: reg,
+		DB:            pool,
+		CORSOrigin:    c.CORSOrigin,
+		Log:           log,
+		Metrics:       promhttp.Handler(),
+	})
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          nil,
+	}
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", c.Listen, err)
+	}
+	names := make([]string, len(c.nodes))
+	for i, n := range c.nodes {
+		names[i] = n.Name + "=" + n.URL
+	}
+	log.WithFields(logrus.Fields{"listen": ln.Addr().String(), "kamailio_nodes": names, "source": c.Source}).Info("kamreg serving")
+	if len(c.nodes) == 0 {
+		log.Warn("no Kamailio JSON-RPC node configured (KAMREG_KAMAILIO_RPC): flushes will answer 503")
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// prepare opens the pool, applies migrations if asked, and makes sure the
+// location index exists, saying clearly when the location table is missing.
+func prepare(ctx context.Context, c *config, migrate bool, log *logrus.Logger) (*pgxpool.Pool, error) {
+	pool, err := store.Open(ctx, c.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		n, err := store.Migrate(ctx, pool)
+		if err != nil {
+			pool.Close()
+			return nil, err
+		}
+		log.WithField("applied", n).Info("migrations up to date")
+	}
+	err = store.EnsureLocationIndex(ctx, pool, c.LocationTable)
+	switch {
+	case errors.Is(err, store.ErrNoLocationTable):
+		log.WithError(err).Error("Kamailio's location table is missing: registration reads will answer 503 until it exists")
+	case err != nil:
+		pool.Close()
+		return nil, fmt.Errorf("location index: %w", err)
+	}
+	return pool, nil
+}

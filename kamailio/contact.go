@@ -1,0 +1,77 @@
+package kamailio
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// NotSet is how Kamailio's RPC spells an empty text field.
+const NotSet = "[not set]"
+
+// Text is a JSON-RPC text field; Kamailio's "[not set]" decodes to "".
+type Text string
+
+// UnmarshalJSON decodes a string, mapping "[not set]" and null to "".
+func (t *Text) UnmarshalJSON(b []byte) error {
+	var s *string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	if s == nil || *s == NotSet {
+		*t = ""
+		return nil
+	}
+	*t = Text(*s)
+	return nil
+}
+
+// Expiry is a contact's Expires field: seconds left, or one of Kamailio's
+// states "permanent", "expired" or "deleted".
+type Expiry struct {
+	Seconds int64
+	State   string
+}
+
+// Live tells whether the contact should be listed.
+func (e Expiry) Live() bool {
+	switch e.State {
+	case "":
+		return e.Seconds > 0
+	case "permanent":
+		return true
+	}
+	return false
+}
+
+// UnmarshalJSON accepts an integer or a string.
+func (e *Expiry) UnmarshalJSON(b []byte) error {
+	var n int64
+	if err := json.Unmarshal(b, &n); err == nil {
+		*e = Expiry{Seconds: n}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("Expires: want a number or a string, got %s", b)
+	}
+	*e = Expiry{State: s}
+	return nil
+}
+
+// Contact is one binding as ul.lookup and ul.dump report it.
+type Contact struct {
+	Address      Text    `json:"Address"`
+	Expires      Expiry  `json:"Expires"`
+	Q            float64 `json:"Q"`
+	CallID       Text    `json:"Call-ID"`
+	CSeq         int64   `json:"CSeq"`
+	UserAgent    Text    `json:"User-Agent"`
+	Received     Text    `json:"Received"`
+	Path         Text    `json:"Path"`
+	State        Text    `json:"State"`
+	Socket       Text    `json:"Socket"`
+	Ruid         Text    `json:"Ruid"`
+	Instance     Text    `json:"Instance"`
+	ServerID     int64   `json:"Server-Id"`
+	LastModified int64   `json:"Last-Modified"`
+}

@@ -1,0 +1,43 @@
+package kamailio
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrNotFound is matched (with errors.Is) by Kamailio's answers that mean
+// the AoR or contact is not there: code 404, or 500 "AOR not found" /
+// "AOR has no contacts".
+var ErrNotFound = errors.New("not found")
+
+// RPCError is an error object Kamailio returned.
+type RPCError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *RPCError) Error() string {
+	return fmt.Sprintf("kamailio error %d: %s", e.Code, e.Message)
+}
+
+// Is makes errors.Is(err, ErrNotFound) true for Kamailio's not-found answers.
+func (e *RPCError) Is(target error) bool {
+	if target != ErrNotFound {
+		return false
+	}
+	msg := strings.ToLower(e.Message)
+	return e.Code == 404 || strings.Contains(msg, "not found") || strings.Contains(msg, "has no contacts")
+}
+
+// TransportError is a failure to get any answer from a node: connection
+// refused or reset, timeout, an unreadable or oversized reply.
+type TransportError struct {
+	Node string
+	Err  error
+}
+
+func (e *TransportError) Error() string { return fmt.Sprintf("node %s: %v", e.Node, e.Err) }
+
+// Unwrap returns the underlying error.
+func (e *TransportError) Unwrap() error { return e.Err }

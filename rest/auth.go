@@ -1,0 +1,84 @@
+package rest
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"github.com/kamreg/kamreg/store"
+)
+
+// scoped is a handler for one account (a) or, when a is nil, all realms.
+type scoped func(w http.ResponseWriter, r *http.Request, a *store.Account)
+
+// authenticate returns the caller's account id.
+func (s *Server) authenticate(r *http.Request) (string, error) {
+	token := stateOf(r).token
+	if token == "" {
+		return "", errInvalidCredentials
+	}
+	caller, err := s.cfg.Tokens.Authenticate(r.Context(), token)
+	if errors.Is(err, store.ErrBadToken) {
+		return "", errInvalidCredentials
+	}
+	return caller, err
+}
+
+// inAccount checks the URL's account (format, then existence, before
+// authentication, as Kazoo does), then the token, then that the caller is
+// the account, one of its ancestors, or super-duper.
+func (s *Server) inAccount(next scoped) handler {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := mux.Vars(r)["account_id"]
+		if !store.ValidID(id) {
+			respondError(w, r, &malformedAccountError{ID: id})
+			return
+		}
+		stateOf(r).accountID = id
+		acct, err := s.cfg.Accounts.Get(r.Context(), id)
+		if errors.Is(err, store.ErrNotFound) {
+			err = &unknownAccountError{ID: id}
+		}
+		if err != nil {
+			respondError(w, r, err)
+			return
+		}
+		caller, err := s.authenticate(r)
+		if err != nil {
+			respondError(w, r, err)
+			return
+		}
+		ok, err := s.cfg.Accounts.MayAct(r.Context(), caller, id)
+		if err == nil && !ok {
+			err = errForbidden
+		}
+		if err != nil {
+			respondError(w, r, err)
+			return
+		}
+		next(w, r, &acct)
+	}
+}
+
+// superDuper lets only super-duper accounts through, for the all-realms
+// routes.
+func (s *Server) superDuper(next scoped) handler {
+	return func(w http.ResponseWriter, r *http.Request) {
+		caller, err := s.authenticate(r)
+		if err != nil {
+			respondError(w, r, err)
+			return
+		}
+		stateOf(r).accountID = caller
+		acct, err := s.cfg.Accounts.Get(r.Context(), caller)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && !acct.SuperDuper) {
+			err = errForbidden
+		}
+		if err != nil {
+			respondError(w, r, err)
+			return
+		}
+		next(w, r, nil)
+	}
+}

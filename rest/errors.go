@@ -1,0 +1,145 @@
+package rest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/kamreg/kamreg/adapter"
+	"github.com/kamreg/kamreg/registry"
+)
+
+// apiError is how one failure is answered.
+type apiError struct {
+	Status  int
+	Message string
+	Data    any
+	Allow   string
+}
+
+type messageData struct {
+	Message string `json:"message"`
+}
+
+// Errors the handlers raise; classify maps each to its answer.
+var (
+	errInvalidCredentials = errors.New("invalid credentials")
+	errForbidden          = errors.New("forbidden")
+	errNotFound           = errors.New("not found")
+)
+
+// malformedAccountError is an account id that is not 32 lowercase hex.
+type malformedAccountError struct{ ID string }
+
+func (e *malformedAccountError) Error() string { return fmt.Sprintf("invalid account_id '%s'", e.ID) }
+
+// unknownAccountError is a well-formed account id kamreg does not know.
+type unknownAccountError struct{ ID string }
+
+func (e *unknownAccountError) Error() string { return "bad identifier " + e.ID }
+
+// unknownUserError is a flush of a username the account does not have.
+type unknownUserError struct{ Username string }
+
+func (e *unknownUserError) Error() string { return "unknown username " + e.Username }
+
+// methodError is a method the path does not take.
+type methodError struct{ Allow string }
+
+func (e *methodError) Error() string { return "method not allowed" }
+
+// paramError is a bad query parameter.
+type paramError struct{ Parameter, Message string }
+
+func (e *paramError) Error() string { return e.Parameter + ": " + e.Message }
+
+// flushError is a flush that did not reach every node.
+type flushError struct {
+	Report adapter.FlushReport
+	Cause  error
+}
+
+func (e *flushError) Error() string {
+	if e.Cause != nil {
+		return "flush incomplete: " + e.Cause.Error()
+	}
+	return fmt.Sprintf("flush incomplete: %d AoRs not flushed on %d nodes", len(e.Report.Failed), len(e.Report.Nodes))
+}
+
+type flushData struct {
+	Message string                `json:"message"`
+	Nodes   []adapter.NodeFailure `json:"nodes"`
+	Flushed int                   `json:"flushed"`
+	Failed  int                   `json:"failed"`
+}
+
+// classify maps every error a handler can meet to its status, message and
+// data, as in the contract's error table. Whatever is not a client error
+// comes from PostgreSQL, the one backend a read depends on.
+func classify(err error) apiError {
+	var (
+		malformed *malformedAccountError
+		unknown   *unknownAccountError
+		user      *unknownUserError
+		method    *methodError
+		param     *paramError
+		flush     *flushError
+		record    *registry.RecordError
+		pgErr     *pgconn.PgError
+	)
+	switch {
+	case errors.Is(err, errInvalidCredentials):
+		return apiError{Status: http.StatusUnauthorized, Message: "invalid_credentials", Data: messageData{"invalid credentials"}}
+	case errors.Is(err, errForbidden):
+		return apiError{Status: http.StatusForbidden, Message: "forbidden", Data: messageData{"forbidden"}}
+	case errors.As(err, &malformed):
+		return apiError{Status: http.StatusNotFound, Message: "bad identifier", Data: messageData{malformed.Error()}}
+	case errors.As(err, &unknown):
+		return apiError{Status: http.StatusNotFound, Message: "bad_identifier", Data: struct {
+			Cause   string `json:"cause"`
+			Message string `json:"message"`
+		}{unknown.ID, "bad identifier"}}
+	case errors.As(err, &user):
+		return apiError{Status: http.StatusNotFound, Message: "bad identifier", Data: []string{user.Username}}
+	case errors.Is(err, errNotFound):
+		return apiError{Status: http.StatusNotFound, Message: "not_found", Data: messageData{"not found"}}
+	case errors.As(err, &method):
+		return apiError{Status: http.StatusMethodNotAllowed, Message: "invalid_method", Data: messageData{"method not allowed"}, Allow: method.Allow}
+	case errors.As(err, &param):
+		return apiError{Status: http.StatusBadRequest, Message: "invalid request", Data: struct {
+			Message   string `json:"message"`
+			Parameter string `json:"parameter"`
+		}{param.Message, param.Parameter}}
+	case errors.As(err, &flush):
+		return flushAnswer(flush)
+	case errors.As(err, &record):
+		return datastoreError(record.Error())
+	case errors.As(err, &pgErr) && pgErr.Code == "42P01":
+		return datastoreError("a table is missing (" + pgErr.Message + "): load Kamailio's usrloc schema and run kamreg migrate")
+	case errors.Is(err, context.DeadlineExceeded):
+		return datastoreError("PostgreSQL did not answer in time")
+	}
+	return datastoreError("PostgreSQL is unreachable or failing")
+}
+
+func datastoreError(msg string) apiError {
+	return apiError{Status: http.StatusServiceUnavailable, Message: "datastore fatal error", Data: messageData{msg}}
+}
+
+func flushAnswer(f *flushError) apiError {
+	d := flushData{Nodes: f.Report.Nodes, Flushed: len(f.Report.Flushed), Failed: len(f.Report.Failed)}
+	if d.Nodes == nil {
+		d.Nodes = []adapter.NodeFailure{}
+	}
+	switch {
+	case f.Cause != nil:
+		d.Message = f.Cause.Error()
+	default:
+		d.Message = fmt.Sprintf("the flush did not reach every Kamailio node: %d of %d AoRs not acknowledged everywhere",
+			d.Failed, d.Failed+d.Flushed)
+	}
+	return apiError{Status: http.StatusServiceUnavailable, Message: "flush incomplete", Data: d}
+}

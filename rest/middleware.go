@@ -1,0 +1,86 @@
+package rest
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/sirupsen/logrus"
+)
+
+// recorder captures the status and size of a response for the log.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *recorder) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *recorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+// observe gives each request its state and request id, sets the CORS
+// headers, recovers from panics and writes one log line per request.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		st := &state{requestID: r.Header.Get("X-Request-ID"), token: tokenOf(r), route: "unmatched"}
+		if !validRequestID(st.requestID) {
+			st.requestID = newRequestID()
+		}
+		r = withState(r, st)
+		rec := &recorder{ResponseWriter: w}
+		h := w.Header()
+		h.Set("X-Request-ID", st.requestID)
+		h.Set("Access-Control-Allow-Origin", s.cfg.CORSOrigin)
+		h.Set("Access-Control-Expose-Headers", "X-Request-ID, ETag, Content-Disposition")
+		defer func() {
+			if p := recover(); p != nil {
+				s.cfg.Log.WithFields(logrus.Fields{"request_id": st.requestID, "panic": p}).Error("handler panicked")
+				if rec.status == 0 {
+					writeEnvelope(rec, http.StatusInternalServerError, envelope{AuthToken: st.token,
+						Data: []byte(`{"message":"internal error"}`), Error: "500", Message: "internal_error",
+						RequestID: st.requestID, Status: "error"})
+				}
+			}
+			s.logRequest(r, st, rec, time.Since(start))
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+func (s *Server) logRequest(r *http.Request, st *state, rec *recorder, took time.Duration) {
+	fields := logrus.Fields{
+		"request_id":  st.requestID,
+		"method":      r.Method,
+		"route":       st.route,
+		"status":      rec.status,
+		"bytes":       rec.bytes,
+		"duration_ms": float64(took.Microseconds()) / 1000,
+		"remote":      r.RemoteAddr,
+	}
+	if st.accountID != "" {
+		fields["account_id"] = st.accountID
+	}
+	entry := s.cfg.Log.WithFields(fields)
+	switch {
+	case rec.status >= 500:
+		if st.err != nil {
+			entry = entry.WithError(st.err)
+		}
+		entry.Error("request failed")
+	default:
+		entry.Info("request")
+	}
+}

@@ -1,0 +1,95 @@
+package rest
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gorilla/mux"
+
+	"github.com/kamreg/kamreg/adapter"
+	"github.com/kamreg/kamreg/kamailio"
+	"github.com/kamreg/kamreg/registry"
+	"github.com/kamreg/kamreg/store"
+)
+
+func scopeOf(a *store.Account) kamailio.Scope {
+	if a == nil {
+		return kamailio.Scope{}
+	}
+	return kamailio.Scope{Realm: a.Realm}
+}
+
+func (s *Server) readContext(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), s.cfg.ReadTimeout)
+}
+
+func (s *Server) list(w http.ResponseWriter, r *http.Request, a *store.Account) {
+	ctx, cancel := s.readContext(r)
+	defer cancel()
+	regs, err := s.cfg.Registrations.List(ctx, scopeOf(a))
+	if err != nil {
+		respondError(w, r, err)
+		return
+	}
+	n := len(regs)
+	respond(w, r, regs, &n)
+}
+
+func (s *Server) count(w http.ResponseWriter, r *http.Request, a *store.Account) {
+	ctx, cancel := s.readContext(r)
+	defer cancel()
+	n, err := s.cfg.Registrations.Count(ctx, scopeOf(a))
+	if err != nil {
+		respondError(w, r, err)
+		return
+	}
+	respond(w, r, struct {
+		Count int `json:"count"`
+	}{n}, nil)
+}
+
+func (s *Server) flushRealm(w http.ResponseWriter, r *http.Request, a *store.Account) {
+	report, err := s.cfg.Registrations.FlushRealm(r.Context(), a.Realm)
+	s.flushed(w, r, report, err)
+}
+
+func (s *Server) flushUser(w http.ResponseWriter, r *http.Request, a *store.Account) {
+	username := mux.Vars(r)["username"]
+	if !plausibleUsername(username) {
+		respondError(w, r, &unknownUserError{Username: username})
+		return
+	}
+	report, err := s.cfg.Registrations.FlushUser(r.Context(), a.ID, a.Realm, username)
+	if errors.Is(err, registry.ErrUnknownUser) {
+		err = &unknownUserError{Username: username}
+	}
+	s.flushed(w, r, report, err)
+}
+
+// flushed answers a flush: "ok" only when every node acknowledged every AoR.
+func (s *Server) flushed(w http.ResponseWriter, r *http.Request, report adapter.FlushReport, err error) {
+	switch {
+	case errors.Is(err, registry.ErrNoNodes):
+		err = &flushError{Report: report, Cause: err}
+	case err == nil && !report.Complete():
+		err = &flushError{Report: report}
+	}
+	if err != nil {
+		respondError(w, r, err)
+		return
+	}
+	respond(w, r, "ok", nil)
+}
+
+// plausibleUsername refuses what no location row can hold: empty, over 64
+// bytes (the column's size), not UTF-8, or with control characters, "@"
+// or whitespace.
+func plausibleUsername(u string) bool {
+	if u == "" || len(u) > 64 || !utf8.ValidString(u) {
+		return false
+	}
+	return !strings.ContainsFunc(u, func(c rune) bool { return c < 0x21 || c == 0x7f || c == '@' })
+}

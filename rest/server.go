@@ -1,0 +1,149 @@
+package rest
+
+import (
+	"context"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/sirupsen/logrus"
+
+	"github.com/kamreg/kamreg/adapter"
+	"github.com/kamreg/kamreg/kamailio"
+	"github.com/kamreg/kamreg/store"
+)
+
+// Accounts looks accounts up and decides who may act on which.
+type Accounts interface {
+	Get(ctx context.Context, id string) (store.Account, error)
+	MayAct(ctx context.Context, caller, target string) (bool, error)
+}
+
+// Authenticator returns the account a token is bound to, or
+// store.ErrBadToken.
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (string, error)
+}
+
+// Registrations is the service behind the API.
+type Registrations interface {
+	List(ctx context.Context, s kamailio.Scope) ([]adapter.Registration, error)
+	Count(ctx context.Context, s kamailio.Scope) (int, error)
+	FlushRealm(ctx context.Context, realm string) (adapter.FlushReport, error)
+	FlushUser(ctx context.Context, accountID, realm, username string) (adapter.FlushReport, error)
+}
+
+// Pinger checks that PostgreSQL answers.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Config holds every dependency of the server.
+type Config struct {
+	Accounts      Accounts
+	Tokens        Authenticator
+	Registrations Registrations
+	DB            Pinger
+	// CORSOrigin is Access-Control-Allow-Origin; empty means "*".
+	CORSOrigin string
+	// ReadTimeout bounds the database work of one read; zero means 15 s.
+	ReadTimeout time.Duration
+	Log         *logrus.Logger
+	// Metrics serves /metrics when set.
+	Metrics http.Handler
+}
+
+// Server is the HTTP API.
+type Server struct {
+	cfg    Config
+	router *mux.Router
+}
+
+// handler is a route's handler for one method.
+type handler func(w http.ResponseWriter, r *http.Request)
+
+// route is one path and the handler of each method it takes.
+type route struct {
+	name    string
+	path    string
+	methods map[string]handler
+}
+
+// New builds the server and its routes.
+func New(cfg Config) *Server {
+	if cfg.CORSOrigin == "" {
+		cfg.CORSOrigin = "*"
+	}
+	if cfg.ReadTimeout == 0 {
+		cfg.ReadTimeout = 15 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = logrus.New()
+	}
+	s := &Server{cfg: cfg, router: mux.NewRouter()}
+	const acct = "/v2/accounts/{account_id}/registrations"
+	routes := []route{
+		{"account_registrations", acct, map[string]handler{
+			http.MethodGet: s.inAccount(s.list), http.MethodDelete: s.inAccount(s.flushRealm)}},
+		// Before {username}: DELETE …/registrations/count is a 405, as in Kazoo.
+		{"account_registrations_count", acct + "/count", map[string]handler{http.MethodGet: s.inAccount(s.count)}},
+		{"account_registration_user", acct + "/{username}", map[string]handler{http.MethodDelete: s.inAccount(s.flushUser)}},
+		{"registrations", "/v2/registrations", map[string]handler{http.MethodGet: s.superDuper(s.list)}},
+		{"registrations_count", "/v2/registrations/count", map[string]handler{http.MethodGet: s.superDuper(s.count)}},
+		{"healthz", "/healthz", map[string]handler{http.MethodGet: s.healthz}},
+		{"readyz", "/readyz", map[string]handler{http.MethodGet: s.readyz}},
+	}
+	if cfg.Metrics != nil {
+		routes = append(routes, route{"metrics", "/metrics", map[string]handler{http.MethodGet: cfg.Metrics.ServeHTTP}})
+	}
+	for _, rt := range routes {
+		s.router.Handle(rt.path, s.dispatch(rt))
+	}
+	s.router.NotFoundHandler = s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions {
+			preflight(w)
+			return
+		}
+		respondError(w, r, errNotFound)
+	}))
+	return s
+}
+
+// ServeHTTP serves the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+// dispatch picks the route's handler by method: OPTIONS is a CORS
+// preflight, and a method the route does not take is a 405.
+func (s *Server) dispatch(rt route) http.Handler {
+	allowed := make([]string, 0, len(rt.methods))
+	for m := range rt.methods {
+		allowed = append(allowed, m)
+	}
+	sort.Strings(allowed)
+	allow := strings.Join(allowed, ", ")
+	return s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		stateOf(r).route = rt.name
+		if r.Method == http.MethodOptions {
+			preflight(w)
+			return
+		}
+		h, ok := rt.methods[r.Method]
+		if !ok {
+			respondError(w, r, &methodError{Allow: allow})
+			return
+		}
+		h(w, r)
+	}))
+}
+
+// preflight answers a CORS preflight: 200 and an empty body.
+func preflight(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Methods", "GET, DELETE, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", "Content-Type, Accept, X-Auth-Token, X-Request-ID, If-None-Match")
+	h.Set("Access-Control-Max-Age", "600")
+	h.Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
+}

@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Account is a Kazoo account as kamreg knows it: the realm its phones
+// register in, its parent and whether it is super-duper.
+type Account struct {
+	ID         string
+	Name       string
+	Realm      string
+	ParentID   string
+	SuperDuper bool
+}
+
+// Accounts reads and writes kamreg_accounts.
+type Accounts struct{ Pool *pgxpool.Pool }
+
+// maxDepth bounds walks up the account tree.
+const maxDepth = 64
+
+// Put creates or updates an account after checking its fields, that the
+// parent exists and that the parent link makes no cycle.
+func (s Accounts) Put(ctx context.Context, a Account) error {
+	if err := checkID("account id", a.ID); err != nil {
+		return err
+	}
+	a.Realm = strings.TrimSpace(a.Realm)
+	a.Name = strings.TrimSpace(a.Name)
+	if a.Realm == "" || strings.ContainsAny(a.Realm, " @;:/\t") {
+		return &InvalidError{Field: "realm", Message: fmt.Sprintf("%q is not a SIP domain", a.Realm)}
+	}
+	if a.Name == "" {
+		return &InvalidError{Field: "name", Message: "must not be empty"}
+	}
+	if a.ParentID != "" {
+		if err := checkID("parent id", a.ParentID); err != nil {
+			return err
+		}
+		if a.ParentID == a.ID {
+			return &InvalidError{Field: "parent id", Message: "an account cannot be its own parent"}
+		}
+	}
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if a.ParentID != "" {
+			var found, cycle bool
+			err := tx.QueryRow(ctx, `
+				WITH RECURSIVE up(id, parent_id, depth) AS (
+					SELECT id, parent_id, 0 FROM kamreg_accounts WHERE id = $1
+					UNION ALL
+					SELECT p.id, p.parent_id, up.depth + 1 FROM kamreg_accounts p JOIN up ON p.id = up.parent_id
+					WHERE up.depth < $3)
+				SELECT EXISTS (SELECT 1 FROM up), EXISTS (SELECT 1 FROM up WHERE id = $2)`,
+				a.ParentID, a.ID, maxDepth).Scan(&found, &cycle)
+			if err != nil {
+				return err
+			}
+			if !found {
+				return &InvalidError{Field: "parent id", Message: fmt.Sprintf("account %s does not exist", a.ParentID)}
+			}
+			if cycle {
+				return &InvalidError{Field: "parent id", Message: fmt.Sprintf("account %s is below %s: that would make a cycle", a.ParentID, a.ID)}
+			}
+		}
+		_, err := tx.Exec(ctx, `
+			INSERT INTO kamreg_accounts (id, name, realm, parent_id, superduper)
+			VALUES ($1, $2, $3, NULLIF($4, ''), $5)
+			ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, realm = EXCLUDED.realm,
+				parent_id = EXCLUDED.parent_id, superduper = EXCLUDED.superduper, updated_at = now()`,
+			a.ID, a.Name, a.Realm, a.ParentID, a.SuperDuper)
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+			return &InvalidError{Field: "realm", Message: fmt.Sprintf("%q already belongs to another account", a.Realm)}
+		}
+		return err
+	})
+}
+
+const accountColumns = `id, name, realm, coalesce(parent_id, ''), superduper`
+
+func scanAccount(row pgx.Row) (Account, error) {
+	var a Account
+	err := row.Scan(&a.ID, &a.Name, &a.Realm, &a.ParentID, &a.SuperDuper)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return a, ErrNotFound
+	}
+	return a, err
+}
+
+// Get returns one account, or ErrNotFound.
+func (s Accounts) Get(ctx context.Context, id string) (Account, error) {
+	return scanAccount(s.Pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM kamreg_accounts WHERE id = $1`, id))
+}
+
+// List returns every account, ordered by id.
+func (s Accounts) List(ctx context.Context) ([]Account, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT `+accountColumns+` FROM kamreg_accounts ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// MayAct tells whether the caller account may act on the target account:
+// it is the target, one of its ancestors, or a super-duper account.
+func (s Accounts) MayAct(ctx context.Context, caller, target string) (bool, error) {
+	var ok bool
+	err := s.Pool.QueryRow(ctx, `
+		WITH RECURSIVE up(id, parent_id, depth) AS (
+			SELECT id, parent_id, 0 FROM kamreg_accounts WHERE id = $2
+			UNION ALL
+			SELECT p.id, p.parent_id, up.depth + 1 FROM kamreg_accounts p JOIN up ON p.id = up.parent_id
+			WHERE up.depth < $3)
+		SELECT EXISTS (SELECT 1 FROM up WHERE id = $1)
+			OR EXISTS (SELECT 1 FROM kamreg_accounts WHERE id = $1 AND superduper)`,
+		caller, target, maxDepth).Scan(&ok)
+	return ok, err
+}
