@@ -1,0 +1,225 @@
+//go:build integration
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kamreg/kamreg/testbed"
+)
+
+// kamregServer is a running `kamreg serve`.
+type kamregServer struct {
+	base    string
+	logPath string
+	cmd     *exec.Cmd
+	done    chan struct{}
+}
+
+func kamregEnv() []string {
+	return append(os.Environ(), "KAMREG_DATABASE_URL="+env.pg.URL, "KAMREG_DB_TIMEZONE="+kamailioTZ, "KAMREG_LOG_LEVEL=debug")
+}
+
+// startKamreg starts `kamreg serve` on a free port with the given nodes.
+func startKamreg(nodes string) (*kamregServer, error) {
+	port, err := testbed.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	log, err := os.CreateTemp("", "kamreg-serve-*.log")
+	if err != nil {
+		return nil, err
+	}
+	defer log.Close()
+	cmd := exec.Command(env.bin, "serve")
+	cmd.Env = append(kamregEnv(), fmt.Sprintf("KAMREG_LISTEN=127.0.0.1:%d", port), "KAMREG_KAMAILIO_RPC="+nodes,
+		"KAMREG_RPC_TIMEOUT=2s")
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &kamregServer{base: fmt.Sprintf("http://127.0.0.1:%d", port), logPath: log.Name(), cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(s.done) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(s.base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			return s, nil
+		}
+		select {
+		case <-s.done:
+			return nil, fmt.Errorf("kamreg serve exited; see %s", s.logPath)
+		default:
+		}
+		if time.Now().After(deadline) {
+			s.Close()
+			return nil, fmt.Errorf("kamreg serve not up; see %s", s.logPath)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Close stops the server with SIGTERM.
+func (s *kamregServer) Close() {
+	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		<-s.done
+	}
+}
+
+// cli runs a kamreg command and returns its exit code, stdout and stderr.
+func cli(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(env.bin, args...)
+	cmd.Env = kamregEnv()
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("kamreg %v: %v", args, err)
+	}
+	return code, out.String(), errOut.String()
+}
+
+// mustCLI runs a kamreg command that must succeed and returns its stdout.
+func mustCLI(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, errOut := cli(t, args...)
+	if code != 0 {
+		t.Fatalf("kamreg %v: exit %d: %s", args, code, errOut)
+	}
+	return out
+}
+
+// newID returns a fresh Kazoo-style id.
+func newID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// account creates an account and a token for it.
+type account struct {
+	id, realm, token string
+}
+
+func newAccount(t *testing.T, name, realm, parent string, superduper bool) account {
+	t.Helper()
+	a := account{id: newID(), realm: realm}
+	args := []string{"accounts", "put", "--id", a.id, "--name", name, "--realm", realm}
+	if parent != "" {
+		args = append(args, "--parent", parent)
+	}
+	if superduper {
+		args = append(args, "--superduper")
+	}
+	mustCLI(t, args...)
+	a.token = strings.TrimSpace(mustCLI(t, "tokens", "create", "--account", a.id, "--description", "e2e "+name))
+	return a
+}
+
+// reply is one HTTP answer.
+type reply struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// decode unmarshals the body into a generic value.
+func (r reply) json(t *testing.T) map[string]any {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal(r.body, &v); err != nil {
+		t.Fatalf("body is not a JSON object: %v: %s", err, r.body)
+	}
+	return v
+}
+
+// call sends a request with an optional token and extra headers.
+func call(t *testing.T, method, url, token string, headers ...string) reply {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("X-Auth-Token", token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reply{status: resp.StatusCode, header: resp.Header, body: body}
+}
+
+// register registers phones through sipp.
+func register(t *testing.T, phones ...testbed.Phone) testbed.Registered {
+	t.Helper()
+	reg, err := testbed.Register(context.Background(), env.kam, phones)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg
+}
+
+// waitCount polls the account's count until it is want (usrloc db_mode 2
+// writes rows at its next timer run).
+func waitCount(t *testing.T, s *kamregServer, a account, want int) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	var last string
+	for time.Now().Before(deadline) {
+		r := call(t, "GET", s.base+"/v2/accounts/"+a.id+"/registrations/count", a.token)
+		if r.status == 200 {
+			var v struct{ Data struct{ Count int } }
+			_ = json.Unmarshal(r.body, &v)
+			if v.Data.Count == want {
+				return
+			}
+		}
+		last = string(r.body)
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("count of %s never became %d; last answer %s", a.realm, want, last)
+}
+
+// lookup asks Kamailio itself for the AoR's contacts.
+func lookup(t *testing.T, aor string) int {
+	t.Helper()
+	contacts, err := env.kam.Client().Lookup(context.Background(), "location", aor)
+	if err != nil {
+		t.Fatalf("ul.lookup %s: %v", aor, err)
+	}
+	return len(contacts)
+}

@@ -1,0 +1,106 @@
+//go:build integration
+
+// Package e2e drives the built kamreg binary over HTTP against a real
+// PostgreSQL 15, a real Kamailio 5.6 (usrloc db_mode 2) and phones
+// registered by sipp, all on loopback. Run it with `make test`; a missing
+// dependency fails the run.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/kamreg/kamreg/testbed"
+)
+
+// env is the shared test bed.
+var env struct {
+	bin  string
+	pg   *testbed.Postgres
+	kam  *testbed.Kamailio
+	main *kamregServer
+	// replica shares the database and the Kamailio node, and also names a
+	// node nobody listens on.
+	replica  *kamregServer
+	deadNode string
+}
+
+// kamailioTZ is not UTC on purpose: Kamailio writes location timestamps in
+// its local time, and kamreg must read them in KAMREG_DB_TIMEZONE.
+const kamailioTZ = "Europe/Paris"
+
+func TestMain(m *testing.M) {
+	os.Exit(setup(m))
+}
+
+func setup(m *testing.M) int {
+	if err := testbed.Check(); err != nil {
+		fmt.Fprintln(os.Stderr, "integration tests:", err)
+		return 1
+	}
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "kamreg-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	env.bin = filepath.Join(dir, "kamreg")
+	build := exec.Command("go", "build", "-o", env.bin, "../cmd/kamreg")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build kamreg:", err)
+		return 1
+	}
+	if env.pg, err = testbed.StartPostgres(ctx, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "postgres:", err)
+		return 1
+	}
+	defer env.pg.Close()
+	env.kam, err = testbed.StartKamailio(ctx, testbed.KamailioOptions{DBURL: env.pg.URL, DBMode: 2, TimerInterval: 1, TZ: kamailioTZ})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kamailio:", err)
+		return 1
+	}
+	defer env.kam.Close()
+	dead, err := testbed.FreePort()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	env.deadNode = fmt.Sprintf("http://127.0.0.1:%d/RPC", dead)
+	if env.main, err = startKamreg("main=" + env.kam.RPCURL()); err != nil {
+		fmt.Fprintln(os.Stderr, "kamreg:", err)
+		return 1
+	}
+	defer env.main.Close()
+	if env.replica, err = startKamreg("main=" + env.kam.RPCURL() + ",dead=" + env.deadNode); err != nil {
+		fmt.Fprintln(os.Stderr, "kamreg replica:", err)
+		return 1
+	}
+	defer env.replica.Close()
+	start := time.Now()
+	code := m.Run()
+	if code != 0 {
+		fmt.Fprintf(os.Stderr, "kamreg logs: %s and %s; kamailio log: %s (kept %s)\n",
+			env.main.logPath, env.replica.logPath, env.kam.LogPath(), time.Since(start).Round(time.Second))
+		dumpLog(env.kam.LogPath())
+	}
+	return code
+}
+
+func dumpLog(path string) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	fmt.Fprintf(os.Stderr, "--- tail of %s\n%s\n", path, b)
+}

@@ -1,0 +1,154 @@
+package testbed
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/kamreg/kamreg/kamailio"
+)
+
+// KamailioOptions tune the reference kamailio.cfg through its defines.
+type KamailioOptions struct {
+	// DBURL is the PostgreSQL URL Kamailio's usrloc writes to.
+	DBURL string
+	// DBMode is usrloc's db_mode; 0 means 2 (write-back).
+	DBMode int
+	// TimerInterval is usrloc's timer in seconds; 0 means 1.
+	TimerInterval int
+	// ServerID is Kamailio's server_id; 0 means 1.
+	ServerID int
+	// TZ is the time zone Kamailio runs in (and writes timestamps in);
+	// empty means UTC.
+	TZ string
+}
+
+// Kamailio is a running Kamailio 5.6 on 127.0.0.1: SIP over UDP and
+// JSON-RPC over HTTP, on free ports.
+type Kamailio struct {
+	Dir     string
+	SIPPort int
+	RPCPort int
+	Opts    KamailioOptions
+
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// RPCURL is the node's JSON-RPC endpoint.
+func (k *Kamailio) RPCURL() string { return fmt.Sprintf("http://127.0.0.1:%d/RPC", k.RPCPort) }
+
+// SIPAddr is where phones register.
+func (k *Kamailio) SIPAddr() string { return fmt.Sprintf("127.0.0.1:%d", k.SIPPort) }
+
+// Client returns a JSON-RPC client for the node.
+func (k *Kamailio) Client() *kamailio.Client {
+	return kamailio.NewClient(kamailio.Node{Name: "kamailio-" + strconv.Itoa(k.SIPPort), URL: k.RPCURL()}, 10*time.Second, 0)
+}
+
+// StartKamailio writes the reference configuration to a new directory and
+// starts Kamailio with it.
+func StartKamailio(ctx context.Context, o KamailioOptions) (*Kamailio, error) {
+	if o.DBMode == 0 {
+		o.DBMode = 2
+	}
+	if o.TimerInterval == 0 {
+		o.TimerInterval = 1
+	}
+	if o.ServerID == 0 {
+		o.ServerID = 1
+	}
+	if o.TZ == "" {
+		o.TZ = "UTC"
+	}
+	dir, err := os.MkdirTemp("", "kamreg-kamailio-")
+	if err != nil {
+		return nil, err
+	}
+	k := &Kamailio{Dir: dir, Opts: o}
+	if k.SIPPort, err = FreePort(); err == nil {
+		k.RPCPort, err = FreePort()
+	}
+	if err == nil {
+		err = os.WriteFile(k.cfg(), kamailio.ReferenceConfig, 0o644)
+	}
+	if err == nil {
+		err = k.Start(ctx)
+	}
+	if err != nil {
+		k.Close()
+		return nil, err
+	}
+	return k, nil
+}
+
+func (k *Kamailio) cfg() string { return filepath.Join(k.Dir, "kamailio.cfg") }
+
+// LogPath is Kamailio's log file.
+func (k *Kamailio) LogPath() string { return filepath.Join(k.Dir, "kamailio.log") }
+
+// Start starts Kamailio (again, on the same ports) and waits until its
+// JSON-RPC answers.
+func (k *Kamailio) Start(ctx context.Context) error {
+	log, err := os.OpenFile(k.LogPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	o := k.Opts
+	cmd := exec.Command("kamailio", "-DD", "-E", "-f", k.cfg(), "-Y", k.Dir, "-w", k.Dir, "-m", "128", "-M", "16",
+		"-A", fmt.Sprintf("SIP_LISTEN=udp:127.0.0.1:%d", k.SIPPort),
+		"-A", fmt.Sprintf("RPC_LISTEN=tcp:127.0.0.1:%d", k.RPCPort),
+		"-A", fmt.Sprintf("DBURL=\"%s\"", kamailioDBURL(o.DBURL)),
+		"-A", fmt.Sprintf("DB_MODE=%d", o.DBMode),
+		"-A", fmt.Sprintf("TIMER_INTERVAL=%d", o.TimerInterval),
+		"-A", fmt.Sprintf("SERVER_ID=%d", o.ServerID),
+		"-A", "WITH_CHANNEL_VARS_HEADER")
+	cmd.Env = append(os.Environ(), "TZ="+o.TZ)
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("kamailio: %w", err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	k.cmd, k.done = cmd, done
+	client := k.Client()
+	return waitFor(20*time.Second, "kamailio (see "+k.LogPath()+")", func() error {
+		select {
+		case <-done:
+			return fmt.Errorf("kamailio exited")
+		default:
+		}
+		return client.Call(ctx, "core.version", nil, nil)
+	})
+}
+
+// Stop stops Kamailio and every child it forked.
+func (k *Kamailio) Stop() {
+	if k.cmd != nil {
+		stopGroup(k.cmd, k.done, 10*time.Second)
+		k.cmd = nil
+	}
+}
+
+// Close stops Kamailio and removes its directory.
+func (k *Kamailio) Close() {
+	k.Stop()
+	os.RemoveAll(k.Dir)
+}
+
+// kamailioDBURL drops the query string, which db_postgres does not take.
+func kamailioDBURL(url string) string {
+	for i := 0; i < len(url); i++ {
+		if url[i] == '?' {
+			return url[:i]
+		}
+	}
+	return url
+}

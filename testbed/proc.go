@@ -1,0 +1,130 @@
+package testbed
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// Tools are the programs the testbed runs, with the Debian package of each.
+var Tools = map[string]string{
+	PGBin + "/initdb": "postgresql",
+	PGBin + "/pg_ctl": "postgresql",
+	"kamailio":        "kamailio",
+	"sipp":            "sip-tester",
+}
+
+// PGBin is where Debian installs PostgreSQL 15's server programs.
+const PGBin = "/usr/lib/postgresql/15/bin"
+
+// Check returns an error naming every missing program and its package,
+// and the Kamailio modules package when db_postgres is missing.
+func Check() error {
+	var missing []string
+	for tool, pkg := range Tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing = append(missing, fmt.Sprintf("%s (Debian package %s)", tool, pkg))
+		}
+	}
+	if _, err := os.Stat(KamailioModules + "/db_postgres.so"); err != nil {
+		missing = append(missing, "Kamailio's db_postgres module (Debian package kamailio-postgres-modules)")
+	}
+	if _, err := os.Stat(SchemaDir + "/usrloc-create.sql"); err != nil {
+		missing = append(missing, "Kamailio's PostgreSQL schema (Debian package kamailio)")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("missing: %v; run `make deps` as root", missing)
+	}
+	return nil
+}
+
+// KamailioModules is where Debian installs Kamailio's modules.
+const KamailioModules = "/usr/lib/x86_64-linux-gnu/kamailio/modules"
+
+// SchemaDir holds Kamailio's own SQL for PostgreSQL.
+const SchemaDir = "/usr/share/kamailio/postgres"
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago, and
+// also free for UDP.
+func FreePort() (int, error) {
+	for i := 0; i < 50; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		u, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port))
+		l.Close()
+		if err == nil {
+			u.Close()
+			return port, nil
+		}
+	}
+	return 0, fmt.Errorf("no free port on 127.0.0.1")
+}
+
+// asPostgresUser makes cmd run as the postgres user when we are root:
+// PostgreSQL refuses to run as root.
+func asPostgresUser(cmd *exec.Cmd) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return fmt.Errorf("running as root needs a postgres user: %w", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+	cmd.Env = append(os.Environ(), "HOME="+u.HomeDir)
+	return nil
+}
+
+// chownPostgres gives dir to the postgres user when we are root.
+func chownPostgres(dir string) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return err
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return os.Chown(dir, uid, gid)
+}
+
+// waitFor polls ok until it returns nil or the timeout passes.
+func waitFor(timeout time.Duration, what string, ok func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := ok()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: not ready after %s: %w", what, timeout, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// stopGroup sends sig to the process group of cmd and waits up to grace for
+// it to end, then kills the group.
+func stopGroup(cmd *exec.Cmd, done <-chan struct{}, grace time.Duration) {
+	if cmd == nil || cmd.Process == nil {
+		return
+	}
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(grace):
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
+}
