@@ -80,6 +80,9 @@ func parse(fs *flag.FlagSet, args []string) error {
 		return errHelp
 	}
 	if err != nil {
+		if inner := errors.Unwrap(err); inner != nil {
+			err = inner // drop ff's "error parsing commandline arguments"
+		}
 		return usageError{err.Error()}
 	}
 	return nil
