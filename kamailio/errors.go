@@ -7,8 +7,9 @@ import (
 )
 
 // ErrNotFound is matched (with errors.Is) by Kamailio's answers that mean
-// the AoR or contact is not there: code 404, or 500 "AOR not found" /
-// "AOR has no contacts".
+// the AoR or contact is not there: code 404, or 500 "AOR not found in
+// location table" / "AOR has no contacts" / "Contact not found". It is not
+// matched by "Method Not Found", which means the module is missing.
 var ErrNotFound = errors.New("not found")
 
 // RPCError is an error object Kamailio returned.
@@ -27,7 +28,8 @@ func (e *RPCError) Is(target error) bool {
 		return false
 	}
 	msg := strings.ToLower(e.Message)
-	return e.Code == 404 || strings.Contains(msg, "not found") || strings.Contains(msg, "has no contacts")
+	return e.Code == 404 || strings.HasPrefix(msg, "aor not found") || strings.HasPrefix(msg, "aor has no contacts") ||
+		strings.HasPrefix(msg, "contact not found")
 }
 
 // TransportError is a failure to get any answer from a node: connection
