@@ -137,9 +137,11 @@ func flushAnswer(f *flushError) apiError {
 	switch {
 	case f.Cause != nil:
 		d.Message = f.Cause.Error()
-	default:
+	case d.Failed > 0:
 		d.Message = fmt.Sprintf("the flush did not reach every Kamailio node: %d of %d AoRs not acknowledged everywhere",
 			d.Failed, d.Failed+d.Flushed)
+	default:
+		d.Message = "not every Kamailio node could list the AoRs it holds: registrations only in its memory may remain"
 	}
 	return apiError{Status: http.StatusServiceUnavailable, Message: "flush incomplete", Data: d}
 }

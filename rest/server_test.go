@@ -1,0 +1,309 @@
+package rest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/sirupsen/logrus"
+
+	"github.com/kamreg/kamreg/adapter"
+	"github.com/kamreg/kamreg/kamailio"
+	"github.com/kamreg/kamreg/registry"
+	"github.com/kamreg/kamreg/store"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+const (
+	acctID   = "0123456789abcdef0123456789abcdef"
+	otherID  = "fedcba9876543210fedcba9876543210"
+	superID  = "5555555555555555555555555555555f"
+	goodTok  = "tok-acct"
+	otherTok = "tok-other"
+	superTok = "tok-super"
+)
+
+var accounts = map[string]store.Account{
+	acctID:  {ID: acctID, Name: "Acme", Realm: "Acme.Kamreg.Test"},
+	otherID: {ID: otherID, Name: "Other", Realm: "other.kamreg.test"},
+	superID: {ID: superID, Name: "Super", Realm: "super.kamreg.test", SuperDuper: true},
+}
+
+func sampleRegistrations() []adapter.Registration {
+	r := adapter.Registration{
+		AccountName: "Acme", AccountRealm: "Acme.Kamreg.Test", AuthorizingID: "undefined", AuthorizingType: "undefined",
+		CallID: "c1", Contact: "sip:alice@127.0.0.77:5070", ContactIP: "127.0.0.77", ContactPort: "5070",
+		EventTimestamp: 63962913599, Expires: 299, FromHost: "acme.kamreg.test", FromUser: "alice",
+		NetworkIP: "127.0.0.1", NetworkPort: "40001", OriginalContact: "sip:alice@127.0.0.77:5070", OwnerID: "undefined",
+		ProxyIP: "127.0.0.1", ProxyPort: "5060", Realm: "acme.kamreg.test", ToHost: "acme.kamreg.test", ToUser: "alice",
+		UserAgent: "Phone <1> & co", Username: "alice",
+	}
+	r2 := r
+	r2.Contact, r2.OriginalContact, r2.ContactPort, r2.CallID = "sip:alice@127.0.0.77:5072", "sip:alice@127.0.0.77:5072", "5072", "c2"
+	return []adapter.Registration{r, r2}
+}
+
+// newTestServer returns a server on fakes; regs may override the defaults.
+func newTestServer(t *testing.T, regs fakeRegistrations, log *bytes.Buffer) *Server {
+	t.Helper()
+	if regs.ListFn == nil {
+		regs.ListFn = func(kamailio.Scope) ([]adapter.Registration, error) { return sampleRegistrations(), nil }
+	}
+	if regs.CountFn == nil {
+		regs.CountFn = func(kamailio.Scope) (int, error) { return 2, nil }
+	}
+	if regs.FlushRealmFn == nil {
+		regs.FlushRealmFn = func(string) (adapter.FlushReport, error) { return adapter.FlushReport{Flushed: []string{"a@r"}}, nil }
+	}
+	if regs.FlushUserFn == nil {
+		regs.FlushUserFn = func(_, _, u string) (adapter.FlushReport, error) {
+			if u == "nobody" {
+				return adapter.FlushReport{}, registry.ErrUnknownUser
+			}
+			return adapter.FlushReport{Flushed: []string{u + "@r"}}, nil
+		}
+	}
+	logger := logrus.New()
+	logger.SetFormatter(&logrus.JSONFormatter{})
+	if log != nil {
+		logger.SetOutput(log)
+	} else {
+		logger.SetOutput(&bytes.Buffer{})
+	}
+	return New(Config{
+		Accounts: fakeAccounts{
+			GetFn: func(id string) (store.Account, error) {
+				if a, ok := accounts[id]; ok {
+					return a, nil
+				}
+				return store.Account{}, store.ErrNotFound
+			},
+			MayActFn: func(caller, target string) (bool, error) { return caller == target || caller == superID, nil },
+		},
+		Tokens: fakeTokens{AuthenticateFn: func(tok string) (string, error) {
+			switch tok {
+			case goodTok:
+				return acctID, nil
+			case otherTok:
+				return otherID, nil
+			case superTok:
+				return superID, nil
+			}
+			return "", store.ErrBadToken
+		}},
+		Registrations: regs,
+		DB:            fakeDB{PingFn: func() error { return nil }},
+		Log:           logger,
+	})
+}
+
+func do(s http.Handler, method, path, token string, headers ...string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, nil)
+	req.Header.Set("X-Request-ID", "rid")
+	if token != "" {
+		req.Header.Set("X-Auth-Token", token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, req)
+	return w
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := "testdata/" + name + ".json"
+	var pretty bytes.Buffer
+	if len(got) > 0 {
+		if err := json.Indent(&pretty, got, "", "  "); err != nil {
+			t.Fatalf("%s: not JSON: %s", name, got)
+		}
+		pretty.WriteByte('\n')
+	}
+	if *update {
+		if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), pretty.String()); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", path, diff)
+	}
+}
+
+const base = "/v2/accounts/" + acctID + "/registrations"
+
+func TestGoldenResponses(t *testing.T) {
+	incomplete := adapter.FlushReport{Flushed: []string{"a@r"}, Failed: []string{"b@r", "c@r"},
+		Nodes: []adapter.NodeFailure{{Node: "k2", Error: "2 of 3 AoRs not flushed: node k2: connection refused"}}}
+	tests := []struct {
+		name, method, path, token string
+		regs                      fakeRegistrations
+		status                    int
+	}{
+		{"list", "GET", base, goodTok, fakeRegistrations{}, 200},
+		{"list_empty", "GET", base, goodTok, fakeRegistrations{ListFn: func(kamailio.Scope) ([]adapter.Registration, error) {
+			return []adapter.Registration{}, nil
+		}}, 200},
+		{"count", "GET", base + "/count", goodTok, fakeRegistrations{}, 200},
+		{"flush_ok", "DELETE", base, goodTok, fakeRegistrations{}, 200},
+		{"flush_user_ok", "DELETE", base + "/alice", goodTok, fakeRegistrations{}, 200},
+		{"error_no_token", "GET", base, "", fakeRegistrations{}, 401},
+		{"error_bad_token", "GET", base, "nope", fakeRegistrations{}, 401},
+		{"error_forbidden", "GET", base, otherTok, fakeRegistrations{}, 403},
+		{"error_malformed_account", "GET", "/v2/accounts/xyz/registrations", "", fakeRegistrations{}, 404},
+		{"error_unknown_account", "GET", "/v2/accounts/ffffffffffffffffffffffffffffffff/registrations", goodTok, fakeRegistrations{}, 404},
+		{"error_unknown_username", "DELETE", base + "/nobody", goodTok, fakeRegistrations{}, 404},
+		{"error_method", "GET", base + "/alice", goodTok, fakeRegistrations{}, 405},
+		{"error_datastore", "GET", base, goodTok, fakeRegistrations{ListFn: func(kamailio.Scope) ([]adapter.Registration, error) {
+			return nil, errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
+		}}, 503},
+		{"error_datastore_missing_table", "GET", base + "/count", goodTok, fakeRegistrations{CountFn: func(kamailio.Scope) (int, error) {
+			return 0, &pgconn.PgError{Code: "42P01", Message: `relation "location" does not exist`}
+		}}, 503},
+		{"error_flush_incomplete", "DELETE", base, goodTok, fakeRegistrations{FlushRealmFn: func(string) (adapter.FlushReport, error) {
+			return incomplete, nil
+		}}, 503},
+		{"error_flush_no_nodes", "DELETE", base + "/alice", goodTok, fakeRegistrations{FlushUserFn: func(_, _, _ string) (adapter.FlushReport, error) {
+			return adapter.FlushReport{Failed: []string{"alice@r"}}, registry.ErrNoNodes
+		}}, 503},
+		{"error_flush_not_recorded", "DELETE", base, goodTok, fakeRegistrations{FlushRealmFn: func(string) (adapter.FlushReport, error) {
+			return adapter.FlushReport{Flushed: []string{"a@r"}}, &registry.RecordError{Err: errors.New("conn closed")}
+		}}, 503},
+		{"error_not_found", "GET", "/v2/nothing", goodTok, fakeRegistrations{}, 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := do(newTestServer(t, tt.regs, nil), tt.method, tt.path, tt.token)
+			if w.Code != tt.status {
+				t.Errorf("status %d, want %d: %s", w.Code, tt.status, w.Body)
+			}
+			golden(t, tt.name, w.Body.Bytes())
+		})
+	}
+}
+
+func TestScopes(t *testing.T) {
+	var seen []kamailio.Scope
+	regs := fakeRegistrations{
+		ListFn:  func(s kamailio.Scope) ([]adapter.Registration, error) { seen = append(seen, s); return nil, nil },
+		CountFn: func(s kamailio.Scope) (int, error) { seen = append(seen, s); return 0, nil },
+	}
+	s := newTestServer(t, regs, nil)
+	for _, c := range []struct{ path, token string }{
+		{base, goodTok}, {base + "/count", superTok}, {"/v2/registrations", superTok}, {"/v2/registrations/count", superTok},
+	} {
+		if w := do(s, "GET", c.path, c.token); w.Code != 200 {
+			t.Errorf("%s: %d %s", c.path, w.Code, w.Body)
+		}
+	}
+	want := []kamailio.Scope{{Realm: "Acme.Kamreg.Test"}, {Realm: "Acme.Kamreg.Test"}, {}, {}}
+	if diff := cmp.Diff(want, seen); diff != "" {
+		t.Errorf("scopes (-want +got):\n%s", diff)
+	}
+	for _, path := range []string{"/v2/registrations", "/v2/registrations/count"} {
+		if w := do(s, "GET", path, goodTok); w.Code != 403 {
+			t.Errorf("%s as a plain account: %d", path, w.Code)
+		}
+	}
+}
+
+func TestAccountCheckComesBeforeAuthentication(t *testing.T) {
+	s := newTestServer(t, fakeRegistrations{}, nil)
+	tests := []struct {
+		path, token string
+		status      int
+		message     string
+	}{
+		{"/v2/accounts/nothex/registrations", "", 404, "bad identifier"},
+		{"/v2/accounts/ffffffffffffffffffffffffffffffff/registrations", "", 404, "bad_identifier"},
+		{base, "", 401, "invalid_credentials"},
+	}
+	for _, tt := range tests {
+		w := do(s, "GET", tt.path, tt.token)
+		var env struct{ Message string }
+		_ = json.Unmarshal(w.Body.Bytes(), &env)
+		if w.Code != tt.status || env.Message != tt.message {
+			t.Errorf("%s: %d %q, want %d %q", tt.path, w.Code, env.Message, tt.status, tt.message)
+		}
+	}
+}
+
+func TestUnknownUsernamesNeverReachTheBackend(t *testing.T) {
+	called := false
+	s := newTestServer(t, fakeRegistrations{FlushUserFn: func(_, _, _ string) (adapter.FlushReport, error) {
+		called = true
+		return adapter.FlushReport{}, nil
+	}}, nil)
+	for _, u := range []string{"a%00b", "a%40b", strings.Repeat("x", 65), "%FF", "a%20b"} {
+		if w := do(s, "DELETE", base+"/"+u, goodTok); w.Code != 404 {
+			t.Errorf("%q: %d %s", u, w.Code, w.Body)
+		}
+	}
+	if called {
+		t.Error("an impossible username reached the flush")
+	}
+}
+
+func TestETagAndPreflight(t *testing.T) {
+	s := newTestServer(t, fakeRegistrations{}, nil)
+	w := do(s, "GET", base, goodTok)
+	etag := w.Header().Get("ETag")
+	for _, inm := range []string{etag, strings.Trim(etag, `"`), `W/` + etag, `"x", ` + etag, "*"} {
+		if w := do(s, "GET", base, goodTok, "If-None-Match", inm); w.Code != 304 || w.Body.Len() != 0 {
+			t.Errorf("If-None-Match %s: %d %q", inm, w.Code, w.Body)
+		}
+	}
+	if w := do(s, "GET", base, goodTok, "If-None-Match", `"other"`); w.Code != 200 {
+		t.Errorf("stale If-None-Match: %d", w.Code)
+	}
+	p := do(s, "OPTIONS", base+"/alice", "")
+	if p.Code != 200 || p.Body.Len() != 0 || !strings.Contains(p.Header().Get("Access-Control-Allow-Headers"), "X-Auth-Token") {
+		t.Errorf("preflight: %d %q %v", p.Code, p.Body, p.Header())
+	}
+}
+
+func TestOneLogLinePerRequestWithoutToken(t *testing.T) {
+	var log bytes.Buffer
+	s := newTestServer(t, fakeRegistrations{}, &log)
+	do(s, "GET", base+"?auth_token="+goodTok, "")
+	do(s, "GET", base, goodTok)
+	lines := strings.Split(strings.TrimSpace(log.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d log lines, want 2:\n%s", len(lines), log.String())
+	}
+	if strings.Contains(log.String(), goodTok) {
+		t.Errorf("a token reached the log:\n%s", log.String())
+	}
+	var entry map[string]any
+	if err := json.Unmarshal([]byte(lines[1]), &entry); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]any{"request_id": "rid", "method": "GET", "route": "account_registrations",
+		"status": 200.0, "account_id": acctID, "msg": "request"} {
+		if entry[k] != want {
+			t.Errorf("%s = %v, want %v", k, entry[k], want)
+		}
+	}
+}
+
+func TestPanicIsA500Envelope(t *testing.T) {
+	s := newTestServer(t, fakeRegistrations{CountFn: func(kamailio.Scope) (int, error) { panic("boom") }}, nil)
+	w := do(s, "GET", base+"/count", goodTok)
+	if w.Code != 500 || !strings.Contains(w.Body.String(), `"message":"internal_error"`) {
+		t.Errorf("%d %s", w.Code, w.Body)
+	}
+}
