@@ -82,8 +82,8 @@ func TestParseAdvertise(t *testing.T) {
 		}
 	}
 	for spec, want := range map[string]string{
-		"udp:127.0.0.1:5060":            `advertise "udp:127.0.0.1:5060": want proto:ip:port=ip:port`,
-		"127.0.0.1=127.0.0.9:5060":      `advertise "127.0.0.1=127.0.0.9:5060": "127.0.0.1" is not a listener proto:ip:port`,
+		"udp:127.0.0.1:5060":           `advertise "udp:127.0.0.1:5060": want proto:ip:port=ip:port`,
+		"127.0.0.1=127.0.0.9:5060":     `advertise "127.0.0.1=127.0.0.9:5060": "127.0.0.1" is not a listener proto:ip:port`,
 		"udp:127.0.0.1:5060=127.0.0.9": `advertise "udp:127.0.0.1:5060=127.0.0.9": "127.0.0.9" is not ip:port`,
 	} {
 		if _, err := ParseAdvertise(spec); err == nil || err.Error() != want {

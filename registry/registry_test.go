@@ -52,8 +52,10 @@ type fakeBindings struct {
 	live int
 }
 
-func (f fakeBindings) Live(context.Context, kamailio.Scope) ([]kamailio.Binding, error) { return nil, nil }
-func (f fakeBindings) Count(context.Context, kamailio.Scope) (int, error)               { return f.live, nil }
+func (f fakeBindings) Live(context.Context, kamailio.Scope) ([]kamailio.Binding, error) {
+	return nil, nil
+}
+func (f fakeBindings) Count(context.Context, kamailio.Scope) (int, error) { return f.live, nil }
 func (f fakeBindings) AoRs(_ context.Context, s kamailio.Scope) ([]kamailio.AoR, error) {
 	return f.rows[s], nil
 }
@@ -75,7 +77,7 @@ func TestFlushRealmMergesTableAndMemory(t *testing.T) {
 	k1 := &fakeNode{name: "k1", held: map[string]int{"mem@acme.test": 1, "x@other.test": 1}}
 	rec := &fakeRecorder{}
 	r := &Registry{
-		Bindings: fakeBindings{rows: map[kamailio.Scope][]kamailio.AoR{{Realm: "Acme.Test"}: {{"a", "acme.test"}, {"b", "acme.test"}}}},
+		Bindings: fakeBindings{rows: map[kamailio.Scope][]kamailio.AoR{{Realm: "Acme.Test"}: {{Username: "a", Domain: "acme.test"}, {Username: "b", Domain: "acme.test"}}}},
 		Devices:  devices{}, Flushes: rec, Nodes: []Node{k1}, Table: "location", PerNode: 2,
 	}
 	report, err := r.FlushRealm(context.Background(), "Acme.Test")
@@ -102,14 +104,14 @@ func TestFlushRecordsOnlyWhatEveryNodeAcknowledged(t *testing.T) {
 	}}
 	rec := &fakeRecorder{}
 	r := &Registry{
-		Bindings: fakeBindings{rows: map[kamailio.Scope][]kamailio.AoR{{Realm: "acme.test"}: {{"a", "acme.test"}, {"b", "acme.test"}}}},
+		Bindings: fakeBindings{rows: map[kamailio.Scope][]kamailio.AoR{{Realm: "acme.test"}: {{Username: "a", Domain: "acme.test"}, {Username: "b", Domain: "acme.test"}}}},
 		Devices:  devices{}, Flushes: rec, Nodes: []Node{k1, k2}, Table: "location",
 	}
 	report, err := r.FlushRealm(context.Background(), "acme.test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]kamailio.AoR{{"a", "acme.test"}}, rec.recorded); diff != "" {
+	if diff := cmp.Diff([]kamailio.AoR{{Username: "a", Domain: "acme.test"}}, rec.recorded); diff != "" {
 		t.Errorf("recorded (-want +got):\n%s", diff)
 	}
 	if len(report.Nodes) != 2 || report.Nodes[0].Node != "k2" || report.Complete() {
