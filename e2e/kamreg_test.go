@@ -39,7 +39,7 @@ func startKamreg(nodes string) (*kamregServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	log, err := os.CreateTemp("", "kamreg-serve-*.log")
+	log, err := os.CreateTemp(env.dir, "kamreg-serve-*.log")
 	if err != nil {
 		return nil, err
 	}

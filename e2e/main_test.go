@@ -20,6 +20,7 @@ import (
 
 // env is the shared test bed.
 var env struct {
+	dir  string
 	bin  string
 	pg   *testbed.Postgres
 	kam  *testbed.Kamailio
@@ -49,7 +50,7 @@ func setup(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
+	env.dir = dir
 	env.bin = filepath.Join(dir, "kamreg")
 	build := exec.Command("go", "build", "-o", env.bin, "../cmd/kamreg")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
@@ -57,7 +58,14 @@ func setup(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "build kamreg:", err)
 		return 1
 	}
-	if env.pg, err = testbed.StartPostgres(ctx, os.Stderr); err != nil {
+	pgLog, err := os.Create(filepath.Join(dir, "pg_ctl.log"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer pgLog.Close()
+	if env.pg, err = testbed.StartPostgres(ctx, pgLog); err != nil {
+		dumpLog(pgLog.Name())
 		fmt.Fprintln(os.Stderr, "postgres:", err)
 		return 1
 	}
@@ -86,7 +94,9 @@ func setup(m *testing.M) int {
 	defer env.replica.Close()
 	start := time.Now()
 	code := m.Run()
-	if code != 0 {
+	if code == 0 {
+		defer os.RemoveAll(dir)
+	} else {
 		fmt.Fprintf(os.Stderr, "kamreg logs: %s and %s; kamailio log: %s (kept %s)\n",
 			env.main.logPath, env.replica.logPath, env.kam.LogPath(), time.Since(start).Round(time.Second))
 		dumpLog(env.kam.LogPath())

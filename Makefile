@@ -1,0 +1,37 @@
+# kamreg: `make demo` runs the demo, `make test` runs every test.
+GO ?= go
+export PATH := $(PATH):/usr/local/go/bin
+
+.PHONY: all deps build test check unit integration demo clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build:
+	$(GO) build -o bin/kamreg ./cmd/kamreg
+
+# The whole suite: formatting, vet, unit tests, then the integration tests
+# against real PostgreSQL, Kamailio and sipp.
+test: deps check unit integration
+
+check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+		if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) vet -tags integration ./...
+
+unit:
+	$(GO) test -count=1 ./...
+
+integration:
+	$(GO) test -tags integration -count=1 -timeout 20m -v ./e2e/
+
+# PostgreSQL, Kamailio and a few sipp phones on loopback, kamreg on
+# 127.0.0.1:8000; Ctrl-C stops everything.
+demo: deps build
+	$(GO) run ./testbed/demo --kamreg bin/kamreg
+
+clean:
+	rm -rf bin
