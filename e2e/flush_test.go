@@ -76,7 +76,7 @@ func TestFlushUser(t *testing.T) {
 	}
 
 	// alice registers again: she shows again.
-	register(t, testbed.Phone{User: "alice", Domain: realm, ContactPort: 5074})
+	register(t, testbed.Phone{User: "alice", Domain: realm, ContactPort: 5070})
 	waitCount(t, env.main, a, 2)
 	if diff := cmp.Diff([]string{"alice", "bob"}, usernames(t, env.replica, a)); diff != "" {
 		t.Errorf("after registering again (-want +got):\n%s", diff)

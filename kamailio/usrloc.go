@@ -114,8 +114,8 @@ func (u *Usrloc) where(s Scope, liveOnly bool) (string, []any) {
 	if liveOnly {
 		conds = append(conds,
 			"(l.expires > (now() AT TIME ZONE "+arg(u.tz)+") OR l.expires = '"+permanent+"')",
-			`NOT EXISTS (SELECT 1 FROM kamreg_flushes f WHERE f.ruid = l.ruid
-				AND l.last_modified <= f.last_modified AND f.expires_at > now())`)
+			`NOT EXISTS (SELECT 1 FROM kamreg_flushes f WHERE f.ruid = l.ruid AND f.callid = l.callid
+				AND f.cseq = l.cseq AND f.last_modified = l.last_modified AND f.expires_at > now())`)
 	}
 	if len(conds) == 0 {
 		return "true", args

@@ -38,12 +38,14 @@ CREATE TABLE kamreg_tokens (
 CREATE INDEX kamreg_tokens_account_idx ON kamreg_tokens (account_id);
 
 -- Flush records: after a flush every node acknowledged, the location rows
--- the flushed AoRs had at that moment (by ruid, with their last_modified)
--- are hidden until Kamailio's timer has removed them (usrloc db_mode 2
--- removes rows late). A phone that registers again gets a new ruid, or a
--- newer last_modified, and shows again.
+-- the flushed AoRs had at that moment are hidden until Kamailio's timer has
+-- removed them (usrloc db_mode 2 removes rows late). A row is hidden only
+-- while it is the same binding in the same state: a phone that registers
+-- again sends a new Call-ID or a higher CSeq, and shows again at once.
 CREATE TABLE kamreg_flushes (
     ruid           text PRIMARY KEY,
+    callid         text NOT NULL,
+    cseq           integer NOT NULL,
     last_modified  timestamp without time zone NOT NULL,
     expires_at     timestamptz NOT NULL
 );

@@ -25,9 +25,11 @@ type Flushes struct {
 	TimeZone string
 }
 
-// Record notes the rows the AoRs have in the location table, as last
-// modified at or before the instant at (taken before the first ul.rm was
-// sent). It also drops records past their lifetime.
+// Record notes the rows the AoRs have in the location table, as they are
+// now (ruid, Call-ID, CSeq, last_modified), leaving out rows modified after
+// the instant at (taken before the first ul.rm was sent): those are phones
+// that registered again meanwhile. It also drops records past their
+// lifetime.
 func (s Flushes) Record(ctx context.Context, aors []kamailio.AoR, at time.Time) error {
 	if len(aors) == 0 {
 		return nil
@@ -38,13 +40,13 @@ func (s Flushes) Record(ctx context.Context, aors []kamailio.AoR, at time.Time) 
 		users[i], domains[i] = a.Username, a.Domain
 	}
 	record := `
-		INSERT INTO kamreg_flushes (ruid, last_modified, expires_at)
-		SELECT DISTINCT ON (l.ruid) l.ruid, l.last_modified, now() + $5 * interval '1 second'
+		INSERT INTO kamreg_flushes (ruid, callid, cseq, last_modified, expires_at)
+		SELECT DISTINCT ON (l.ruid) l.ruid, l.callid, l.cseq, l.last_modified, now() + $5 * interval '1 second'
 		FROM ` + pgx.Identifier{s.Table}.Sanitize() + ` l
 		JOIN unnest($1::text[], $2::text[]) AS t(u, d) ON l.domain = t.d AND l.username = t.u
 		WHERE l.last_modified <= ($3::timestamptz AT TIME ZONE $4)
 		ON CONFLICT (ruid) DO UPDATE
-			SET last_modified = GREATEST(kamreg_flushes.last_modified, EXCLUDED.last_modified),
+			SET callid = EXCLUDED.callid, cseq = EXCLUDED.cseq, last_modified = EXCLUDED.last_modified,
 				expires_at = EXCLUDED.expires_at`
 	if _, err := s.Pool.Exec(ctx, record, users, domains, at, s.TimeZone, int(FlushTTL.Seconds())); err != nil {
 		return err
