@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 )
 
 // Remover is a Kamailio node that can drop an AoR from its memory.
@@ -78,17 +79,32 @@ func Flush(ctx context.Context, nodes []Remover, aors []string, perNode int) Flu
 }
 
 // flushNode removes the AoRs on one node and returns those that failed and
-// the first error.
+// the first error. Once the node has failed many calls in a row (it is down,
+// or hangs), the rest are not sent and count as failed at once.
 func flushNode(ctx context.Context, node Remover, aors []string, perNode int) ([]string, error) {
 	errs := make([]error, len(aors))
 	sem := make(chan struct{}, perNode)
+	giveUp := int64(max(2*perNode, 8))
+	var inARow atomic.Int64
+	var lastErr atomic.Value
 	var wg sync.WaitGroup
 	for i, aor := range aors {
 		sem <- struct{}{}
+		if n := inARow.Load(); n >= giveUp {
+			<-sem
+			errs[i] = fmt.Errorf("not sent after %d failed calls in a row: %w", n, lastErr.Load().(error))
+			continue
+		}
 		wg.Add(1)
 		go func(i int, aor string) {
 			defer func() { <-sem; wg.Done() }()
 			errs[i] = node.Remove(ctx, aor)
+			if errs[i] != nil {
+				lastErr.Store(errs[i])
+				inARow.Add(1)
+			} else {
+				inARow.Store(0)
+			}
 		}(i, aor)
 	}
 	wg.Wait()

@@ -100,3 +100,22 @@ func TestFlushBoundsConcurrencyPerNode(t *testing.T) {
 		t.Errorf("peak in flight %d, want 2..4", p)
 	}
 }
+
+func TestFlushGivesUpOnADeadNode(t *testing.T) {
+	var aors []string
+	for i := 0; i < 500; i++ {
+		aors = append(aors, "u"+string(rune('a'+i%26))+string(rune('a'+i/26))+"@r")
+	}
+	var calls atomic.Int32
+	dead := &fakeNode{name: "dead", RemoveFn: func(string) error { calls.Add(1); return errors.New("connection refused") }}
+	r := Flush(context.Background(), []Remover{dead, &fakeNode{name: "k1"}}, aors, 4)
+	if len(r.Failed) != 500 || len(r.Flushed) != 0 {
+		t.Fatalf("flushed %d failed %d", len(r.Flushed), len(r.Failed))
+	}
+	if c := calls.Load(); c > 20 {
+		t.Errorf("%d calls sent to a dead node, want it given up after about 8", c)
+	}
+	if want := "500 of 500 AoRs not flushed: connection refused"; r.Nodes[0].Error != want {
+		t.Errorf("node error %q, want %q", r.Nodes[0].Error, want)
+	}
+}

@@ -3,6 +3,8 @@ package kamailio
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
+	"time"
 )
 
 // NotSet is how Kamailio's RPC spells an empty text field.
@@ -74,4 +76,32 @@ type Contact struct {
 	Instance     Text    `json:"Instance"`
 	ServerID     int64   `json:"Server-Id"`
 	LastModified int64   `json:"Last-Modified"`
+}
+
+// SplitAoR reads "user@domain".
+func SplitAoR(s string) (AoR, bool) {
+	i := strings.LastIndexByte(s, '@')
+	if i <= 0 || i == len(s)-1 {
+		return AoR{}, false
+	}
+	return AoR{Username: s[:i], Domain: s[i+1:]}, true
+}
+
+// Binding turns a live contact of aor into a binding as of now. ok is
+// false for a contact that is expired or deleted, or an AoR without a
+// domain.
+func (c Contact) Binding(aor string, now time.Time) (Binding, bool) {
+	a, ok := SplitAoR(aor)
+	if !ok || !c.Expires.Live() {
+		return Binding{}, false
+	}
+	b := Binding{
+		Ruid: string(c.Ruid), Username: a.Username, Domain: a.Domain, Contact: string(c.Address),
+		Received: string(c.Received), Path: string(c.Path), Socket: string(c.Socket),
+		CallID: string(c.CallID), UserAgent: string(c.UserAgent), LastModified: time.Unix(c.LastModified, 0),
+	}
+	if c.Expires.State == "" {
+		b.Expires = now.Add(time.Duration(c.Expires.Seconds) * time.Second)
+	}
+	return b, true
 }

@@ -65,8 +65,10 @@ func TestParseNodes(t *testing.T) {
 		{"k1=http://127.0.0.1:5071/RPC, k2=http://127.0.0.2:5071/RPC", []Node{
 			{"k1", "http://127.0.0.1:5071/RPC"}, {"k2", "http://127.0.0.2:5071/RPC"}}, ""},
 		{"k1=http://a:1/RPC,k1=http://b:1/RPC", nil, `kamailio rpc endpoint "k1=http://b:1/RPC": node name "k1" given twice`},
-		{"ftp://x/RPC", nil, `kamailio rpc endpoint "ftp://x/RPC": want http://host:port/RPC, optionally prefixed name=`},
-		{"unix:/run/kamailio/kamailio_rpc.sock", nil, `kamailio rpc endpoint "unix:/run/kamailio/kamailio_rpc.sock": the unix socket transport is not supported yet; use http://host:port/RPC`},
+		{"ftp://x/RPC", nil, `kamailio rpc endpoint "ftp://x/RPC": want http://host:port/RPC or unix:/path, optionally prefixed name=`},
+		{"unix:/run/kamailio/kamailio_rpc.sock", []Node{{"/run/kamailio/kamailio_rpc.sock", "unix:/run/kamailio/kamailio_rpc.sock"}}, ""},
+		{"k3=unix:/run/k.sock", []Node{{"k3", "unix:/run/k.sock"}}, ""},
+		{"unix:run/k.sock", nil, `kamailio rpc endpoint "unix:run/k.sock": want unix:/absolute/path/kamailio_rpc.sock`},
 	}
 	for _, tt := range tests {
 		got, err := ParseNodes(tt.spec)

@@ -10,13 +10,14 @@ import (
 type Node struct {
 	// Name identifies the node in answers, logs and metrics.
 	Name string
-	// URL is the endpoint, http://host:port/RPC.
+	// URL is the endpoint: http://host:port/RPC, or unix:/path for
+	// jsonrpcs's datagram socket.
 	URL string
 }
 
 // ParseNodes reads KAMREG_KAMAILIO_RPC: comma-separated endpoints, each
 // optionally prefixed "name=". An unnamed endpoint is named after its
-// host and port.
+// host and port, or its socket path.
 func ParseNodes(spec string) ([]Node, error) {
 	var nodes []Node
 	seen := map[string]bool{}
@@ -31,14 +32,16 @@ func ParseNodes(spec string) ([]Node, error) {
 		} else {
 			n.URL = item
 		}
-		u, err := url.Parse(n.URL)
-		switch {
-		case strings.HasPrefix(n.URL, "unix:"):
-			return nil, fmt.Errorf("kamailio rpc endpoint %q: the unix socket transport is not supported yet; use http://host:port/RPC", item)
-		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-			return nil, fmt.Errorf("kamailio rpc endpoint %q: want http://host:port/RPC, optionally prefixed name=", item)
-		}
-		if n.Name == "" {
+		if path, ok := strings.CutPrefix(n.URL, "unix:"); ok {
+			if !strings.HasPrefix(path, "/") {
+				return nil, fmt.Errorf("kamailio rpc endpoint %q: want unix:/absolute/path/kamailio_rpc.sock", item)
+			}
+			if n.Name == "" {
+				n.Name = path
+			}
+		} else if u, err := url.Parse(n.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("kamailio rpc endpoint %q: want http://host:port/RPC or unix:/path, optionally prefixed name=", item)
+		} else if n.Name == "" {
 			n.Name = u.Host
 		}
 		if seen[n.Name] {

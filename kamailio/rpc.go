@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -15,15 +16,26 @@ import (
 // DefaultMaxReply bounds the bytes read from one JSON-RPC reply.
 const DefaultMaxReply = 64 << 20
 
-// Client calls one Kamailio node's JSON-RPC over HTTP. It is safe for
-// concurrent use and keeps connections alive between calls.
+// Client calls one Kamailio node's JSON-RPC, over HTTP (kept-alive
+// connections) or a unix datagram socket. It is safe for concurrent use.
+// A call that got no answer (connection refused or reset, timeout) is
+// tried again, a bounded number of times; Kamailio's own errors are not.
 type Client struct {
-	node     Node
-	http     *http.Client
-	timeout  time.Duration
-	maxReply int64
-	nextID   atomic.Int64
+	node      Node
+	transport transport
+	timeout   time.Duration
+	maxReply  int64
+	retries   int
+	nextID    atomic.Int64
 }
+
+// transport carries one request and returns the raw reply.
+type transport interface {
+	roundTrip(ctx context.Context, method string, body []byte, maxReply int64) ([]byte, error)
+}
+
+// Retries is how many times a call that got no answer is tried again.
+const Retries = 2
 
 // NewClient returns a client for node with a per-call timeout and a bound
 // on the size of one reply.
@@ -31,11 +43,16 @@ func NewClient(node Node, timeout time.Duration, maxReply int64) *Client {
 	if maxReply <= 0 {
 		maxReply = DefaultMaxReply
 	}
-	transport := &http.Transport{
-		MaxIdleConnsPerHost: 64,
-		IdleConnTimeout:     90 * time.Second,
+	c := &Client{node: node, timeout: timeout, maxReply: maxReply, retries: Retries}
+	if path, ok := strings.CutPrefix(node.URL, "unix:"); ok {
+		c.transport = &dgramTransport{path: path}
+	} else {
+		c.transport = &httpTransport{url: node.URL, client: &http.Client{Transport: &http.Transport{
+			MaxIdleConnsPerHost: 64,
+			IdleConnTimeout:     90 * time.Second,
+		}}}
 	}
-	return &Client{node: node, http: &http.Client{Transport: transport}, timeout: timeout, maxReply: maxReply}
+	return c
 }
 
 // Node returns the node this client calls.
@@ -53,6 +70,9 @@ type rpcReply struct {
 	Error  *RPCError       `json:"error"`
 }
 
+// errTooLarge is a reply over the size bound; trying again cannot help.
+var errTooLarge = errors.New("reply too large")
+
 // Call sends one JSON-RPC request and decodes its result into result
 // (which may be nil). Kamailio's error objects come back as *RPCError;
 // anything that prevented an answer comes back as *TransportError.
@@ -64,34 +84,23 @@ func (c *Client) Call(ctx context.Context, method string, params []any, result a
 	if err != nil {
 		return err
 	}
-	if c.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
+	var raw []byte
+	for attempt := 0; ; attempt++ {
+		raw, err = c.attempt(ctx, method, body)
+		if err == nil || errors.Is(err, errTooLarge) || attempt >= c.retries || ctx.Err() != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(50*(attempt+1)*(attempt+1)) * time.Millisecond):
+		}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.node.URL, bytes.NewReader(body))
 	if err != nil {
 		return &TransportError{Node: c.node.Name, Err: err}
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return &TransportError{Node: c.node.Name, Err: err}
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, c.maxReply+1))
-	if err != nil {
-		return &TransportError{Node: c.node.Name, Err: fmt.Errorf("%s: reading reply: %w", method, err)}
-	}
-	if int64(len(raw)) > c.maxReply {
-		return &TransportError{Node: c.node.Name, Err: fmt.Errorf("%s: reply larger than %d bytes", method, c.maxReply)}
-	}
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return &TransportError{Node: c.node.Name, Err: fmt.Errorf("%s: empty reply (HTTP %d)", method, resp.StatusCode)}
 	}
 	var reply rpcReply
 	if err := json.Unmarshal(raw, &reply); err != nil {
-		return &TransportError{Node: c.node.Name, Err: fmt.Errorf("%s: undecodable reply (HTTP %d): %w", method, resp.StatusCode, err)}
+		return &TransportError{Node: c.node.Name, Err: fmt.Errorf("%s: undecodable reply: %w", method, err)}
 	}
 	if reply.Error != nil {
 		return reply.Error
@@ -103,6 +112,50 @@ func (c *Client) Call(ctx context.Context, method string, params []any, result a
 		return &TransportError{Node: c.node.Name, Err: fmt.Errorf("%s: unexpected result: %w", method, err)}
 	}
 	return nil
+}
+
+// attempt makes one try within the per-call timeout.
+func (c *Client) attempt(ctx context.Context, method string, body []byte) ([]byte, error) {
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	raw, err := c.transport.roundTrip(ctx, method, body, c.maxReply)
+	if err != nil {
+		return nil, err
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, fmt.Errorf("%s: empty reply", method)
+	}
+	return raw, nil
+}
+
+// httpTransport posts to http://host:port/RPC.
+type httpTransport struct {
+	url    string
+	client *http.Client
+}
+
+func (t *httpTransport) roundTrip(ctx context.Context, method string, body []byte, maxReply int64) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxReply+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading reply: %w", method, err)
+	}
+	if int64(len(raw)) > maxReply {
+		return nil, fmt.Errorf("%s: %w: more than %d bytes", method, errTooLarge, maxReply)
+	}
+	return raw, nil
 }
 
 // Remove calls ul.rm for aor ("user@domain") in the usrloc table. An AoR the
@@ -160,6 +213,49 @@ func (c *Client) AoRs(ctx context.Context, table string) ([]string, error) {
 		}
 		for _, a := range d.Domain.AoRs {
 			out = append(out, a.AoR)
+		}
+	}
+	return out, nil
+}
+
+// Record is one AoR and its contacts as ul.dump reports them.
+type Record struct {
+	AoR      string
+	Contacts []Contact
+}
+
+// Dump calls ul.dump and returns every AoR the node holds in table, with
+// its contacts. The reply is bounded in size and time like every call.
+func (c *Client) Dump(ctx context.Context, table string) ([]Record, error) {
+	var dump struct {
+		Domains []struct {
+			Domain struct {
+				Domain string `json:"Domain"`
+				AoRs   []struct {
+					Info struct {
+						AoR      string `json:"AoR"`
+						Contacts []struct {
+							Contact Contact `json:"Contact"`
+						} `json:"Contacts"`
+					} `json:"Info"`
+				} `json:"AoRs"`
+			} `json:"Domain"`
+		} `json:"Domains"`
+	}
+	if err := c.Call(ctx, "ul.dump", nil, &dump); err != nil {
+		return nil, err
+	}
+	var out []Record
+	for _, d := range dump.Domains {
+		if d.Domain.Domain != table {
+			continue
+		}
+		for _, a := range d.Domain.AoRs {
+			rec := Record{AoR: a.Info.AoR}
+			for _, w := range a.Info.Contacts {
+				rec.Contacts = append(rec.Contacts, w.Contact)
+			}
+			out = append(out, rec)
 		}
 	}
 	return out, nil

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -129,7 +132,7 @@ func TestTransportFailures(t *testing.T) {
 
 	big := fakeKamailio(t, fixture("ul_dump"))
 	big.maxReply = 100
-	if _, err := big.AoRs(ctx, "location"); !isTransport(err) || !strings.Contains(err.Error(), "larger than 100 bytes") {
+	if _, err := big.AoRs(ctx, "location"); !isTransport(err) || !strings.Contains(err.Error(), "reply too large: more than 100 bytes") {
 		t.Errorf("oversized reply: %v", err)
 	}
 
@@ -158,4 +161,80 @@ func TestTransportFailures(t *testing.T) {
 func isTransport(err error) bool {
 	var te *TransportError
 	return errors.As(err, &te)
+}
+
+func TestRetriesOnlyWhenNoAnswer(t *testing.T) {
+	var calls atomic.Int32
+	flaky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			// Drop the connection without an answer, as a restarting node does.
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.Close()
+			return
+		}
+		payload, _ := os.ReadFile("testdata/ul_rm.json")
+		_, _ = w.Write(payload)
+	}))
+	defer flaky.Close()
+	c := NewClient(Node{Name: "flaky", URL: flaky.URL}, time.Second, 0)
+	if err := c.Remove(context.Background(), "location", "a@b"); err != nil || calls.Load() != 2 {
+		t.Errorf("error %v after %d calls, want success after 2", err, calls.Load())
+	}
+
+	calls.Store(0)
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		payload, _ := os.ReadFile("testdata/unknown_method.json")
+		_, _ = w.Write(payload)
+	}))
+	defer failing.Close()
+	c = NewClient(Node{Name: "failing", URL: failing.URL}, time.Second, 0)
+	if err := c.Remove(context.Background(), "location", "a@b"); err == nil || calls.Load() != 1 {
+		t.Errorf("Kamailio error: %v after %d calls, want an error after 1", err, calls.Load())
+	}
+}
+
+func TestUnixDatagram(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "kamailio_rpc.sock")
+	srv, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	go func() {
+		buf := make([]byte, 65536)
+		for {
+			n, from, err := srv.ReadFromUnix(buf)
+			if err != nil {
+				return
+			}
+			name := "ul_lookup"
+			if strings.Contains(string(buf[:n]), "ul.dump") {
+				name = "ul_dump" // larger than one datagram may be
+			}
+			payload, _ := os.ReadFile("testdata/" + name + ".json")
+			_, _ = srv.WriteToUnix(payload, from)
+		}
+	}()
+	c := NewClient(Node{Name: "dgram", URL: "unix:" + path}, time.Second, 0)
+	c.transport.(*dgramTransport).dir = dir
+	got, err := c.Lookup(context.Background(), "location", "alice@a.example.test")
+	if err != nil || len(got) != 2 {
+		t.Fatalf("lookup over a datagram socket: %v, %d contacts", err, len(got))
+	}
+	small := NewClient(Node{Name: "dgram", URL: "unix:" + path}, time.Second, 100)
+	small.transport.(*dgramTransport).dir = dir
+	if _, err := small.AoRs(context.Background(), "location"); err == nil || !strings.Contains(err.Error(), "reply too large") {
+		t.Errorf("oversized datagram: %v", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("client sockets left behind: %v", entries)
+	}
+	down := NewClient(Node{Name: "gone", URL: "unix:" + filepath.Join(dir, "nothing.sock")}, 200*time.Millisecond, 0)
+	down.transport.(*dgramTransport).dir = dir
+	if err := down.Remove(context.Background(), "location", "a@b"); !isTransport(err) {
+		t.Errorf("missing socket: %v", err)
+	}
 }

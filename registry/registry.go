@@ -21,6 +21,7 @@ type Node interface {
 	Remove(ctx context.Context, table, aor string) error
 	Lookup(ctx context.Context, table, aor string) ([]kamailio.Contact, error)
 	AoRs(ctx context.Context, table string) ([]string, error)
+	Dump(ctx context.Context, table string) ([]kamailio.Record, error)
 }
 
 // Bindings reads live location rows.
@@ -50,6 +51,10 @@ type Registry struct {
 	Advertise adapter.Advertise
 	// PerNode bounds the ul.rm calls in flight on one node.
 	PerNode int
+	// ScanMemory adds, to a realm flush, the AoRs each node holds in memory
+	// (ul.dump brief) besides those Bindings knows: phones registered so
+	// recently that usrloc db_mode 2 has not written them yet.
+	ScanMemory bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -112,13 +117,16 @@ func (r *Registry) FlushRealm(ctx context.Context, realm string) (adapter.FlushR
 	}
 	var dumpFailures []adapter.NodeFailure
 	for _, n := range r.Nodes {
+		if !r.ScanMemory {
+			break
+		}
 		held, err := n.AoRs(ctx, r.Table)
 		if err != nil {
 			dumpFailures = append(dumpFailures, adapter.NodeFailure{Node: n.Node().Name, Error: "listing its AoRs (ul.dump): " + err.Error()})
 			continue
 		}
 		for _, s := range held {
-			if a, ok := splitAoR(s); ok && strings.EqualFold(a.Domain, realm) {
+			if a, ok := kamailio.SplitAoR(s); ok && strings.EqualFold(a.Domain, realm) {
 				set.add(a)
 			}
 		}
@@ -212,15 +220,6 @@ func (r remover) Name() string { return r.node.Node().Name }
 
 func (r remover) Remove(ctx context.Context, aor string) error {
 	return r.node.Remove(ctx, r.table, aor)
-}
-
-// splitAoR reads "user@domain".
-func splitAoR(s string) (kamailio.AoR, bool) {
-	i := strings.LastIndexByte(s, '@')
-	if i <= 0 || i == len(s)-1 {
-		return kamailio.AoR{}, false
-	}
-	return kamailio.AoR{Username: s[:i], Domain: s[i+1:]}, true
 }
 
 // aorSet keeps AoRs once each, in the order first added.

@@ -38,6 +38,7 @@ func (n *fakeNode) Remove(_ context.Context, _, aor string) error {
 func (n *fakeNode) Lookup(_ context.Context, _, aor string) ([]kamailio.Contact, error) {
 	return make([]kamailio.Contact, n.held[aor]), nil
 }
+func (n *fakeNode) Dump(context.Context, string) ([]kamailio.Record, error) { return nil, nil }
 func (n *fakeNode) AoRs(context.Context, string) ([]string, error) {
 	var out []string
 	for a := range n.held {
@@ -78,7 +79,7 @@ func TestFlushRealmMergesTableAndMemory(t *testing.T) {
 	rec := &fakeRecorder{}
 	r := &Registry{
 		Bindings: fakeBindings{rows: map[kamailio.Scope][]kamailio.AoR{{Realm: "Acme.Test"}: {{Username: "a", Domain: "acme.test"}, {Username: "b", Domain: "acme.test"}}}},
-		Devices:  devices{}, Flushes: rec, Nodes: []Node{k1}, Table: "location", PerNode: 2,
+		Devices:  devices{}, Flushes: rec, Nodes: []Node{k1}, Table: "location", PerNode: 2, ScanMemory: true,
 	}
 	report, err := r.FlushRealm(context.Background(), "Acme.Test")
 	if err != nil || !report.Complete() {
@@ -105,7 +106,7 @@ func TestFlushRecordsOnlyWhatEveryNodeAcknowledged(t *testing.T) {
 	rec := &fakeRecorder{}
 	r := &Registry{
 		Bindings: fakeBindings{rows: map[kamailio.Scope][]kamailio.AoR{{Realm: "acme.test"}: {{Username: "a", Domain: "acme.test"}, {Username: "b", Domain: "acme.test"}}}},
-		Devices:  devices{}, Flushes: rec, Nodes: []Node{k1, k2}, Table: "location",
+		Devices:  devices{}, Flushes: rec, Nodes: []Node{k1, k2}, Table: "location", ScanMemory: true,
 	}
 	report, err := r.FlushRealm(context.Background(), "acme.test")
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/kamreg/kamreg/adapter"
+	"github.com/kamreg/kamreg/kamailio"
 	"github.com/kamreg/kamreg/registry"
 )
 
@@ -78,7 +79,8 @@ type flushData struct {
 
 // classify maps every error a handler can meet to its status, message and
 // data, as in the contract's error table. Whatever is not a client error
-// comes from PostgreSQL, the one backend a read depends on.
+// comes from a backend a read depends on: PostgreSQL, or with the rpc
+// source the Kamailio nodes.
 func classify(err error) apiError {
 	var (
 		malformed *malformedAccountError
@@ -89,6 +91,8 @@ func classify(err error) apiError {
 		flush     *flushError
 		record    *registry.RecordError
 		pgErr     *pgconn.PgError
+		rpcErr    *kamailio.RPCError
+		transErr  *kamailio.TransportError
 	)
 	switch {
 	case errors.Is(err, errInvalidCredentials):
@@ -117,6 +121,10 @@ func classify(err error) apiError {
 		return flushAnswer(flush)
 	case errors.As(err, &record):
 		return datastoreError(record.Error())
+	case errors.As(err, &transErr):
+		return datastoreError("Kamailio node " + transErr.Node + " did not answer: " + transErr.Err.Error())
+	case errors.As(err, &rpcErr):
+		return datastoreError("Kamailio answered " + rpcErr.Error())
 	case errors.As(err, &pgErr) && pgErr.Code == "42P01":
 		return datastoreError("a table is missing (" + pgErr.Message + "): load Kamailio's usrloc schema and run kamreg migrate")
 	case errors.Is(err, context.DeadlineExceeded):

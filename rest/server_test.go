@@ -184,6 +184,9 @@ func TestGoldenResponses(t *testing.T) {
 			return adapter.FlushReport{Flushed: []string{"a@r"}}, &registry.RecordError{Err: errors.New("conn closed")}
 		}}, 503},
 		{"error_not_found", "GET", "/v2/nothing", goodTok, fakeRegistrations{}, 404},
+		{"error_kamailio_source", "GET", base, goodTok, fakeRegistrations{ListFn: func(kamailio.Scope) ([]adapter.Registration, error) {
+			return nil, &kamailio.TransportError{Node: "k2", Err: errors.New("ul.dump: reply too large: more than 67108864 bytes")}
+		}}, 503},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

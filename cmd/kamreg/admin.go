@@ -52,7 +52,7 @@ func migrateCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	log := c.logger(os.Stderr)
-	pool, err := prepare(ctx, &c, true, log)
+	pool, err := prepare(ctx, &c, true, true, log)
 	if err != nil {
 		return err
 	}

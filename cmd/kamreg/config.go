@@ -118,7 +118,9 @@ func (c *config) check(serve bool) error {
 	switch c.Source {
 	case "db":
 	case "rpc":
-		return errors.New("KAMREG_SOURCE=rpc is not supported yet; use db")
+		if len(c.nodes) == 0 {
+			return errors.New("KAMREG_SOURCE=rpc reads ul.dump from the Kamailio nodes: set KAMREG_KAMAILIO_RPC")
+		}
 	default:
 		return fmt.Errorf("KAMREG_SOURCE %q: want db or rpc", c.Source)
 	}

@@ -32,7 +32,7 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 		return err
 	}
 	log := c.logger(os.Stderr)
-	pool, err := prepare(ctx, &c, !c.NoMigrate, log)
+	pool, err := prepare(ctx, &c, !c.NoMigrate, c.Source == "db", log)
 	if err != nil {
 		return err
 	}
@@ -42,18 +42,24 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	for i, n := range c.nodes {
 		nodes[i] = kamailio.NewClient(n, c.RPCTimeout, kamailio.DefaultMaxReply)
 	}
-	usrloc, err := kamailio.NewUsrloc(pool, c.LocationTable, c.DBTimezone)
-	if err != nil {
-		return err
-	}
 	reg := &registry.Registry{
-		Bindings:  usrloc,
 		Devices:   store.Devices{Pool: pool},
-		Flushes:   store.Flushes{Pool: pool, Table: c.LocationTable, TimeZone: c.DBTimezone},
 		Nodes:     nodes,
 		Table:     c.LocationTable,
 		Advertise: c.advertise,
 		PerNode:   c.FlushConcurrency,
+	}
+	if c.Source == "rpc" {
+		reg.Bindings = registry.RPCBindings{Nodes: nodes, Table: c.LocationTable, Enricher: store.Directory{Pool: pool}}
+		reg.Flushes = registry.NoRecords{}
+	} else {
+		usrloc, err := kamailio.NewUsrloc(pool, c.LocationTable, c.DBTimezone)
+		if err != nil {
+			return err
+		}
+		reg.Bindings = usrloc
+		reg.Flushes = store.Flushes{Pool: pool, Table: c.LocationTable, TimeZone: c.DBTimezone}
+		reg.ScanMemory = true
 	}
 	api := rest.New(rest.Config{
 		Accounts:      store.Accounts{Pool: pool},
@@ -105,9 +111,10 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	return nil
 }
 
-// prepare opens the pool, applies migrations if asked, and makes sure the
-// location index exists, saying clearly when the location table is missing.
-func prepare(ctx context.Context, c *config, migrate bool, log *logrus.Logger) (*pgxpool.Pool, error) {
+// prepare opens the pool, applies migrations if asked, and, when kamreg
+// reads the location table, makes sure its index exists, saying clearly
+// when the table is missing.
+func prepare(ctx context.Context, c *config, migrate, location bool, log *logrus.Logger) (*pgxpool.Pool, error) {
 	pool, err := store.Open(ctx, c.DatabaseURL)
 	if err != nil {
 		return nil, err
@@ -119,6 +126,9 @@ func prepare(ctx context.Context, c *config, migrate bool, log *logrus.Logger) (
 			return nil, err
 		}
 		log.WithField("applied", n).Info("migrations up to date")
+	}
+	if !location {
+		return pool, nil
 	}
 	err = store.EnsureLocationIndex(ctx, pool, c.LocationTable)
 	switch {
