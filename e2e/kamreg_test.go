@@ -33,8 +33,9 @@ func kamregEnv() []string {
 	return append(os.Environ(), "KAMREG_DATABASE_URL="+env.pg.URL, "KAMREG_DB_TIMEZONE="+kamailioTZ, "KAMREG_LOG_LEVEL=debug")
 }
 
-// startKamreg starts `kamreg serve` on a free port with the given nodes.
-func startKamreg(nodes string) (*kamregServer, error) {
+// startKamreg starts `kamreg serve` on a free port with the given nodes;
+// extra KAMREG_* settings override the defaults.
+func startKamreg(nodes string, extra ...string) (*kamregServer, error) {
 	port, err := testbed.FreePort()
 	if err != nil {
 		return nil, err
@@ -47,6 +48,7 @@ func startKamreg(nodes string) (*kamregServer, error) {
 	cmd := exec.Command(env.bin, "serve")
 	cmd.Env = append(kamregEnv(), fmt.Sprintf("KAMREG_LISTEN=127.0.0.1:%d", port), "KAMREG_KAMAILIO_RPC="+nodes,
 		"KAMREG_RPC_TIMEOUT=2s")
+	cmd.Env = append(cmd.Env, extra...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -85,11 +87,18 @@ func (s *kamregServer) Close() {
 	}
 }
 
-// cli runs a kamreg command and returns its exit code, stdout and stderr.
+// cli runs a kamreg command on the shared database and returns its exit
+// code, stdout and stderr.
 func cli(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
+	return cliIn(t, env.pg.URL, args...)
+}
+
+// cliIn runs a kamreg command on the database at dbURL.
+func cliIn(t *testing.T, dbURL string, args ...string) (int, string, string) {
+	t.Helper()
 	cmd := exec.Command(env.bin, args...)
-	cmd.Env = kamregEnv()
+	cmd.Env = append(kamregEnv(), "KAMREG_DATABASE_URL="+dbURL)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
@@ -105,7 +114,14 @@ func cli(t *testing.T, args ...string) (int, string, string) {
 // mustCLI runs a kamreg command that must succeed and returns its stdout.
 func mustCLI(t *testing.T, args ...string) string {
 	t.Helper()
-	code, out, errOut := cli(t, args...)
+	return mustCLIIn(t, env.pg.URL, args...)
+}
+
+// mustCLIIn runs, on the database at dbURL, a kamreg command that must
+// succeed and returns its stdout.
+func mustCLIIn(t *testing.T, dbURL string, args ...string) string {
+	t.Helper()
+	code, out, errOut := cliIn(t, dbURL, args...)
 	if code != 0 {
 		t.Fatalf("kamreg %v: exit %d: %s", args, code, errOut)
 	}
@@ -126,6 +142,12 @@ type account struct {
 
 func newAccount(t *testing.T, name, realm, parent string, superduper bool) account {
 	t.Helper()
+	return newAccountIn(t, env.pg.URL, name, realm, parent, superduper)
+}
+
+// newAccountIn creates an account and a token in the database at dbURL.
+func newAccountIn(t *testing.T, dbURL, name, realm, parent string, superduper bool) account {
+	t.Helper()
 	a := account{id: newID(), realm: realm}
 	args := []string{"accounts", "put", "--id", a.id, "--name", name, "--realm", realm}
 	if parent != "" {
@@ -134,8 +156,8 @@ func newAccount(t *testing.T, name, realm, parent string, superduper bool) accou
 	if superduper {
 		args = append(args, "--superduper")
 	}
-	mustCLI(t, args...)
-	a.token = strings.TrimSpace(mustCLI(t, "tokens", "create", "--account", a.id, "--description", "e2e "+name))
+	mustCLIIn(t, dbURL, args...)
+	a.token = strings.TrimSpace(mustCLIIn(t, dbURL, "tokens", "create", "--account", a.id, "--description", "e2e "+name))
 	return a
 }
 
@@ -183,10 +205,16 @@ func call(t *testing.T, method, url, token string, headers ...string) reply {
 	return reply{status: resp.StatusCode, header: resp.Header, body: body}
 }
 
-// register registers phones through sipp.
+// register registers phones with the shared Kamailio through sipp.
 func register(t *testing.T, phones ...testbed.Phone) testbed.Registered {
 	t.Helper()
-	reg, err := testbed.Register(context.Background(), env.kam, phones)
+	return registerAt(t, env.kam, phones...)
+}
+
+// registerAt registers phones with a given Kamailio.
+func registerAt(t *testing.T, k *testbed.Kamailio, phones ...testbed.Phone) testbed.Registered {
+	t.Helper()
+	reg, err := testbed.Register(context.Background(), k, phones)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,10 +242,16 @@ func waitCount(t *testing.T, s *kamregServer, a account, want int) {
 	t.Fatalf("count of %s never became %d; last answer %s", a.realm, want, last)
 }
 
-// lookup asks Kamailio itself for the AoR's contacts.
+// lookup asks the shared Kamailio itself for the AoR's contacts.
 func lookup(t *testing.T, aor string) int {
 	t.Helper()
-	contacts, err := env.kam.Client().Lookup(context.Background(), "location", aor)
+	return lookupAt(t, env.kam, aor)
+}
+
+// lookupAt asks a given Kamailio for the AoR's contacts.
+func lookupAt(t *testing.T, k *testbed.Kamailio, aor string) int {
+	t.Helper()
+	contacts, err := k.Client().Lookup(context.Background(), "location", aor)
 	if err != nil {
 		t.Fatalf("ul.lookup %s: %v", aor, err)
 	}

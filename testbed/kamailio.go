@@ -26,6 +26,13 @@ type KamailioOptions struct {
 	// TZ is the time zone Kamailio runs in (and writes timestamps in);
 	// empty means UTC.
 	TZ string
+	// ServerIDFilter makes usrloc load and clean only rows of its own
+	// server_id, so that several nodes can share one table.
+	ServerIDFilter bool
+	// MemoryOnly runs usrloc with db_mode 0 and no database.
+	MemoryOnly bool
+	// DgramSocket adds jsonrpcs's unix datagram socket (see DgramPath).
+	DgramSocket bool
 }
 
 // Kamailio is a running Kamailio 5.6 on 127.0.0.1: SIP over UDP and
@@ -43,6 +50,9 @@ type Kamailio struct {
 // RPCURL is the node's JSON-RPC endpoint.
 func (k *Kamailio) RPCURL() string { return fmt.Sprintf("http://127.0.0.1:%d/RPC", k.RPCPort) }
 
+// DgramPath is the node's jsonrpcs unix datagram socket, when enabled.
+func (k *Kamailio) DgramPath() string { return filepath.Join(k.Dir, "kamailio_rpc.sock") }
+
 // SIPAddr is where phones register.
 func (k *Kamailio) SIPAddr() string { return fmt.Sprintf("127.0.0.1:%d", k.SIPPort) }
 
@@ -54,7 +64,7 @@ func (k *Kamailio) Client() *kamailio.Client {
 // StartKamailio writes the reference configuration to a new directory and
 // starts Kamailio with it.
 func StartKamailio(ctx context.Context, o KamailioOptions) (*Kamailio, error) {
-	if o.DBMode == 0 {
+	if o.DBMode == 0 && !o.MemoryOnly {
 		o.DBMode = 2
 	}
 	if o.TimerInterval == 0 {
@@ -101,14 +111,25 @@ func (k *Kamailio) Start(ctx context.Context) error {
 	}
 	defer log.Close()
 	o := k.Opts
-	cmd := exec.Command("kamailio", "-DD", "-E", "-f", k.cfg(), "-Y", k.Dir, "-w", k.Dir, "-m", "128", "-M", "16",
+	args := []string{"-DD", "-E", "-f", k.cfg(), "-Y", k.Dir, "-w", k.Dir, "-m", "128", "-M", "16",
 		"-A", fmt.Sprintf("SIP_LISTEN=udp:127.0.0.1:%d", k.SIPPort),
 		"-A", fmt.Sprintf("RPC_LISTEN=tcp:127.0.0.1:%d", k.RPCPort),
-		"-A", fmt.Sprintf("DBURL=\"%s\"", kamailioDBURL(o.DBURL)),
 		"-A", fmt.Sprintf("DB_MODE=%d", o.DBMode),
 		"-A", fmt.Sprintf("TIMER_INTERVAL=%d", o.TimerInterval),
 		"-A", fmt.Sprintf("SERVER_ID=%d", o.ServerID),
-		"-A", "WITH_CHANNEL_VARS_HEADER")
+		"-A", "WITH_CHANNEL_VARS_HEADER"}
+	if o.MemoryOnly {
+		args = append(args, "-A", "NO_DB")
+	} else {
+		args = append(args, "-A", fmt.Sprintf("DBURL=\"%s\"", kamailioDBURL(o.DBURL)))
+	}
+	if o.ServerIDFilter {
+		args = append(args, "-A", "SERVER_ID_FILTER=1")
+	}
+	if o.DgramSocket {
+		args = append(args, "-A", fmt.Sprintf("RPC_DGRAM_SOCKET=\"%s\"", k.DgramPath()))
+	}
+	cmd := exec.Command("kamailio", args...)
 	cmd.Env = append(os.Environ(), "TZ="+o.TZ)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -101,12 +101,26 @@ func (p *Postgres) load(ctx context.Context) error {
 		return err
 	}
 	defer admin.Close(ctx)
-	for _, q := range []string{`CREATE ROLE kamailio LOGIN PASSWORD 'kamailio'`, `CREATE DATABASE kamailio OWNER kamailio`} {
-		if _, err := admin.Exec(ctx, q); err != nil {
-			return fmt.Errorf("%s: %w", q, err)
-		}
+	if _, err := admin.Exec(ctx, `CREATE ROLE kamailio LOGIN PASSWORD 'kamailio'`); err != nil {
+		return err
 	}
-	return LoadSchema(ctx, p.URL)
+	_, err = p.CreateDatabase(ctx, "kamailio")
+	return err
+}
+
+// CreateDatabase creates another database owned by the kamailio role, loads
+// Kamailio's usrloc schema into it and returns its URL.
+func (p *Postgres) CreateDatabase(ctx context.Context, name string) (string, error) {
+	admin, err := pgx.Connect(ctx, p.AdminURL())
+	if err != nil {
+		return "", err
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()+` OWNER kamailio`); err != nil {
+		return "", fmt.Errorf("create database %s: %w", name, err)
+	}
+	url := fmt.Sprintf("postgres://kamailio:kamailio@127.0.0.1:%d/%s?sslmode=disable", p.Port, name)
+	return url, LoadSchema(ctx, url)
 }
 
 // LoadSchema loads Kamailio's own standard and usrloc schema into the
