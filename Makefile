@@ -2,7 +2,7 @@
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all deps build test check unit integration demo clean
+.PHONY: all deps build test check unit integration demo bench-flush clean
 
 all: build
 
@@ -32,6 +32,10 @@ integration:
 # 127.0.0.1:8000; Ctrl-C stops everything.
 demo: deps build
 	$(GO) run ./testbed/demo --kamreg bin/kamreg
+
+# Benchmarks (bench/README.md has the figures).
+bench-flush: deps build
+	$(GO) run ./bench/flush --kamreg bin/kamreg
 
 clean:
 	rm -rf bin
