@@ -13,6 +13,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/kamreg/kamreg/adapter"
+	"github.com/kamreg/kamreg/auth"
 	"github.com/kamreg/kamreg/kamailio"
 	"github.com/kamreg/kamreg/store"
 )
@@ -45,6 +46,7 @@ type config struct {
 
 	nodes     []kamailio.Node
 	advertise adapter.Advertise
+	jwt       *auth.JWT
 }
 
 // newFlags returns a flag set with the settings every command shares, and
@@ -125,7 +127,9 @@ func (c *config) check(serve bool) error {
 		return fmt.Errorf("KAMREG_SOURCE %q: want db or rpc", c.Source)
 	}
 	if c.JWTPublicKey != "" {
-		return errors.New("KAMREG_JWT_PUBLIC_KEY: Kazoo JWTs are not supported yet; use kamreg API tokens")
+		if c.jwt, err = auth.LoadJWT(c.JWTPublicKey); err != nil {
+			return fmt.Errorf("KAMREG_JWT_PUBLIC_KEY: %v", err)
+		}
 	}
 	if c.RPCTimeout <= 0 {
 		return fmt.Errorf("KAMREG_RPC_TIMEOUT %v: must be positive", c.RPCTimeout)

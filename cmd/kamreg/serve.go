@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/sirupsen/logrus"
 
+	"github.com/kamreg/kamreg/auth"
 	"github.com/kamreg/kamreg/kamailio"
 	"github.com/kamreg/kamreg/registry"
 	"github.com/kamreg/kamreg/rest"
@@ -63,7 +64,7 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	}
 	api := rest.New(rest.Config{
 		Accounts:      store.Accounts{Pool: pool},
-		Tokens:        store.Tokens{Pool: pool},
+		Tokens:        auth.Chain{JWT: c.jwt, Tokens: store.Tokens{Pool: pool}},
 		Registrations: reg,
 		DB:            pool,
 		CORSOrigin:    c.CORSOrigin,
@@ -87,7 +88,8 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	for i, n := range c.nodes {
 		names[i] = n.Name + "=" + n.URL
 	}
-	log.WithFields(logrus.Fields{"listen": ln.Addr().String(), "kamailio_nodes": names, "source": c.Source}).Info("kamreg serving")
+	log.WithFields(logrus.Fields{"listen": ln.Addr().String(), "kamailio_nodes": names, "source": c.Source,
+		"jwt": c.jwt != nil}).Info("kamreg serving")
 	if len(c.nodes) == 0 {
 		log.Warn("no Kamailio JSON-RPC node configured (KAMREG_KAMAILIO_RPC): flushes will answer 503")
 	}
