@@ -100,7 +100,7 @@ func TestHTTPExtras(t *testing.T) {
 	for k, want := range map[string]string{
 		"Access-Control-Allow-Origin":   "*",
 		"Access-Control-Allow-Headers":  "Content-Type, Accept, X-Auth-Token, X-Request-ID, If-None-Match",
-		"Access-Control-Expose-Headers": "X-Request-ID, ETag, Content-Disposition",
+		"Access-Control-Expose-Headers": "X-Request-ID, ETag, Content-Disposition, X-Next-Start-Key",
 	} {
 		if got := pre.header.Get(k); got != want {
 			t.Errorf("%s: %q, want %q", k, got, want)

@@ -53,6 +53,44 @@ type Scope struct {
 	Username string
 }
 
+// Key positions a page: the last entry of the page before. Entries are
+// ordered by username, then contact, then ruid.
+type Key struct {
+	Username string
+	Contact  string
+	Ruid     string
+}
+
+// KeyOf returns the key of a binding.
+func KeyOf(b Binding) Key { return Key{Username: b.Username, Contact: b.Contact, Ruid: b.Ruid} }
+
+// Condition is an equality (or, with Not, an inequality) on a location
+// column.
+type Condition struct {
+	Column string
+	Value  string
+	Not    bool
+}
+
+// Columns maps the registration keys that are plain location columns to
+// those columns, so that filters on them run in SQL.
+var Columns = map[string]string{
+	"username": "username", "to_user": "username", "from_user": "username",
+	"realm": "domain", "to_host": "domain", "from_host": "domain",
+	"contact": "contact", "original_contact": "contact",
+	"call_id": "callid", "user_agent": "user_agent",
+}
+
+// Query is what to read: a scope, column conditions, and a page.
+type Query struct {
+	Scope
+	Where []Condition
+	// After, when set, starts after that entry.
+	After *Key
+	// Limit is the most entries to return; 0 means all.
+	Limit int
+}
+
 // Usrloc reads Kamailio's usrloc tables. It never writes them.
 type Usrloc struct {
 	pool *pgxpool.Pool
@@ -88,20 +126,36 @@ func NewUsrloc(pool *pgxpool.Pool, table, tz string) (*Usrloc, error) {
 			WHERE a.username = l.username AND a.domain = l.domain AND a.ruid = l.ruid AND a.aname = 'custom_channel_vars'
 			ORDER BY a.id DESC LIMIT 1) ccv ON true
 		WHERE %s
-		ORDER BY l.username, l.contact`
+		ORDER BY l.username, l.contact, l.ruid`
 	u.count = `SELECT count(*) FROM ` + loc + ` l WHERE %s`
 	u.aors = `SELECT DISTINCT l.username, coalesce(l.domain, '') FROM ` + loc + ` l WHERE %s ORDER BY 1, 2`
 	return u, nil
 }
 
 // where builds the filter shared by list and count: the scope, live rows
-// only, and none hidden by a flush record.
-func (u *Usrloc) where(s Scope, liveOnly bool) (string, []any) {
+// only, none hidden by a flush record, the column conditions and the
+// page's start.
+func (u *Usrloc) where(q Query, liveOnly bool) (string, []any) {
+	s := q.Scope
 	var conds []string
 	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
+	}
+	for _, c := range q.Where {
+		col, ok := columnNames[c.Column]
+		if !ok {
+			continue
+		}
+		if c.Not {
+			conds = append(conds, "l."+col+" IS DISTINCT FROM "+arg(c.Value))
+		} else {
+			conds = append(conds, "l."+col+" = "+arg(c.Value))
+		}
+	}
+	if q.After != nil {
+		conds = append(conds, "(l.username, l.contact, l.ruid) > ("+arg(q.After.Username)+", "+arg(q.After.Contact)+", "+arg(q.After.Ruid)+")")
 	}
 	if s.Realm != "" {
 		// The (domain, username) index serves this; Kamailio writes domains
@@ -130,11 +184,19 @@ func realmVariants(realm string) []string {
 	return []string{realm}
 }
 
-// Live returns the live bindings of the scope, ordered by username then
-// contact.
-func (u *Usrloc) Live(ctx context.Context, s Scope) ([]Binding, error) {
-	where, args := u.where(s, true)
-	rows, err := u.pool.Query(ctx, fmt.Sprintf(u.list, where), args...)
+// columnNames are the location columns a Condition may name.
+var columnNames = map[string]string{"username": "username", "domain": "domain", "contact": "contact",
+	"callid": "callid", "user_agent": "user_agent"}
+
+// Live returns the live bindings the query selects, ordered by username,
+// contact and ruid.
+func (u *Usrloc) Live(ctx context.Context, q Query) ([]Binding, error) {
+	where, args := u.where(q, true)
+	sql := fmt.Sprintf(u.list, where)
+	if q.Limit > 0 {
+		sql += fmt.Sprintf(" LIMIT %d", q.Limit)
+	}
+	rows, err := u.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -157,9 +219,10 @@ func (u *Usrloc) Live(ctx context.Context, s Scope) ([]Binding, error) {
 	return out, rows.Err()
 }
 
-// Count returns how many entries Live would return.
-func (u *Usrloc) Count(ctx context.Context, s Scope) (int, error) {
-	where, args := u.where(s, true)
+// Count returns how many entries Live would return, without a limit.
+func (u *Usrloc) Count(ctx context.Context, q Query) (int, error) {
+	q.Limit = 0
+	where, args := u.where(q, true)
 	var n int
 	err := u.pool.QueryRow(ctx, fmt.Sprintf(u.count, where), args...).Scan(&n)
 	return n, err
@@ -167,7 +230,7 @@ func (u *Usrloc) Count(ctx context.Context, s Scope) (int, error) {
 
 // AoRs returns every AoR of the scope present in the table, live or not.
 func (u *Usrloc) AoRs(ctx context.Context, s Scope) ([]AoR, error) {
-	where, args := u.where(s, false)
+	where, args := u.where(Query{Scope: s}, false)
 	rows, err := u.pool.Query(ctx, fmt.Sprintf(u.aors, where), args...)
 	if err != nil {
 		return nil, err

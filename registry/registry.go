@@ -24,10 +24,10 @@ type Node interface {
 	Dump(ctx context.Context, table string) ([]kamailio.Record, error)
 }
 
-// Bindings reads live location rows.
+// Bindings reads live bindings.
 type Bindings interface {
-	Live(ctx context.Context, s kamailio.Scope) ([]kamailio.Binding, error)
-	Count(ctx context.Context, s kamailio.Scope) (int, error)
+	Live(ctx context.Context, q kamailio.Query) ([]kamailio.Binding, error)
+	Count(ctx context.Context, q kamailio.Query) (int, error)
 	AoRs(ctx context.Context, s kamailio.Scope) ([]kamailio.AoR, error)
 }
 
@@ -84,24 +84,76 @@ func (r *Registry) now() time.Time {
 	return time.Now()
 }
 
-// List returns the live registrations of the scope, ordered by username
-// then contact.
-func (r *Registry) List(ctx context.Context, s kamailio.Scope) ([]adapter.Registration, error) {
-	bs, err := r.Bindings.Live(ctx, s)
-	if err != nil {
-		return nil, err
-	}
-	now := r.now()
-	out := make([]adapter.Registration, len(bs))
-	for i, b := range bs {
-		out[i] = adapter.FromBinding(b, r.Advertise, now)
-	}
-	return out, nil
+// ListQuery selects registrations: a scope, filters on any key, and a page.
+type ListQuery struct {
+	Scope   kamailio.Scope
+	Filters []adapter.Filter
+	// After, when set, starts after that entry.
+	After *kamailio.Key
+	// Limit is the page size; 0 means the whole list.
+	Limit int
 }
 
-// Count returns how many entries List would return.
-func (r *Registry) Count(ctx context.Context, s kamailio.Scope) (int, error) {
-	return r.Bindings.Count(ctx, s)
+// Page is one page of registrations. Next is set while more remain.
+type Page struct {
+	Entries []adapter.Registration
+	Next    *kamailio.Key
+}
+
+// split sends the filters on plain location columns to the reader and
+// keeps the rest to apply after mapping.
+func split(filters []adapter.Filter) ([]kamailio.Condition, []adapter.Filter) {
+	var where []kamailio.Condition
+	var rest []adapter.Filter
+	for _, f := range filters {
+		if col, ok := kamailio.Columns[f.Key]; ok {
+			where = append(where, kamailio.Condition{Column: col, Value: f.Value, Not: f.Not})
+		} else {
+			rest = append(rest, f)
+		}
+	}
+	return where, rest
+}
+
+// List returns the live registrations the query selects, ordered by
+// username then contact.
+func (r *Registry) List(ctx context.Context, q ListQuery) (Page, error) {
+	where, rest := split(q.Filters)
+	kq := kamailio.Query{Scope: q.Scope, Where: where, After: q.After}
+	if len(rest) == 0 && q.Limit > 0 {
+		kq.Limit = q.Limit + 1 // one more tells whether a next page exists
+	}
+	bs, err := r.Bindings.Live(ctx, kq)
+	if err != nil {
+		return Page{}, err
+	}
+	now := r.now()
+	page := Page{Entries: make([]adapter.Registration, 0, min(len(bs), max(q.Limit, 16)))}
+	var last kamailio.Binding
+	for _, b := range bs {
+		reg := adapter.FromBinding(b, r.Advertise, now)
+		if !reg.Match(rest) {
+			continue
+		}
+		if q.Limit > 0 && len(page.Entries) == q.Limit {
+			next := kamailio.KeyOf(last)
+			page.Next = &next
+			break
+		}
+		page.Entries = append(page.Entries, reg)
+		last = b
+	}
+	return page, nil
+}
+
+// Count returns how many entries List would return without a page.
+func (r *Registry) Count(ctx context.Context, q ListQuery) (int, error) {
+	where, rest := split(q.Filters)
+	if len(rest) == 0 {
+		return r.Bindings.Count(ctx, kamailio.Query{Scope: q.Scope, Where: where})
+	}
+	page, err := r.List(ctx, ListQuery{Scope: q.Scope, Filters: q.Filters})
+	return len(page.Entries), err
 }
 
 // FlushRealm flushes every AoR of the realm on every node: those in the
@@ -146,7 +198,7 @@ func (r *Registry) FlushUser(ctx context.Context, accountID, realm, username str
 		return adapter.FlushReport{}, err
 	}
 	if !known {
-		n, err := r.Bindings.Count(ctx, scope)
+		n, err := r.Bindings.Count(ctx, kamailio.Query{Scope: scope})
 		if err != nil {
 			return adapter.FlushReport{}, err
 		}

@@ -53,10 +53,10 @@ type fakeBindings struct {
 	live int
 }
 
-func (f fakeBindings) Live(context.Context, kamailio.Scope) ([]kamailio.Binding, error) {
+func (f fakeBindings) Live(context.Context, kamailio.Query) ([]kamailio.Binding, error) {
 	return nil, nil
 }
-func (f fakeBindings) Count(context.Context, kamailio.Scope) (int, error) { return f.live, nil }
+func (f fakeBindings) Count(context.Context, kamailio.Query) (int, error) { return f.live, nil }
 func (f fakeBindings) AoRs(_ context.Context, s kamailio.Scope) ([]kamailio.AoR, error) {
 	return f.rows[s], nil
 }

@@ -65,12 +65,7 @@ func (r RPCBindings) dump(ctx context.Context, s kamailio.Scope) ([]kamailio.Bin
 			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Username != out[j].Username {
-			return out[i].Username < out[j].Username
-		}
-		return out[i].Contact < out[j].Contact
-	})
+	sort.Slice(out, func(i, j int) bool { return after(kamailio.KeyOf(out[j]), kamailio.KeyOf(out[i])) })
 	return out, nil
 }
 
@@ -79,20 +74,73 @@ func inScope(b kamailio.Binding, s kamailio.Scope) bool {
 		(s.Username == "" || strings.EqualFold(b.Username, s.Username))
 }
 
-// Live returns the live bindings of the scope with what kamreg's tables
-// know about them.
-func (r RPCBindings) Live(ctx context.Context, s kamailio.Scope) ([]kamailio.Binding, error) {
-	bs, err := r.dump(ctx, s)
+// Live returns the live bindings the query selects, with what kamreg's
+// tables know about them.
+func (r RPCBindings) Live(ctx context.Context, q kamailio.Query) ([]kamailio.Binding, error) {
+	bs, err := r.selected(ctx, q)
 	if err != nil {
 		return nil, err
 	}
 	return bs, r.Enricher.Enrich(ctx, bs)
 }
 
-// Count returns how many entries Live would return.
-func (r RPCBindings) Count(ctx context.Context, s kamailio.Scope) (int, error) {
-	bs, err := r.dump(ctx, s)
+// Count returns how many entries Live would return, without a limit.
+func (r RPCBindings) Count(ctx context.Context, q kamailio.Query) (int, error) {
+	q.Limit = 0
+	bs, err := r.selected(ctx, q)
 	return len(bs), err
+}
+
+// selected applies the query's conditions and page to the merged dump.
+func (r RPCBindings) selected(ctx context.Context, q kamailio.Query) ([]kamailio.Binding, error) {
+	bs, err := r.dump(ctx, q.Scope)
+	if err != nil {
+		return nil, err
+	}
+	out := bs[:0]
+	for _, b := range bs {
+		if !matches(b, q.Where) || (q.After != nil && !after(kamailio.KeyOf(b), *q.After)) {
+			continue
+		}
+		out = append(out, b)
+		if q.Limit > 0 && len(out) == q.Limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+func matches(b kamailio.Binding, where []kamailio.Condition) bool {
+	for _, c := range where {
+		var v string
+		switch c.Column {
+		case "username":
+			v = b.Username
+		case "domain":
+			v = b.Domain
+		case "contact":
+			v = b.Contact
+		case "callid":
+			v = b.CallID
+		case "user_agent":
+			v = b.UserAgent
+		}
+		if (v == c.Value) == c.Not {
+			return false
+		}
+	}
+	return true
+}
+
+// after tells whether k sorts after start.
+func after(k, start kamailio.Key) bool {
+	if k.Username != start.Username {
+		return k.Username > start.Username
+	}
+	if k.Contact != start.Contact {
+		return k.Contact > start.Contact
+	}
+	return k.Ruid > start.Ruid
 }
 
 // AoRs returns the AoRs of the scope that some node holds.

@@ -46,7 +46,7 @@ func TestRPCBindingsMergeAndFilter(t *testing.T) {
 	}}
 	now := time.Unix(1795724700, 0)
 	r := RPCBindings{Nodes: []Node{k1, k2}, Table: "location", Enricher: noEnrich{}, Now: func() time.Time { return now }}
-	got, err := r.Live(context.Background(), kamailio.Scope{Realm: "Acme.Test"})
+	got, err := r.Live(context.Background(), kamailio.Query{Scope: kamailio.Scope{Realm: "Acme.Test"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,11 +66,20 @@ func TestRPCBindingsMergeAndFilter(t *testing.T) {
 	if diff := cmp.Diff(want, rows); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	if n, _ := r.Count(context.Background(), kamailio.Scope{Realm: "acme.test", Username: "ALICE"}); n != 2 {
+	if n, _ := r.Count(context.Background(), kamailio.Query{Scope: kamailio.Scope{Realm: "acme.test", Username: "ALICE"}}); n != 2 {
 		t.Errorf("count of alice %d, want 2", n)
 	}
+	page, err := r.Live(context.Background(), kamailio.Query{Scope: kamailio.Scope{Realm: "acme.test"},
+		After: &kamailio.Key{Username: "alice", Contact: "sip:alice@127.0.0.2", Ruid: "r1"}, Limit: 5})
+	if err != nil || len(page) != 1 || page[0].Ruid != "r2" {
+		t.Errorf("page after alice: %+v, %v", page, err)
+	}
+	if n, _ := r.Count(context.Background(), kamailio.Query{Scope: kamailio.Scope{Realm: "acme.test"},
+		Where: []kamailio.Condition{{Column: "username", Value: "bob", Not: true}}}); n != 2 {
+		t.Errorf("count of not-bob %d, want 2", n)
+	}
 	k2.err = errors.New("node k2: reply too large")
-	if _, err := r.Live(context.Background(), kamailio.Scope{}); err == nil {
+	if _, err := r.Live(context.Background(), kamailio.Query{}); err == nil {
 		t.Error("a node failed and the list was served anyway")
 	}
 }

@@ -13,14 +13,22 @@ import (
 // envelope is Kazoo's response wrapper. Its fields are in alphabetical
 // order, as Kazoo writes them.
 type envelope struct {
-	AuthToken string          `json:"auth_token"`
-	Data      json.RawMessage `json:"data"`
-	Error     string          `json:"error,omitempty"`
-	Message   string          `json:"message,omitempty"`
-	PageSize  *int            `json:"page_size,omitempty"`
-	RequestID string          `json:"request_id"`
-	Revision  string          `json:"revision,omitempty"`
-	Status    string          `json:"status"`
+	AuthToken    string          `json:"auth_token"`
+	Data         json.RawMessage `json:"data"`
+	Error        string          `json:"error,omitempty"`
+	Message      string          `json:"message,omitempty"`
+	NextStartKey string          `json:"next_start_key,omitempty"`
+	PageSize     *int            `json:"page_size,omitempty"`
+	RequestID    string          `json:"request_id"`
+	Revision     string          `json:"revision,omitempty"`
+	StartKey     string          `json:"start_key,omitempty"`
+	Status       string          `json:"status"`
+}
+
+// paging is what a list envelope says about its page.
+type paging struct {
+	size              *int
+	startKey, nextKey string
 }
 
 // encodeJSON writes v without HTML escaping and without a trailing newline.
@@ -41,9 +49,9 @@ func Revision(data []byte) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// respond writes a success envelope around data. A list passes its length
-// as pageSize. If-None-Match with the current revision answers 304.
-func respond(w http.ResponseWriter, r *http.Request, data any, pageSize *int) {
+// respond writes a success envelope around data; a list passes its paging.
+// If-None-Match with the current revision answers 304.
+func respond(w http.ResponseWriter, r *http.Request, data any, p paging) {
 	st := stateOf(r)
 	raw, err := encodeJSON(data)
 	if err != nil {
@@ -57,7 +65,7 @@ func respond(w http.ResponseWriter, r *http.Request, data any, pageSize *int) {
 		return
 	}
 	writeEnvelope(w, http.StatusOK, envelope{
-		AuthToken: st.token, Data: raw, PageSize: pageSize,
+		AuthToken: st.token, Data: raw, PageSize: p.size, StartKey: p.startKey, NextStartKey: p.nextKey,
 		RequestID: st.requestID, Revision: rev, Status: "success",
 	})
 }

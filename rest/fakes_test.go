@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/kamreg/kamreg/adapter"
-	"github.com/kamreg/kamreg/kamailio"
+	"github.com/kamreg/kamreg/registry"
 	"github.com/kamreg/kamreg/store"
 )
 
@@ -27,17 +27,17 @@ func (f fakeTokens) Authenticate(_ context.Context, token string) (string, error
 }
 
 type fakeRegistrations struct {
-	ListFn       func(s kamailio.Scope) ([]adapter.Registration, error)
-	CountFn      func(s kamailio.Scope) (int, error)
+	ListFn       func(q registry.ListQuery) (registry.Page, error)
+	CountFn      func(q registry.ListQuery) (int, error)
 	FlushRealmFn func(realm string) (adapter.FlushReport, error)
 	FlushUserFn  func(accountID, realm, username string) (adapter.FlushReport, error)
 }
 
-func (f fakeRegistrations) List(_ context.Context, s kamailio.Scope) ([]adapter.Registration, error) {
-	return f.ListFn(s)
+func (f fakeRegistrations) List(_ context.Context, q registry.ListQuery) (registry.Page, error) {
+	return f.ListFn(q)
 }
-func (f fakeRegistrations) Count(_ context.Context, s kamailio.Scope) (int, error) {
-	return f.CountFn(s)
+func (f fakeRegistrations) Count(_ context.Context, q registry.ListQuery) (int, error) {
+	return f.CountFn(q)
 }
 func (f fakeRegistrations) FlushRealm(_ context.Context, realm string) (adapter.FlushReport, error) {
 	return f.FlushRealmFn(realm)

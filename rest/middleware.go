@@ -44,7 +44,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		h := w.Header()
 		h.Set("X-Request-ID", st.requestID)
 		h.Set("Access-Control-Allow-Origin", s.cfg.CORSOrigin)
-		h.Set("Access-Control-Expose-Headers", "X-Request-ID, ETag, Content-Disposition")
+		h.Set("Access-Control-Expose-Headers", "X-Request-ID, ETag, Content-Disposition, X-Next-Start-Key")
 		defer func() {
 			if p := recover(); p != nil {
 				s.cfg.Log.WithFields(logrus.Fields{"request_id": st.requestID, "panic": p}).Error("handler panicked")

@@ -27,28 +27,47 @@ func (s *Server) readContext(r *http.Request) (context.Context, context.CancelFu
 }
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request, a *store.Account) {
-	ctx, cancel := s.readContext(r)
-	defer cancel()
-	regs, err := s.cfg.Registrations.List(ctx, scopeOf(a))
+	o, err := parseListOptions(r)
 	if err != nil {
 		respondError(w, r, err)
 		return
 	}
-	n := len(regs)
-	respond(w, r, regs, &n)
+	o.query.Scope = scopeOf(a)
+	ctx, cancel := s.readContext(r)
+	defer cancel()
+	page, err := s.cfg.Registrations.List(ctx, o.query)
+	if err != nil {
+		respondError(w, r, err)
+		return
+	}
+	var next string
+	if page.Next != nil {
+		next = EncodeStartKey(*page.Next)
+	}
+	if o.csv {
+		respondCSV(w, r, page.Entries, next)
+		return
+	}
+	n := len(page.Entries)
+	respond(w, r, page.Entries, paging{size: &n, startKey: o.startKey, nextKey: next})
 }
 
 func (s *Server) count(w http.ResponseWriter, r *http.Request, a *store.Account) {
+	o, err := parseListOptions(r)
+	if err != nil {
+		respondError(w, r, err)
+		return
+	}
 	ctx, cancel := s.readContext(r)
 	defer cancel()
-	n, err := s.cfg.Registrations.Count(ctx, scopeOf(a))
+	n, err := s.cfg.Registrations.Count(ctx, registry.ListQuery{Scope: scopeOf(a), Filters: o.query.Filters})
 	if err != nil {
 		respondError(w, r, err)
 		return
 	}
 	respond(w, r, struct {
 		Count int `json:"count"`
-	}{n}, nil)
+	}{n}, paging{})
 }
 
 func (s *Server) flushRealm(w http.ResponseWriter, r *http.Request, a *store.Account) {
@@ -81,7 +100,7 @@ func (s *Server) flushed(w http.ResponseWriter, r *http.Request, report adapter.
 		respondError(w, r, err)
 		return
 	}
-	respond(w, r, "ok", nil)
+	respond(w, r, "ok", paging{})
 }
 
 // plausibleUsername refuses what no location row can hold: empty, over 64

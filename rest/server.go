@@ -11,7 +11,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/kamreg/kamreg/adapter"
-	"github.com/kamreg/kamreg/kamailio"
+	"github.com/kamreg/kamreg/registry"
 	"github.com/kamreg/kamreg/store"
 )
 
@@ -29,8 +29,8 @@ type Authenticator interface {
 
 // Registrations is the service behind the API.
 type Registrations interface {
-	List(ctx context.Context, s kamailio.Scope) ([]adapter.Registration, error)
-	Count(ctx context.Context, s kamailio.Scope) (int, error)
+	List(ctx context.Context, q registry.ListQuery) (registry.Page, error)
+	Count(ctx context.Context, q registry.ListQuery) (int, error)
 	FlushRealm(ctx context.Context, realm string) (adapter.FlushReport, error)
 	FlushUser(ctx context.Context, accountID, realm, username string) (adapter.FlushReport, error)
 }

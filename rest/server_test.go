@@ -56,10 +56,12 @@ func sampleRegistrations() []adapter.Registration {
 func newTestServer(t *testing.T, regs fakeRegistrations, log *bytes.Buffer) *Server {
 	t.Helper()
 	if regs.ListFn == nil {
-		regs.ListFn = func(kamailio.Scope) ([]adapter.Registration, error) { return sampleRegistrations(), nil }
+		regs.ListFn = func(registry.ListQuery) (registry.Page, error) {
+			return registry.Page{Entries: sampleRegistrations()}, nil
+		}
 	}
 	if regs.CountFn == nil {
-		regs.CountFn = func(kamailio.Scope) (int, error) { return 2, nil }
+		regs.CountFn = func(registry.ListQuery) (int, error) { return 2, nil }
 	}
 	if regs.FlushRealmFn == nil {
 		regs.FlushRealmFn = func(string) (adapter.FlushReport, error) { return adapter.FlushReport{Flushed: []string{"a@r"}}, nil }
@@ -155,9 +157,16 @@ func TestGoldenResponses(t *testing.T) {
 		status                    int
 	}{
 		{"list", "GET", base, goodTok, fakeRegistrations{}, 200},
-		{"list_empty", "GET", base, goodTok, fakeRegistrations{ListFn: func(kamailio.Scope) ([]adapter.Registration, error) {
-			return []adapter.Registration{}, nil
+		{"list_empty", "GET", base, goodTok, fakeRegistrations{ListFn: func(registry.ListQuery) (registry.Page, error) {
+			return registry.Page{Entries: []adapter.Registration{}}, nil
 		}}, 200},
+		{"list_paged", "GET", base + "?page_size=2&start_key=" + EncodeStartKey(kamailio.Key{Username: "a", Contact: "sip:a@h", Ruid: "r"}), goodTok,
+			fakeRegistrations{ListFn: func(registry.ListQuery) (registry.Page, error) {
+				return registry.Page{Entries: sampleRegistrations(), Next: &kamailio.Key{Username: "alice", Contact: "sip:alice@127.0.0.77:5072", Ruid: "r2"}}, nil
+			}}, 200},
+		{"error_page_size", "GET", base + "?page_size=0", goodTok, fakeRegistrations{}, 400},
+		{"error_start_key", "GET", base + "?page_size=2&start_key=bm9wZQ", goodTok, fakeRegistrations{}, 400},
+		{"error_filter_key", "GET", base + "/count?filter_nope=1", goodTok, fakeRegistrations{}, 400},
 		{"count", "GET", base + "/count", goodTok, fakeRegistrations{}, 200},
 		{"flush_ok", "DELETE", base, goodTok, fakeRegistrations{}, 200},
 		{"flush_user_ok", "DELETE", base + "/alice", goodTok, fakeRegistrations{}, 200},
@@ -168,10 +177,10 @@ func TestGoldenResponses(t *testing.T) {
 		{"error_unknown_account", "GET", "/v2/accounts/ffffffffffffffffffffffffffffffff/registrations", goodTok, fakeRegistrations{}, 404},
 		{"error_unknown_username", "DELETE", base + "/nobody", goodTok, fakeRegistrations{}, 404},
 		{"error_method", "GET", base + "/alice", goodTok, fakeRegistrations{}, 405},
-		{"error_datastore", "GET", base, goodTok, fakeRegistrations{ListFn: func(kamailio.Scope) ([]adapter.Registration, error) {
-			return nil, errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
+		{"error_datastore", "GET", base, goodTok, fakeRegistrations{ListFn: func(registry.ListQuery) (registry.Page, error) {
+			return registry.Page{}, errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
 		}}, 503},
-		{"error_datastore_missing_table", "GET", base + "/count", goodTok, fakeRegistrations{CountFn: func(kamailio.Scope) (int, error) {
+		{"error_datastore_missing_table", "GET", base + "/count", goodTok, fakeRegistrations{CountFn: func(registry.ListQuery) (int, error) {
 			return 0, &pgconn.PgError{Code: "42P01", Message: `relation "location" does not exist`}
 		}}, 503},
 		{"error_flush_incomplete", "DELETE", base, goodTok, fakeRegistrations{FlushRealmFn: func(string) (adapter.FlushReport, error) {
@@ -184,8 +193,8 @@ func TestGoldenResponses(t *testing.T) {
 			return adapter.FlushReport{Flushed: []string{"a@r"}}, &registry.RecordError{Err: errors.New("conn closed")}
 		}}, 503},
 		{"error_not_found", "GET", "/v2/nothing", goodTok, fakeRegistrations{}, 404},
-		{"error_kamailio_source", "GET", base, goodTok, fakeRegistrations{ListFn: func(kamailio.Scope) ([]adapter.Registration, error) {
-			return nil, &kamailio.TransportError{Node: "k2", Err: errors.New("ul.dump: reply too large: more than 67108864 bytes")}
+		{"error_kamailio_source", "GET", base, goodTok, fakeRegistrations{ListFn: func(registry.ListQuery) (registry.Page, error) {
+			return registry.Page{}, &kamailio.TransportError{Node: "k2", Err: errors.New("ul.dump: reply too large: more than 67108864 bytes")}
 		}}, 503},
 	}
 	for _, tt := range tests {
@@ -202,8 +211,11 @@ func TestGoldenResponses(t *testing.T) {
 func TestScopes(t *testing.T) {
 	var seen []kamailio.Scope
 	regs := fakeRegistrations{
-		ListFn:  func(s kamailio.Scope) ([]adapter.Registration, error) { seen = append(seen, s); return nil, nil },
-		CountFn: func(s kamailio.Scope) (int, error) { seen = append(seen, s); return 0, nil },
+		ListFn: func(q registry.ListQuery) (registry.Page, error) {
+			seen = append(seen, q.Scope)
+			return registry.Page{}, nil
+		},
+		CountFn: func(q registry.ListQuery) (int, error) { seen = append(seen, q.Scope); return 0, nil },
 	}
 	s := newTestServer(t, regs, nil)
 	for _, c := range []struct{ path, token string }{
@@ -304,7 +316,7 @@ func TestOneLogLinePerRequestWithoutToken(t *testing.T) {
 }
 
 func TestPanicIsA500Envelope(t *testing.T) {
-	s := newTestServer(t, fakeRegistrations{CountFn: func(kamailio.Scope) (int, error) { panic("boom") }}, nil)
+	s := newTestServer(t, fakeRegistrations{CountFn: func(registry.ListQuery) (int, error) { panic("boom") }}, nil)
 	w := do(s, "GET", base+"/count", goodTok)
 	if w.Code != 500 || !strings.Contains(w.Body.String(), `"message":"internal_error"`) {
 		t.Errorf("%d %s", w.Code, w.Body)

@@ -1,0 +1,42 @@
+package rest
+
+import (
+	"bytes"
+	"encoding/csv"
+	"net/http"
+	"strconv"
+
+	"github.com/kamreg/kamreg/adapter"
+)
+
+// respondCSV writes the entries as CSV: a header row of the keys, then one
+// row per entry, as an attachment. The revision of the body is its ETag;
+// a next page's start_key goes in X-Next-Start-Key.
+func respondCSV(w http.ResponseWriter, r *http.Request, entries []adapter.Registration, next string) {
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	_ = cw.Write(adapter.Keys)
+	row := make([]string, len(adapter.Keys))
+	for i := range entries {
+		for j, k := range adapter.Keys {
+			row[j] = entries[i].Value(k)
+		}
+		_ = cw.Write(row)
+	}
+	cw.Flush()
+	rev := Revision(buf.Bytes())
+	h := w.Header()
+	h.Set("ETag", `"`+rev+`"`)
+	if next != "" {
+		h.Set("X-Next-Start-Key", next)
+	}
+	if matchesETag(r.Header.Get("If-None-Match"), rev) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="registrations.csv"`)
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf.Bytes())
+}
