@@ -27,7 +27,18 @@ type Client struct {
 	maxReply  int64
 	retries   int
 	nextID    atomic.Int64
+	observe   Observer
 }
+
+// Observer hears of every call: the node, the method, its outcome (ok,
+// kamailio_error or no_answer) and how long it took with its retries.
+type Observer func(node, method, outcome string, took time.Duration)
+
+// Observe makes the client report every call to o.
+func (c *Client) Observe(o Observer) { c.observe = o }
+
+// Ping calls core.version: it tells whether the node answers.
+func (c *Client) Ping(ctx context.Context) error { return c.Call(ctx, "core.version", nil, nil) }
 
 // transport carries one request and returns the raw reply.
 type transport interface {
@@ -76,7 +87,21 @@ var errTooLarge = errors.New("reply too large")
 // Call sends one JSON-RPC request and decodes its result into result
 // (which may be nil). Kamailio's error objects come back as *RPCError;
 // anything that prevented an answer comes back as *TransportError.
-func (c *Client) Call(ctx context.Context, method string, params []any, result any) error {
+func (c *Client) Call(ctx context.Context, method string, params []any, result any) (err error) {
+	if c.observe != nil {
+		start := time.Now()
+		defer func() {
+			outcome := "ok"
+			var rpcErr *RPCError
+			switch {
+			case errors.As(err, &rpcErr):
+				outcome = "kamailio_error"
+			case err != nil:
+				outcome = "no_answer"
+			}
+			c.observe(c.node.Name, method, outcome, time.Since(start))
+		}()
+	}
 	if params == nil {
 		params = []any{}
 	}

@@ -97,11 +97,29 @@ type Usrloc struct {
 	zone *time.Location
 	tz   string
 
-	list, count, aors string
+	list, count, aors, perAccount string
+}
+
+// AccountCount is the number of live registrations of a known account.
+type AccountCount struct {
+	AccountID string
+	Realm     string
+	Count     int
 }
 
 // permanent is how usrloc writes "never expires".
 const permanent = "1970-01-01 00:00:00"
+
+// live is the condition for a live row of l, given the SQL parameter that
+// holds Kamailio's time zone.
+func live(tzParam string) string {
+	return "(l.expires > (now() AT TIME ZONE " + tzParam + ") OR l.expires = '" + permanent + "')"
+}
+
+// notFlushed hides a row a flush record names, while it is the same
+// binding in the same state.
+const notFlushed = `NOT EXISTS (SELECT 1 FROM kamreg_flushes f WHERE f.ruid = l.ruid AND f.callid = l.callid
+	AND f.cseq = l.cseq AND f.last_modified = l.last_modified AND f.expires_at > now())`
 
 // NewUsrloc returns a reader of table (and table_attrs) whose timestamps
 // Kamailio writes in the time zone tz.
@@ -128,6 +146,13 @@ func NewUsrloc(pool *pgxpool.Pool, table, tz string) (*Usrloc, error) {
 		WHERE %s
 		ORDER BY l.username, l.contact, l.ruid`
 	u.count = `SELECT count(*) FROM ` + loc + ` l WHERE %s`
+	u.perAccount = `
+		SELECT acc.id, acc.realm, count(l.id)
+		FROM kamreg_accounts acc
+		LEFT JOIN ` + loc + ` l ON l.domain = lower(acc.realm) AND ` + live("$1") + ` AND ` + notFlushed + `
+		GROUP BY acc.id, acc.realm
+		ORDER BY acc.id
+		LIMIT $2`
 	u.aors = `SELECT DISTINCT l.username, coalesce(l.domain, '') FROM ` + loc + ` l WHERE %s ORDER BY 1, 2`
 	return u, nil
 }
@@ -166,10 +191,7 @@ func (u *Usrloc) where(q Query, liveOnly bool) (string, []any) {
 		conds = append(conds, "lower(l.username) = lower("+arg(s.Username)+")")
 	}
 	if liveOnly {
-		conds = append(conds,
-			"(l.expires > (now() AT TIME ZONE "+arg(u.tz)+") OR l.expires = '"+permanent+"')",
-			`NOT EXISTS (SELECT 1 FROM kamreg_flushes f WHERE f.ruid = l.ruid AND f.callid = l.callid
-				AND f.cseq = l.cseq AND f.last_modified = l.last_modified AND f.expires_at > now())`)
+		conds = append(conds, live(arg(u.tz)), notFlushed)
 	}
 	if len(conds) == 0 {
 		return "true", args
@@ -243,6 +265,25 @@ func (u *Usrloc) AoRs(ctx context.Context, s Scope) ([]AoR, error) {
 			return nil, err
 		}
 		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// CountByAccount counts the live registrations of up to limit known
+// accounts, in one query.
+func (u *Usrloc) CountByAccount(ctx context.Context, limit int) ([]AccountCount, error) {
+	rows, err := u.pool.Query(ctx, u.perAccount, u.tz, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AccountCount
+	for rows.Next() {
+		var c AccountCount
+		if err := rows.Scan(&c.AccountID, &c.Realm, &c.Count); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
 	}
 	return out, rows.Err()
 }

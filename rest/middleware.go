@@ -61,6 +61,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 }
 
 func (s *Server) logRequest(r *http.Request, st *state, rec *recorder, took time.Duration) {
+	s.cfg.Metrics.ObserveHTTP(st.route, r.Method, rec.status, took)
 	fields := logrus.Fields{
 		"request_id":  st.requestID,
 		"method":      r.Method,

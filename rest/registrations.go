@@ -72,7 +72,7 @@ func (s *Server) count(w http.ResponseWriter, r *http.Request, a *store.Account)
 
 func (s *Server) flushRealm(w http.ResponseWriter, r *http.Request, a *store.Account) {
 	report, err := s.cfg.Registrations.FlushRealm(r.Context(), a.Realm)
-	s.flushed(w, r, report, err)
+	s.flushed(w, r, "account", report, err)
 }
 
 func (s *Server) flushUser(w http.ResponseWriter, r *http.Request, a *store.Account) {
@@ -83,19 +83,26 @@ func (s *Server) flushUser(w http.ResponseWriter, r *http.Request, a *store.Acco
 	}
 	report, err := s.cfg.Registrations.FlushUser(r.Context(), a.ID, a.Realm, username)
 	if errors.Is(err, registry.ErrUnknownUser) {
-		err = &unknownUserError{Username: username}
+		respondError(w, r, &unknownUserError{Username: username})
+		return
 	}
-	s.flushed(w, r, report, err)
+	s.flushed(w, r, "user", report, err)
 }
 
 // flushed answers a flush: "ok" only when every node acknowledged every AoR.
-func (s *Server) flushed(w http.ResponseWriter, r *http.Request, report adapter.FlushReport, err error) {
+func (s *Server) flushed(w http.ResponseWriter, r *http.Request, scope string, report adapter.FlushReport, err error) {
+	outcome := "ok"
 	switch {
 	case errors.Is(err, registry.ErrNoNodes):
 		err = &flushError{Report: report, Cause: err}
+		outcome = "incomplete"
 	case err == nil && !report.Complete():
 		err = &flushError{Report: report}
+		outcome = "incomplete"
+	case err != nil:
+		outcome = "error"
 	}
+	s.cfg.Metrics.ObserveFlush(scope, outcome, len(report.Flushed), len(report.Failed))
 	if err != nil {
 		respondError(w, r, err)
 		return

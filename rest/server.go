@@ -11,6 +11,8 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/kamreg/kamreg/adapter"
+	"github.com/kamreg/kamreg/kamailio"
+	"github.com/kamreg/kamreg/metrics"
 	"github.com/kamreg/kamreg/registry"
 	"github.com/kamreg/kamreg/store"
 )
@@ -40,6 +42,12 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
+// NodeChecker checks that a Kamailio node answers.
+type NodeChecker interface {
+	Node() kamailio.Node
+	Ping(ctx context.Context) error
+}
+
 // Config holds every dependency of the server.
 type Config struct {
 	Accounts      Accounts
@@ -51,8 +59,12 @@ type Config struct {
 	// ReadTimeout bounds the database work of one read; zero means 15 s.
 	ReadTimeout time.Duration
 	Log         *logrus.Logger
-	// Metrics serves /metrics when set.
-	Metrics http.Handler
+	// Nodes are the Kamailio nodes /readyz reports on.
+	Nodes []NodeChecker
+	// Metrics records requests and flushes; nil records nothing.
+	Metrics *metrics.Metrics
+	// MetricsHandler serves /metrics when set.
+	MetricsHandler http.Handler
 }
 
 // Server is the HTTP API.
@@ -95,8 +107,8 @@ func New(cfg Config) *Server {
 		{"healthz", "/healthz", map[string]handler{http.MethodGet: s.healthz}},
 		{"readyz", "/readyz", map[string]handler{http.MethodGet: s.readyz}},
 	}
-	if cfg.Metrics != nil {
-		routes = append(routes, route{"metrics", "/metrics", map[string]handler{http.MethodGet: cfg.Metrics.ServeHTTP}})
+	if cfg.MetricsHandler != nil {
+		routes = append(routes, route{"metrics", "/metrics", map[string]handler{http.MethodGet: cfg.MetricsHandler.ServeHTTP}})
 	}
 	for _, rt := range routes {
 		s.router.Handle(rt.path, s.dispatch(rt))

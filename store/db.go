@@ -112,3 +112,19 @@ func EnsureLocationIndex(ctx context.Context, pool *pgxpool.Pool, table string) 
 	}
 	return err
 }
+
+// PendingMigrations tells whether some of kamreg's migrations have not been
+// applied.
+func PendingMigrations(ctx context.Context, pool *pgxpool.Pool) (bool, error) {
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	st, err := database.NewStore(database.DialectPostgres, MigrationsTable)
+	if err != nil {
+		return false, err
+	}
+	p, err := goose.NewProvider("", db, migrations.FS, goose.WithStore(st), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return false, err
+	}
+	return p.HasPending(ctx)
+}

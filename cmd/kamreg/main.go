@@ -24,6 +24,7 @@ const usage = `usage: kamreg COMMAND [flags]
 commands:
   serve                 run the API (applies pending migrations unless --no-migrate)
   migrate               apply pending migrations and exit
+  check [--serving URL] check the configuration, PostgreSQL, the location table and each Kamailio node
   accounts put --id ID --name NAME --realm REALM [--parent ID] [--superduper]
   accounts list
   devices put --account ID --username USER --device-id ID [--owner-id ID] [--suppress-unregister-notify]
@@ -42,6 +43,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	commands := map[string]command{
 		"serve":         serve,
 		"migrate":       migrateCmd,
+		"check":         check,
 		"accounts put":  accountsPut,
 		"accounts list": accountsList,
 		"devices put":   devicesPut,
@@ -67,6 +69,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := cmd(ctx, args, stdout); err != nil {
 		if err == errHelp {
 			return 0
+		}
+		if err == errChecksFailed {
+			return 1
 		}
 		fmt.Fprintf(stderr, "kamreg %s: %s\n", name, oneLine(err.Error()))
 		if _, ok := err.(usageError); ok {

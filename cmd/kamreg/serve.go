@@ -11,11 +11,14 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/sirupsen/logrus"
 
 	"github.com/kamreg/kamreg/auth"
 	"github.com/kamreg/kamreg/kamailio"
+	"github.com/kamreg/kamreg/metrics"
 	"github.com/kamreg/kamreg/registry"
 	"github.com/kamreg/kamreg/rest"
 	"github.com/kamreg/kamreg/store"
@@ -39,9 +42,16 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	}
 	defer pool.Close()
 
+	promReg := prometheus.NewRegistry()
+	promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		metrics.NewPoolCollector(pool))
+	m := metrics.New(promReg)
 	nodes := make([]registry.Node, len(c.nodes))
+	checkers := make([]rest.NodeChecker, len(c.nodes))
 	for i, n := range c.nodes {
-		nodes[i] = kamailio.NewClient(n, c.RPCTimeout, kamailio.DefaultMaxReply)
+		client := kamailio.NewClient(n, c.RPCTimeout, kamailio.DefaultMaxReply)
+		client.Observe(m.ObserveRPC)
+		nodes[i], checkers[i] = client, client
 	}
 	reg := &registry.Registry{
 		Devices:   store.Devices{Pool: pool},
@@ -61,15 +71,18 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 		reg.Bindings = usrloc
 		reg.Flushes = store.Flushes{Pool: pool, Table: c.LocationTable, TimeZone: c.DBTimezone}
 		reg.ScanMemory = true
+		go refreshRegistrations(ctx, usrloc, m, log)
 	}
 	api := rest.New(rest.Config{
-		Accounts:      store.Accounts{Pool: pool},
-		Tokens:        auth.Chain{JWT: c.jwt, Tokens: store.Tokens{Pool: pool}},
-		Registrations: reg,
-		DB:            pool,
-		CORSOrigin:    c.CORSOrigin,
-		Log:           log,
-		Metrics:       promhttp.Handler(),
+		Accounts:       store.Accounts{Pool: pool},
+		Tokens:         auth.Chain{JWT: c.jwt, Tokens: store.Tokens{Pool: pool}},
+		Registrations:  reg,
+		DB:             pool,
+		CORSOrigin:     c.CORSOrigin,
+		Log:            log,
+		Nodes:          checkers,
+		Metrics:        m,
+		MetricsHandler: promhttp.HandlerFor(promReg, promhttp.HandlerOpts{}),
 	})
 	srv := &http.Server{
 		Handler:           api,
@@ -111,6 +124,42 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// Registrations per account are counted on this interval, in one query,
+// for at most maxGaugeAccounts accounts.
+const (
+	gaugeInterval    = 15 * time.Second
+	maxGaugeAccounts = 10000
+)
+
+// refreshRegistrations keeps kamreg_registrations{account_id,realm} up to
+// date until ctx ends.
+func refreshRegistrations(ctx context.Context, u *kamailio.Usrloc, m *metrics.Metrics, log *logrus.Logger) {
+	failing := false
+	for {
+		qctx, cancel := context.WithTimeout(ctx, gaugeInterval)
+		counts, err := u.CountByAccount(qctx, maxGaugeAccounts)
+		cancel()
+		switch {
+		case err != nil && ctx.Err() == nil:
+			if !failing {
+				log.WithError(err).Warn("counting registrations per account failed; kamreg_registrations keeps its last values")
+			}
+			failing = true
+		case err == nil:
+			failing = false
+			m.Registrations.Reset()
+			for _, c := range counts {
+				m.Registrations.WithLabelValues(c.AccountID, c.Realm).Set(float64(c.Count))
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(gaugeInterval):
+		}
+	}
 }
 
 // prepare opens the pool, applies migrations if asked, and, when kamreg

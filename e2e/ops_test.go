@@ -1,0 +1,169 @@
+//go:build integration
+
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kamreg/kamreg/testbed"
+)
+
+// TestMetrics checks /metrics after real traffic: requests by route, RPC
+// calls by node, the node's up gauge, the pool, and registrations per
+// account (refreshed on an interval).
+func TestMetrics(t *testing.T) {
+	a := newAccount(t, "Metrics", "metrics.kamreg.test", "", false)
+	register(t, testbed.Phone{User: "mia", Domain: a.realm, ContactPort: 5070}, testbed.Phone{User: "max", Domain: a.realm, ContactPort: 5070})
+	waitCount(t, env.main, a, 2)
+	wantOK(t, call(t, "DELETE", env.main.base+"/v2/accounts/"+a.id+"/registrations/max", a.token))
+	gauge := fmt.Sprintf(`kamreg_registrations{account_id="%s",realm="%s"} 1`, a.id, a.realm)
+	deadline := time.Now().Add(40 * time.Second)
+	var body string
+	for {
+		body = string(call(t, "GET", env.main.base+"/metrics", "").body)
+		if strings.Contains(body, gauge) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	for _, want := range []string{
+		gauge,
+		`kamreg_http_requests_total{code="200",method="DELETE",route="account_registration_user"}`,
+		`kamreg_http_request_duration_seconds_bucket{method="GET",route="account_registrations_count",le="+Inf"}`,
+		`kamreg_kamailio_rpc_calls_total{method="ul.rm",node="main",outcome="ok"}`,
+		`kamreg_kamailio_up{node="main"} 1`,
+		`kamreg_flushes_total{outcome="ok",scope="user"}`,
+		"kamreg_db_pool_connections ",
+		"go_goroutines ",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+// TestLogs reads the main kamreg's log: one JSON line per request with its
+// request id and route template, and no token anywhere.
+func TestLogs(t *testing.T) {
+	a := newAccount(t, "Logs", "logs.kamreg.test", "", false)
+	call(t, "GET", env.main.base+"/v2/accounts/"+a.id+"/registrations", a.token, "X-Request-ID", "log-check-1")
+	call(t, "GET", env.main.base+"/v2/accounts/"+a.id+"/registrations/count?auth_token="+a.token, "", "X-Request-ID", "log-check-2")
+	call(t, "GET", env.main.base+"/v2/accounts/"+a.id+"/registrations", "nope."+a.token[33:], "X-Request-ID", "log-check-3")
+	time.Sleep(100 * time.Millisecond)
+	raw, err := os.ReadFile(env.main.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := a.token[33:]
+	if strings.Contains(string(raw), secret) {
+		t.Error("a token's secret reached the log")
+	}
+	found := map[string]map[string]any{}
+	sc := bufio.NewScanner(strings.NewReader(string(raw)))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var e map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("not a JSON log line: %s", sc.Text())
+		}
+		if id, _ := e["request_id"].(string); strings.HasPrefix(id, "log-check-") {
+			if found[id] != nil {
+				t.Errorf("two lines for %s", id)
+			}
+			found[id] = e
+		}
+	}
+	for id, want := range map[string]struct {
+		route  string
+		status float64
+	}{"log-check-1": {"account_registrations", 200}, "log-check-2": {"account_registrations_count", 200}, "log-check-3": {"account_registrations", 401}} {
+		e := found[id]
+		if e == nil {
+			t.Errorf("no log line for %s", id)
+			continue
+		}
+		if e["route"] != want.route || e["status"] != want.status || e["account_id"] != a.id || e["method"] != "GET" || e["remote"] == nil {
+			t.Errorf("%s: %v", id, e)
+		}
+	}
+}
+
+// TestGracefulShutdown sends SIGTERM during a realm flush: the flush still
+// answers "ok", then kamreg exits 0.
+func TestGracefulShutdown(t *testing.T) {
+	a := newAccount(t, "Shutdown", "shutdown.kamreg.test", "", false)
+	var phones []testbed.Phone
+	for i := 0; i < 400; i++ {
+		phones = append(phones, testbed.Phone{User: fmt.Sprintf("s%03d", i), Domain: a.realm, ContactPort: 5070})
+	}
+	register(t, phones...)
+	waitCount(t, env.main, a, 400)
+	kr, err := startKamreg("main="+env.kam.RPCURL(), "KAMREG_FLUSH_CONCURRENCY=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kr.Close()
+	done := make(chan reply, 1)
+	go func() { done <- call(t, "DELETE", kr.base+"/v2/accounts/"+a.id+"/registrations", a.token) }()
+	time.Sleep(150 * time.Millisecond)
+	if err := syscall.Kill(kr.cmd.Process.Pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-done:
+		if r.status != 200 || r.json(t)["data"] != "ok" {
+			t.Errorf("flush during shutdown: %d %s", r.status, r.body)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the flush never answered")
+	}
+	select {
+	case <-kr.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("kamreg did not exit")
+	}
+	if code := kr.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("exit status %d", code)
+	}
+	logs, _ := os.ReadFile(kr.logPath)
+	if !strings.Contains(string(logs), `"msg":"shutting down: finishing in-flight requests"`) || !strings.Contains(string(logs), `"msg":"stopped"`) {
+		t.Errorf("log:\n%s", logs)
+	}
+	if _, err := http.Get(kr.base + "/healthz"); err == nil {
+		t.Error("still serving after shutdown")
+	}
+}
+
+// TestCheckCommand runs `kamreg check` against the real parts, then with a
+// node that is down.
+func TestCheckCommand(t *testing.T) {
+	run := func(nodes string, args ...string) (int, string) {
+		cmd := exec.Command(env.bin, append([]string{"check"}, args...)...)
+		cmd.Env = append(kamregEnv(), "KAMREG_KAMAILIO_RPC="+nodes)
+		out, _ := cmd.CombinedOutput()
+		return cmd.ProcessState.ExitCode(), string(out)
+	}
+	code, out := run("main=" + env.kam.RPCURL())
+	want := "ok   configuration\nok   PostgreSQL answers\nok   kamreg's migrations applied\nok   usrloc table \"location\" present and indexed\n" +
+		"ok   Kamailio node main (" + env.kam.RPCURL() + ") answers\nok   Kamailio node main has usrloc table \"location\"\n"
+	if code != 0 || out != want {
+		t.Errorf("exit %d:\n%s\nwant:\n%s", code, out, want)
+	}
+	code, out = run("main=" + env.kam.RPCURL() + ",dead=" + env.deadNode)
+	if code != 1 || !strings.Contains(out, "FAIL Kamailio node dead ("+env.deadNode+") answers: ") {
+		t.Errorf("with a dead node: exit %d:\n%s", code, out)
+	}
+	code, out = run("", "--serving", env.main.base)
+	if code != 0 || !strings.HasPrefix(out, "ok   "+env.main.base+"/readyz: ") {
+		t.Errorf("--serving: exit %d: %s", code, out)
+	}
+}

@@ -1,0 +1,102 @@
+// Package metrics defines kamreg's Prometheus metrics in one place: HTTP
+// requests, Kamailio JSON-RPC calls, flushes, the PostgreSQL pool and
+// registrations per account.
+package metrics
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are kamreg's collectors. A nil *Metrics records nothing.
+type Metrics struct {
+	HTTPRequests  *prometheus.CounterVec
+	HTTPDuration  *prometheus.HistogramVec
+	RPCCalls      *prometheus.CounterVec
+	RPCDuration   *prometheus.HistogramVec
+	KamailioUp    *prometheus.GaugeVec
+	Flushes       *prometheus.CounterVec
+	FlushedAoRs   prometheus.Counter
+	FailedAoRs    prometheus.Counter
+	Registrations *prometheus.GaugeVec
+}
+
+// New creates the collectors and registers them with reg.
+func New(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		HTTPRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kamreg_http_requests_total", Help: "HTTP requests by route and status code.",
+		}, []string{"route", "method", "code"}),
+		HTTPDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "kamreg_http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"route", "method"}),
+		RPCCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kamreg_kamailio_rpc_calls_total", Help: "Kamailio JSON-RPC calls by node, method and outcome (ok, kamailio_error, no_answer).",
+		}, []string{"node", "method", "outcome"}),
+		RPCDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "kamreg_kamailio_rpc_duration_seconds", Help: "Kamailio JSON-RPC call latency by node and method.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"node", "method"}),
+		KamailioUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "kamreg_kamailio_up", Help: "1 when the node answered its last JSON-RPC call, 0 when it did not.",
+		}, []string{"node"}),
+		Flushes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kamreg_flushes_total", Help: "Flushes by scope (account, user) and outcome (ok, incomplete, error).",
+		}, []string{"scope", "outcome"}),
+		FlushedAoRs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kamreg_flushed_aors_total", Help: "AoRs every node acknowledged in a flush.",
+		}),
+		FailedAoRs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kamreg_flush_failed_aors_total", Help: "AoRs some node did not acknowledge in a flush.",
+		}),
+		Registrations: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "kamreg_registrations", Help: "Live registrations of each known account, refreshed on an interval.",
+		}, []string{"account_id", "realm"}),
+	}
+	reg.MustRegister(m.HTTPRequests, m.HTTPDuration, m.RPCCalls, m.RPCDuration, m.KamailioUp,
+		m.Flushes, m.FlushedAoRs, m.FailedAoRs, m.Registrations)
+	return m
+}
+
+// ObserveHTTP records one answered request.
+func (m *Metrics) ObserveHTTP(route, method string, code int, took time.Duration) {
+	if m == nil {
+		return
+	}
+	m.HTTPRequests.WithLabelValues(route, method, itoa(code)).Inc()
+	m.HTTPDuration.WithLabelValues(route, method).Observe(took.Seconds())
+}
+
+// ObserveRPC records one JSON-RPC call; outcome is ok, kamailio_error or
+// no_answer. A node that answered (even with an error) is up.
+func (m *Metrics) ObserveRPC(node, method, outcome string, took time.Duration) {
+	if m == nil {
+		return
+	}
+	m.RPCCalls.WithLabelValues(node, method, outcome).Inc()
+	m.RPCDuration.WithLabelValues(node, method).Observe(took.Seconds())
+	up := 1.0
+	if outcome == "no_answer" {
+		up = 0
+	}
+	m.KamailioUp.WithLabelValues(node).Set(up)
+}
+
+// ObserveFlush records one flush.
+func (m *Metrics) ObserveFlush(scope, outcome string, flushed, failed int) {
+	if m == nil {
+		return
+	}
+	m.Flushes.WithLabelValues(scope, outcome).Inc()
+	m.FlushedAoRs.Add(float64(flushed))
+	m.FailedAoRs.Add(float64(failed))
+}
+
+func itoa(n int) string {
+	if n >= 100 && n < 1000 {
+		return string([]byte{byte('0' + n/100), byte('0' + n/10%10), byte('0' + n%10)})
+	}
+	return "other"
+}

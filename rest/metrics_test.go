@@ -1,0 +1,74 @@
+package rest
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/kamreg/kamreg/adapter"
+	"github.com/kamreg/kamreg/kamailio"
+	"github.com/kamreg/kamreg/metrics"
+)
+
+func TestMetricsRecordRoutesAndFlushes(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	s := newTestServer(t, fakeRegistrations{FlushRealmFn: func(string) (adapter.FlushReport, error) {
+		return adapter.FlushReport{Flushed: []string{"a@r"}, Failed: []string{"b@r"}, Nodes: []adapter.NodeFailure{{Node: "k2", Error: "x"}}}, nil
+	}}, nil)
+	s.cfg.Metrics = m
+	do(s, "GET", base, goodTok)
+	do(s, "GET", base, goodTok)
+	do(s, "GET", base+"/count", "")
+	do(s, "DELETE", base, goodTok)
+	do(s, "DELETE", base+"/alice", goodTok)
+	want := `
+# HELP kamreg_http_requests_total HTTP requests by route and status code.
+# TYPE kamreg_http_requests_total counter
+kamreg_http_requests_total{code="200",method="DELETE",route="account_registration_user"} 1
+kamreg_http_requests_total{code="200",method="GET",route="account_registrations"} 2
+kamreg_http_requests_total{code="401",method="GET",route="account_registrations_count"} 1
+kamreg_http_requests_total{code="503",method="DELETE",route="account_registrations"} 1
+# HELP kamreg_flushes_total Flushes by scope (account, user) and outcome (ok, incomplete, error).
+# TYPE kamreg_flushes_total counter
+kamreg_flushes_total{outcome="incomplete",scope="account"} 1
+kamreg_flushes_total{outcome="ok",scope="user"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "kamreg_http_requests_total", "kamreg_flushes_total"); err != nil {
+		t.Error(err)
+	}
+	if got := testutil.ToFloat64(m.FlushedAoRs); got != 2 {
+		t.Errorf("flushed AoRs %v, want 2", got)
+	}
+	if got := testutil.ToFloat64(m.FailedAoRs); got != 1 {
+		t.Errorf("failed AoRs %v, want 1", got)
+	}
+}
+
+type fakeNode struct {
+	name string
+	err  error
+}
+
+func (n fakeNode) Node() kamailio.Node            { return kamailio.Node{Name: n.name} }
+func (n fakeNode) Ping(ctx context.Context) error { return n.err }
+
+func TestReadyzReportsNodes(t *testing.T) {
+	s := newTestServer(t, fakeRegistrations{}, nil)
+	s.cfg.Nodes = []NodeChecker{fakeNode{"k1", nil}, fakeNode{"k2", errors.New("connection refused")}}
+	w := do(s, "GET", "/readyz", "")
+	want := `{"status":"ready","kamailio":{"k1":"ok","k2":"unreachable: connection refused"}}`
+	if w.Code != 200 || w.Body.String() != want {
+		t.Errorf("%d %s", w.Code, w.Body)
+	}
+	s.cfg.DB = fakeDB{PingFn: func() error { return errors.New("connection refused") }}
+	w = do(s, "GET", "/readyz", "")
+	want = `{"status":"unavailable","reason":"PostgreSQL: connection refused","kamailio":{"k1":"ok","k2":"unreachable: connection refused"}}`
+	if w.Code != 503 || w.Body.String() != want {
+		t.Errorf("%d %s", w.Code, w.Body)
+	}
+}
