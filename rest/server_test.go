@@ -148,14 +148,19 @@ func golden(t *testing.T, name string, got []byte) {
 
 const base = "/v2/accounts/" + acctID + "/registrations"
 
-func TestGoldenResponses(t *testing.T) {
+// goldenCase is one request on fakes whose answer is a golden file.
+type goldenCase struct {
+	name, method, path, token string
+	regs                      fakeRegistrations
+	status                    int
+}
+
+// goldenCases covers every response shape: success envelopes and every
+// row of the error table.
+func goldenCases() []goldenCase {
 	incomplete := adapter.FlushReport{Flushed: []string{"a@r"}, Failed: []string{"b@r", "c@r"},
 		Nodes: []adapter.NodeFailure{{Node: "k2", Error: "2 of 3 AoRs not flushed: node k2: connection refused"}}}
-	tests := []struct {
-		name, method, path, token string
-		regs                      fakeRegistrations
-		status                    int
-	}{
+	return []goldenCase{
 		{"list", "GET", base, goodTok, fakeRegistrations{}, 200},
 		{"list_empty", "GET", base, goodTok, fakeRegistrations{ListFn: func(registry.ListQuery) (registry.Page, error) {
 			return registry.Page{Entries: []adapter.Registration{}}, nil
@@ -197,7 +202,10 @@ func TestGoldenResponses(t *testing.T) {
 			return registry.Page{}, &kamailio.TransportError{Node: "k2", Err: errors.New("ul.dump: reply too large: more than 67108864 bytes")}
 		}}, 503},
 	}
-	for _, tt := range tests {
+}
+
+func TestGoldenResponses(t *testing.T) {
+	for _, tt := range goldenCases() {
 		t.Run(tt.name, func(t *testing.T) {
 			w := do(newTestServer(t, tt.regs, nil), tt.method, tt.path, tt.token)
 			if w.Code != tt.status {

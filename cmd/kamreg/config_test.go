@@ -1,0 +1,60 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestInvalidConfiguration runs `kamreg serve` with each bad setting and
+// checks the one-line message; nothing is contacted.
+func TestInvalidConfiguration(t *testing.T) {
+	badKey := filepath.Join(t.TempDir(), "bad.pem")
+	if err := os.WriteFile(badKey, []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const db = "KAMREG_DATABASE_URL=postgres://u@127.0.0.1:1/db"
+	tests := []struct {
+		env    []string
+		args   []string
+		stderr string
+		code   int
+	}{
+		{nil, nil, "kamreg serve: KAMREG_DATABASE_URL (or --database-url) is required\n", 2},
+		{[]string{db, "KAMREG_SOURCE=ldap"}, nil, "kamreg serve: KAMREG_SOURCE \"ldap\": want db or rpc\n", 1},
+		{[]string{db, "KAMREG_SOURCE=rpc"}, nil, "kamreg serve: KAMREG_SOURCE=rpc reads ul.dump from the Kamailio nodes: set KAMREG_KAMAILIO_RPC\n", 1},
+		{[]string{db, "KAMREG_LOCATION_TABLE=location; drop table x"}, nil, "kamreg serve: invalid location table: \"location; drop table x\" is not a plain SQL identifier\n", 1},
+		{[]string{db, "KAMREG_DB_TIMEZONE=Mars/Olympus"}, nil, "kamreg serve: KAMREG_DB_TIMEZONE \"Mars/Olympus\": unknown time zone Mars/Olympus\n", 1},
+		{[]string{db, "KAMREG_KAMAILIO_RPC=ftp://x"}, nil, "kamreg serve: KAMREG_KAMAILIO_RPC: kamailio rpc endpoint \"ftp://x\": want http://host:port/RPC or unix:/path, optionally prefixed name=\n", 1},
+		{[]string{db, "KAMREG_ADVERTISE=nonsense"}, nil, "kamreg serve: KAMREG_ADVERTISE: advertise \"nonsense\": want proto:ip:port=ip:port\n", 1},
+		{[]string{db, "KAMREG_JWT_PUBLIC_KEY=" + badKey}, nil, "kamreg serve: KAMREG_JWT_PUBLIC_KEY: " + badKey + ": invalid key: Key must be a PEM encoded PKCS1 or PKCS8 key\n", 1},
+		{[]string{db, "KAMREG_RPC_TIMEOUT=0s"}, nil, "kamreg serve: KAMREG_RPC_TIMEOUT 0s: must be positive\n", 1},
+		{[]string{db, "KAMREG_FLUSH_CONCURRENCY=0"}, nil, "kamreg serve: KAMREG_FLUSH_CONCURRENCY 0: must be at least 1\n", 1},
+		{[]string{db, "KAMREG_LOG_FORMAT=xml"}, nil, "kamreg serve: KAMREG_LOG_FORMAT \"xml\": want json or text\n", 1},
+		{[]string{db, "KAMREG_RPC_TIMEOUT=soon"}, nil, "kamreg serve: error setting flag \"rpc-timeout\" from environment variable \"KAMREG_RPC_TIMEOUT\": parse error\n", 2},
+		{[]string{db}, []string{"--listen"}, "kamreg serve: flag needs an argument: -listen\n", 2},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(append(tt.env, tt.args...), " "), func(t *testing.T) {
+			for _, kv := range os.Environ() {
+				if strings.HasPrefix(kv, "KAMREG_") {
+					k, _, _ := strings.Cut(kv, "=")
+					t.Setenv(k, "")
+					os.Unsetenv(k)
+				}
+			}
+			for _, kv := range tt.env {
+				k, v, _ := strings.Cut(kv, "=")
+				t.Setenv(k, v)
+			}
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), append([]string{"serve"}, tt.args...), &out, &errOut)
+			if code != tt.code || errOut.String() != tt.stderr {
+				t.Errorf("exit %d, stderr %q; want %d, %q", code, errOut.String(), tt.code, tt.stderr)
+			}
+		})
+	}
+}
