@@ -210,14 +210,27 @@ func realmVariants(realm string) []string {
 var columnNames = map[string]string{"username": "username", "domain": "domain", "contact": "contact",
 	"callid": "callid", "user_agent": "user_agent"}
 
-// Live returns the live bindings the query selects, ordered by username,
-// contact and ruid.
-func (u *Usrloc) Live(ctx context.Context, q Query) ([]Binding, error) {
+// ListSQL returns the statement and arguments Live runs for q.
+func (u *Usrloc) ListSQL(q Query) (string, []any) {
 	where, args := u.where(q, true)
 	sql := fmt.Sprintf(u.list, where)
 	if q.Limit > 0 {
 		sql += fmt.Sprintf(" LIMIT %d", q.Limit)
 	}
+	return sql, args
+}
+
+// CountSQL returns the statement and arguments Count runs for q.
+func (u *Usrloc) CountSQL(q Query) (string, []any) {
+	q.Limit = 0
+	where, args := u.where(q, true)
+	return fmt.Sprintf(u.count, where), args
+}
+
+// Live returns the live bindings the query selects, ordered by username,
+// contact and ruid.
+func (u *Usrloc) Live(ctx context.Context, q Query) ([]Binding, error) {
+	sql, args := u.ListSQL(q)
 	rows, err := u.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
@@ -243,10 +256,9 @@ func (u *Usrloc) Live(ctx context.Context, q Query) ([]Binding, error) {
 
 // Count returns how many entries Live would return, without a limit.
 func (u *Usrloc) Count(ctx context.Context, q Query) (int, error) {
-	q.Limit = 0
-	where, args := u.where(q, true)
+	sql, args := u.CountSQL(q)
 	var n int
-	err := u.pool.QueryRow(ctx, fmt.Sprintf(u.count, where), args...).Scan(&n)
+	err := u.pool.QueryRow(ctx, sql, args...).Scan(&n)
 	return n, err
 }
 

@@ -1,0 +1,307 @@
+// Command db measures kamreg's list and count at one million location
+// rows against the same SQL run raw through pgbench, in one run: a
+// throwaway PostgreSQL with Kamailio's schema, 1,000 realms of 1,000
+// contacts, an account for one realm, kamreg serving it, wrk as the load.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/kamreg/kamreg/kamailio"
+	"github.com/kamreg/kamreg/testbed"
+)
+
+const (
+	accountID = "00000000000000000000000000be0c00"
+	realm     = "realm0000.bench.test"
+)
+
+func main() {
+	bin := flag.String("kamreg", "bin/kamreg", "the kamreg binary")
+	rows := flag.Int("rows", 1000000, "location rows at the end")
+	secs := flag.Int("seconds", 10, "seconds per throughput measurement")
+	flag.Parse()
+	if err := run(*bin, *rows, time.Duration(*secs)*time.Second); err != nil {
+		fmt.Fprintln(os.Stderr, "db bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(bin string, total int, dur time.Duration) error {
+	ctx := context.Background()
+	if err := testbed.Check(); err != nil {
+		return err
+	}
+	for _, tool := range []string{"wrk", testbed.PGBin + "/pgbench"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("%s missing (Debian packages wrk, postgresql)", tool)
+		}
+	}
+	bin, _ = filepath.Abs(bin)
+	pg, err := testbed.StartPostgres(ctx, io.Discard)
+	if err != nil {
+		return err
+	}
+	defer pg.Close()
+	pool, err := pgxpool.New(ctx, pg.URL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+
+	env := append(os.Environ(), "KAMREG_DATABASE_URL="+pg.URL)
+	kamreg := func(args ...string) (string, error) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = env
+		out, err := cmd.Output()
+		if ee, ok := err.(*exec.ExitError); ok {
+			return "", fmt.Errorf("kamreg %v: %s", args, ee.Stderr)
+		}
+		return strings.TrimSpace(string(out)), err
+	}
+	if _, err := kamreg("migrate"); err != nil {
+		return err
+	}
+	if _, err := kamreg("accounts", "put", "--id", accountID, "--name", "Bench", "--realm", realm); err != nil {
+		return err
+	}
+	for i := 0; i < 100; i++ {
+		if _, err := kamreg("devices", "put", "--account", accountID, "--username", fmt.Sprintf("user%04d", i*10),
+			"--device-id", fmt.Sprintf("%032x", i+1), "--owner-id", fmt.Sprintf("%032x", i+1000)); err != nil {
+			return err
+		}
+	}
+	token, err := kamreg("tokens", "create", "--account", accountID)
+	if err != nil {
+		return err
+	}
+
+	port, err := testbed.FreePort()
+	if err != nil {
+		return err
+	}
+	logf, _ := os.CreateTemp("", "kamreg-bench-*.log")
+	defer os.Remove(logf.Name())
+	serve := exec.Command(bin, "serve")
+	serve.Env = append(env, fmt.Sprintf("KAMREG_LISTEN=127.0.0.1:%d", port))
+	serve.Stdout, serve.Stderr = logf, logf
+	if err := serve.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = serve.Process.Signal(syscall.SIGTERM); _ = serve.Wait() }()
+	base := fmt.Sprintf("http://127.0.0.1:%d/v2/accounts/%s/registrations", port, accountID)
+	for i := 0; ; i++ {
+		if r, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", port)); err == nil {
+			r.Body.Close()
+			break
+		}
+		if i > 100 {
+			return fmt.Errorf("kamreg did not start; see %s", logf.Name())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	fmt.Println("list latency as the table grows (1 connection, the realm always has 1,000 contacts):")
+	seeded := 0
+	var first time.Duration
+	for _, stage := range []int{10000, 100000, total} {
+		if stage > total {
+			continue
+		}
+		start := time.Now()
+		if err := seed(ctx, pool, seeded+1, stage); err != nil {
+			return err
+		}
+		seeded = stage
+		fmt.Printf("  seeded %d rows in %s\n", stage, time.Since(start).Round(time.Second))
+		w, err := runWrk(base, token, 1, 5*time.Second)
+		if err != nil {
+			return err
+		}
+		if first == 0 {
+			first = w.latency
+		}
+		fmt.Printf("  %9d rows: %8.2f ms per list (%.2fx of the first)\n", stage, ms(w.latency), float64(w.latency)/float64(first))
+	}
+
+	u, err := kamailio.NewUsrloc(pool, "location", "UTC")
+	if err != nil {
+		return err
+	}
+	listSQL, listArgs := u.ListSQL(kamailio.Query{Scope: kamailio.Scope{Realm: realm}})
+	countSQL, countArgs := u.CountSQL(kamailio.Query{Scope: kamailio.Scope{Realm: realm}})
+	dir, _ := os.MkdirTemp("", "kamreg-pgbench-")
+	defer os.RemoveAll(dir)
+	listFile, countFile := filepath.Join(dir, "list.sql"), filepath.Join(dir, "count.sql")
+	_ = os.WriteFile(listFile, []byte(inline(listSQL, listArgs)+";\n"), 0o644)
+	_ = os.WriteFile(countFile, []byte(inline(countSQL, countArgs)+";\n"), 0o644)
+
+	fmt.Printf("\nthroughput at %d rows, %s each (kamreg through wrk, raw SQL through pgbench -M prepared):\n", seeded, dur)
+	fmt.Printf("  %-6s %5s %14s %14s %7s %7s\n", "query", "conns", "kamreg req/s", "raw SQL tps", "ratio", "target")
+	non2xx := 0
+	for _, c := range []struct {
+		name, query, file string
+		target            float64
+	}{{"list", "", listFile, 0.5}, {"count", "/count", countFile, 0.7}} {
+		for _, conns := range []int{1, 8} {
+			w, err := runWrk(base+c.query, token, conns, dur)
+			if err != nil {
+				return err
+			}
+			non2xx += w.non2xx
+			tps, err := runPgbench(pg, c.file, conns, dur)
+			if err != nil {
+				return err
+			}
+			target := "-"
+			if conns == 8 {
+				target = fmt.Sprintf(">=%.1f", c.target)
+			}
+			fmt.Printf("  %-6s %5d %14.0f %14.0f %7.2f %7s\n", c.name, conns, w.rps, tps, w.rps/tps, target)
+		}
+	}
+	rss, err := peakRSS(serve.Process.Pid)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\nkamreg peak RSS: %.1f MB (target <= 96); non-2xx answers: %d\n", float64(rss)/1024, non2xx)
+	return nil
+}
+
+// seed inserts location rows from..to: realm n holds rows n*1000+1 to
+// (n+1)*1000, one contact per username; every other row has Kazoo's
+// channel vars in location_attrs.
+func seed(ctx context.Context, pool *pgxpool.Pool, from, to int) error {
+	for lo := from; lo <= to; lo += 100000 {
+		hi := min(lo+99999, to)
+		if _, err := pool.Exec(ctx, `
+			INSERT INTO location (ruid, username, domain, contact, received, expires, q, callid, cseq, last_modified,
+				flags, cflags, user_agent, socket, methods, reg_id, server_id, connection_id, keepalive, partition)
+			SELECT 'uloc-bench-' || g, 'user' || lpad(((g - 1) % 1000)::text, 4, '0'),
+				'realm' || lpad(((g - 1) / 1000)::text, 4, '0') || '.bench.test',
+				'sip:user' || lpad(((g - 1) % 1000)::text, 4, '0') || '@127.0.' || (g % 250) || '.' || (1 + g % 200) || ':' || (5060 + g % 900) || ';transport=udp',
+				'sip:127.1.' || (g % 250) || '.' || (1 + g % 200) || ':' || (20000 + g % 40000),
+				(now() AT TIME ZONE 'UTC') + interval '1 hour' + (g % 600) * interval '1 second', -1,
+				md5(g::text) || '@127.0.0.1', 1 + g % 50, (now() AT TIME ZONE 'UTC') - (g % 600) * interval '1 second',
+				0, 0, 'Yealink SIP-T46S 66.86.0.' || (g % 20), 'udp:127.0.0.1:5060', 8191, 0, 1, -1, 0, 0
+			FROM generate_series($1::int, $2::int) g`, lo, hi); err != nil {
+			return err
+		}
+		if _, err := pool.Exec(ctx, `
+			INSERT INTO location_attrs (ruid, username, domain, aname, atype, avalue, last_modified)
+			SELECT ruid, username, domain, 'custom_channel_vars', 0,
+				'{"Account-ID":"`+accountID+`","Authorizing-ID":"' || md5(ruid) || '","Authorizing-Type":"device","Owner-ID":"' || md5(username) || '"}',
+				last_modified
+			FROM location WHERE id BETWEEN $1 AND $2 AND id % 2 = 0`, lo, hi); err != nil {
+			return err
+		}
+	}
+	_, err := pool.Exec(ctx, `ANALYZE location; ANALYZE location_attrs`)
+	return err
+}
+
+// inline writes the arguments into the statement as literals, for pgbench.
+func inline(sql string, args []any) string {
+	for i := len(args); i >= 1; i-- {
+		var lit string
+		switch v := args[i-1].(type) {
+		case string:
+			lit = quote(v)
+		case []string:
+			q := make([]string, len(v))
+			for j, s := range v {
+				q[j] = quote(s)
+			}
+			lit = "ARRAY[" + strings.Join(q, ",") + "]"
+		default:
+			lit = fmt.Sprint(v)
+		}
+		sql = strings.ReplaceAll(sql, "$"+strconv.Itoa(i), lit)
+	}
+	return strings.Join(strings.Fields(sql), " ")
+}
+
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+type wrkResult struct {
+	rps     float64
+	latency time.Duration
+	non2xx  int
+}
+
+var (
+	rpsRe     = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	latencyRe = regexp.MustCompile(`Latency\s+([0-9.]+)(us|ms|s)`)
+	non2xxRe  = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
+)
+
+func runWrk(url, token string, conns int, dur time.Duration) (wrkResult, error) {
+	threads := min(conns, 2)
+	out, err := exec.Command("wrk", "-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", fmt.Sprintf("%ds", int(dur.Seconds())),
+		"-H", "X-Auth-Token: "+token, url).CombinedOutput()
+	if err != nil {
+		return wrkResult{}, fmt.Errorf("wrk: %v: %s", err, out)
+	}
+	var r wrkResult
+	m := rpsRe.FindSubmatch(out)
+	if m == nil {
+		return r, fmt.Errorf("wrk said: %s", out)
+	}
+	r.rps, _ = strconv.ParseFloat(string(m[1]), 64)
+	if m := latencyRe.FindSubmatch(out); m != nil {
+		v, _ := strconv.ParseFloat(string(m[1]), 64)
+		unit := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}[string(m[2])]
+		r.latency = time.Duration(v * float64(unit))
+	}
+	if m := non2xxRe.FindSubmatch(out); m != nil {
+		r.non2xx, _ = strconv.Atoi(string(m[1]))
+	}
+	return r, nil
+}
+
+var tpsRe = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
+
+func runPgbench(pg *testbed.Postgres, file string, conns int, dur time.Duration) (float64, error) {
+	cmd := exec.Command(testbed.PGBin+"/pgbench", "-n", "-M", "prepared", "-f", file, "-c", strconv.Itoa(conns),
+		"-j", strconv.Itoa(min(conns, 2)), "-T", strconv.Itoa(int(dur.Seconds())),
+		"-h", "127.0.0.1", "-p", strconv.Itoa(pg.Port), "-U", "kamailio", "kamailio")
+	cmd.Env = append(os.Environ(), "PGPASSWORD=kamailio")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("pgbench: %v: %s", err, out)
+	}
+	m := tpsRe.FindSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("pgbench said: %s", out)
+	}
+	return strconv.ParseFloat(string(m[1]), 64)
+}
+
+// peakRSS reads the process's peak resident set (kB).
+func peakRSS(pid int) (int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	m := regexp.MustCompile(`VmHWM:\s+(\d+) kB`).FindSubmatch(b)
+	if m == nil {
+		return 0, fmt.Errorf("no VmHWM")
+	}
+	return strconv.Atoi(string(m[1]))
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
