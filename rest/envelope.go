@@ -8,21 +8,23 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/kamreg/kamreg/jsontext"
 )
 
-// envelope is Kazoo's response wrapper. Its fields are in alphabetical
-// order, as Kazoo writes them.
+// envelope is Kazoo's response wrapper; writeEnvelope writes its keys in
+// alphabetical order, as Kazoo does.
 type envelope struct {
-	AuthToken    string          `json:"auth_token"`
-	Data         json.RawMessage `json:"data"`
-	Error        string          `json:"error,omitempty"`
-	Message      string          `json:"message,omitempty"`
-	NextStartKey string          `json:"next_start_key,omitempty"`
-	PageSize     *int            `json:"page_size,omitempty"`
-	RequestID    string          `json:"request_id"`
-	Revision     string          `json:"revision,omitempty"`
-	StartKey     string          `json:"start_key,omitempty"`
-	Status       string          `json:"status"`
+	AuthToken    string
+	Data         json.RawMessage
+	Error        string
+	Message      string
+	NextStartKey string
+	PageSize     *int
+	RequestID    string
+	Revision     string
+	StartKey     string
+	Status       string
 }
 
 // paging is what a list envelope says about its page.
@@ -52,12 +54,17 @@ func Revision(data []byte) string {
 // respond writes a success envelope around data; a list passes its paging.
 // If-None-Match with the current revision answers 304.
 func respond(w http.ResponseWriter, r *http.Request, data any, p paging) {
-	st := stateOf(r)
 	raw, err := encodeJSON(data)
 	if err != nil {
 		respondError(w, r, err)
 		return
 	}
+	respondRaw(w, r, raw, p)
+}
+
+// respondRaw is respond for data already encoded as JSON.
+func respondRaw(w http.ResponseWriter, r *http.Request, raw []byte, p paging) {
+	st := stateOf(r)
 	rev := Revision(raw)
 	w.Header().Set("ETag", `"`+rev+`"`)
 	if matchesETag(r.Header.Get("If-None-Match"), rev) {
@@ -88,14 +95,38 @@ func respondError(w http.ResponseWriter, r *http.Request, err error) {
 	})
 }
 
+// writeEnvelope writes env as JSON, its keys in alphabetical order, with
+// data copied as it is (it is already JSON).
 func writeEnvelope(w http.ResponseWriter, status int, env envelope) {
-	body, err := encodeJSON(env)
-	if err != nil {
-		status, body = http.StatusInternalServerError, []byte(`{"status":"error","message":"internal error"}`)
+	b := make([]byte, 0, len(env.Data)+256+len(env.AuthToken)+len(env.StartKey)+len(env.NextStartKey))
+	b = jsontext.String(append(b, `{"auth_token":`...), env.AuthToken)
+	b = append(append(b, `,"data":`...), env.Data...)
+	if env.Error != "" {
+		b = jsontext.String(append(b, `,"error":`...), env.Error)
 	}
-	w.Header().Set("Content-Type", "application/json")
+	if env.Message != "" {
+		b = jsontext.String(append(b, `,"message":`...), env.Message)
+	}
+	if env.NextStartKey != "" {
+		b = jsontext.String(append(b, `,"next_start_key":`...), env.NextStartKey)
+	}
+	if env.PageSize != nil {
+		b = jsontext.Int(append(b, `,"page_size":`...), int64(*env.PageSize))
+	}
+	b = jsontext.String(append(b, `,"request_id":`...), env.RequestID)
+	if env.Revision != "" {
+		b = jsontext.String(append(b, `,"revision":`...), env.Revision)
+	}
+	if env.StartKey != "" {
+		b = jsontext.String(append(b, `,"start_key":`...), env.StartKey)
+	}
+	b = jsontext.String(append(b, `,"status":`...), env.Status)
+	b = append(b, '}')
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	_, _ = w.Write(b)
 }
 
 // matchesETag tells whether an If-None-Match header names the revision.

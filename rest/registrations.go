@@ -49,7 +49,8 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, a *store.Account) 
 		return
 	}
 	n := len(page.Entries)
-	respond(w, r, page.Entries, paging{size: &n, startKey: o.startKey, nextKey: next})
+	raw := adapter.AppendJSONList(make([]byte, 0, n*adapter.JSONSizeHint+2), page.Entries)
+	respondRaw(w, r, raw, paging{size: &n, startKey: o.startKey, nextKey: next})
 }
 
 func (s *Server) count(w http.ResponseWriter, r *http.Request, a *store.Account) {

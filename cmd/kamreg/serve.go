@@ -74,8 +74,8 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 		go refreshRegistrations(ctx, usrloc, m, log)
 	}
 	api := rest.New(rest.Config{
-		Accounts:       store.Accounts{Pool: pool},
-		Tokens:         auth.Chain{JWT: c.jwt, Tokens: store.Tokens{Pool: pool}},
+		Accounts:       store.NewCachedAccounts(store.Accounts{Pool: pool}),
+		Tokens:         auth.Chain{JWT: c.jwt, Tokens: store.NewCachedTokens(store.Tokens{Pool: pool})},
 		Registrations:  reg,
 		DB:             pool,
 		CORSOrigin:     c.CORSOrigin,

@@ -1,0 +1,52 @@
+package adapter
+
+import "github.com/kamreg/kamreg/jsontext"
+
+// AppendJSON appends r as JSON, byte for byte what encoding/json writes
+// (with HTML escaping off), without reflection.
+func (r *Registration) AppendJSON(b []byte) []byte {
+	str := func(b []byte, key, v string) []byte {
+		b = append(b, key...)
+		return jsontext.String(b, v)
+	}
+	b = str(b, `{"account_name":`, r.AccountName)
+	b = str(b, `,"account_realm":`, r.AccountRealm)
+	b = str(b, `,"authorizing_id":`, r.AuthorizingID)
+	b = str(b, `,"authorizing_type":`, r.AuthorizingType)
+	b = str(b, `,"call_id":`, r.CallID)
+	b = str(b, `,"contact":`, r.Contact)
+	b = str(b, `,"contact_ip":`, r.ContactIP)
+	b = str(b, `,"contact_port":`, r.ContactPort)
+	b = jsontext.Int(append(b, `,"event_timestamp":`...), r.EventTimestamp)
+	b = jsontext.Int(append(b, `,"expires":`...), r.Expires)
+	b = str(b, `,"from_host":`, r.FromHost)
+	b = str(b, `,"from_user":`, r.FromUser)
+	b = str(b, `,"network_ip":`, r.NetworkIP)
+	b = str(b, `,"network_port":`, r.NetworkPort)
+	b = str(b, `,"original_contact":`, r.OriginalContact)
+	b = str(b, `,"owner_id":`, r.OwnerID)
+	b = str(b, `,"proxy_ip":`, r.ProxyIP)
+	b = str(b, `,"proxy_port":`, r.ProxyPort)
+	b = str(b, `,"realm":`, r.Realm)
+	b = jsontext.Bool(append(b, `,"suppress_unregister_notify":`...), r.SuppressUnregisterNotify)
+	b = str(b, `,"to_host":`, r.ToHost)
+	b = str(b, `,"to_user":`, r.ToUser)
+	b = str(b, `,"user_agent":`, r.UserAgent)
+	b = str(b, `,"username":`, r.Username)
+	return append(b, '}')
+}
+
+// AppendJSONList appends the registrations as a JSON array.
+func AppendJSONList(b []byte, regs []Registration) []byte {
+	b = append(b, '[')
+	for i := range regs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = regs[i].AppendJSON(b)
+	}
+	return append(b, ']')
+}
+
+// JSONSizeHint is about how many bytes one registration takes as JSON.
+const JSONSizeHint = 700
