@@ -58,10 +58,16 @@ func TestLogs(t *testing.T) {
 	call(t, "GET", env.main.base+"/v2/accounts/"+a.id+"/registrations", a.token, "X-Request-ID", "log-check-1")
 	call(t, "GET", env.main.base+"/v2/accounts/"+a.id+"/registrations/count?auth_token="+a.token, "", "X-Request-ID", "log-check-2")
 	call(t, "GET", env.main.base+"/v2/accounts/"+a.id+"/registrations", "nope."+a.token[33:], "X-Request-ID", "log-check-3")
-	time.Sleep(100 * time.Millisecond)
-	raw, err := os.ReadFile(env.main.logPath)
-	if err != nil {
-		t.Fatal(err)
+	// kamreg writes its log out at least every 100 ms.
+	var raw []byte
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		var err error
+		if raw, err = os.ReadFile(env.main.logPath); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(raw), `"request_id":"log-check-3"`) {
+			break
+		}
 	}
 	secret := a.token[33:]
 	if strings.Contains(string(raw), secret) {

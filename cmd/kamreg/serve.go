@@ -36,7 +36,9 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	if err := c.check(true); err != nil {
 		return err
 	}
-	log := c.logger(os.Stderr)
+	out := newLogWriter(os.Stderr)
+	defer out.Close()
+	log := c.logger(out)
 	tuneGC()
 	pool, err := prepare(ctx, &c, !c.NoMigrate, c.Source == "db", log)
 	if err != nil {
