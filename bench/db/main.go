@@ -119,7 +119,7 @@ func run(bin string, total int, dur time.Duration) error {
 	seeded := 0
 	var first time.Duration
 	for _, stage := range []int{10000, 100000, total} {
-		if stage > total {
+		if stage > total || stage <= seeded {
 			continue
 		}
 		start := time.Now()
