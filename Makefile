@@ -2,7 +2,7 @@
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all deps build test check unit integration demo bench bench-db bench-flush clean
+.PHONY: all deps build test check unit fuzz-short fuzz integration demo bench bench-db bench-flush clean
 
 all: build
 
@@ -14,7 +14,7 @@ build:
 
 # The whole suite: formatting, vet, unit tests, then the integration tests
 # against real PostgreSQL, Kamailio and sipp.
-test: deps check unit integration
+test: deps check unit fuzz-short integration
 
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -24,6 +24,21 @@ check:
 
 unit:
 	$(GO) test -count=1 ./...
+
+# Every fuzz target with its seed corpus (testdata/fuzz), briefly in
+# `make test`, longer with `make fuzz` (FUZZTIME=60s by default).
+FUZZ_TARGETS := ./adapter:FuzzParseURI ./adapter:FuzzAppendJSON ./rest:FuzzStartKey ./rest:FuzzListOptions \
+	./auth:FuzzToken ./kamailio:FuzzDecodeDump ./jsontext:FuzzString
+FUZZTIME ?= 60s
+
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
+		$(GO) test $$pkg -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME); \
+	done
 
 integration:
 	$(GO) test -tags integration -count=1 -timeout 20m -v ./e2e/

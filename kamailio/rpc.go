@@ -252,6 +252,21 @@ type Record struct {
 // Dump calls ul.dump and returns every AoR the node holds in table, with
 // its contacts. The reply is bounded in size and time like every call.
 func (c *Client) Dump(ctx context.Context, table string) ([]Record, error) {
+	var raw json.RawMessage
+	if err := c.Call(ctx, "ul.dump", nil, &raw); err != nil {
+		return nil, err
+	}
+	recs, err := DecodeDump(raw, table)
+	if err != nil {
+		return nil, &TransportError{Node: c.node.Name, Err: fmt.Errorf("ul.dump: %w", err)}
+	}
+	return recs, nil
+}
+
+// DecodeDump reads the result of ul.dump: the AoRs of table with their
+// contacts. It tolerates what it does not know and refuses what is not a
+// dump.
+func DecodeDump(raw []byte, table string) ([]Record, error) {
 	var dump struct {
 		Domains []struct {
 			Domain struct {
@@ -267,7 +282,7 @@ func (c *Client) Dump(ctx context.Context, table string) ([]Record, error) {
 			} `json:"Domain"`
 		} `json:"Domains"`
 	}
-	if err := c.Call(ctx, "ul.dump", nil, &dump); err != nil {
+	if err := json.Unmarshal(raw, &dump); err != nil {
 		return nil, err
 	}
 	var out []Record
