@@ -12,7 +12,8 @@ import (
 // scoped is a handler for one account (a) or, when a is nil, all realms.
 type scoped func(w http.ResponseWriter, r *http.Request, a *store.Account)
 
-// authenticate returns the caller's account id.
+// authenticate returns the caller's account id, once the token's request
+// rate allows one more.
 func (s *Server) authenticate(r *http.Request) (string, error) {
 	token := stateOf(r).token
 	if token == "" {
@@ -21,6 +22,9 @@ func (s *Server) authenticate(r *http.Request) (string, error) {
 	caller, err := s.cfg.Tokens.Authenticate(r.Context(), token)
 	if errors.Is(err, store.ErrBadToken) {
 		return "", errInvalidCredentials
+	}
+	if err == nil && !s.limiters.allow(token) {
+		return "", errTooManyRequests
 	}
 	return caller, err
 }

@@ -85,6 +85,9 @@ func respondError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Allow != "" {
 		w.Header().Set("Allow", e.Allow)
 	}
+	if e.RetryAfter != "" {
+		w.Header().Set("Retry-After", e.RetryAfter)
+	}
 	raw, encErr := encodeJSON(e.Data)
 	if encErr != nil {
 		raw = []byte(`{"message":"internal error"}`)

@@ -19,6 +19,8 @@ type apiError struct {
 	Message string
 	Data    any
 	Allow   string
+	// RetryAfter, in seconds, is sent as Retry-After when set.
+	RetryAfter string
 }
 
 type messageData struct {
@@ -30,6 +32,7 @@ var (
 	errInvalidCredentials = errors.New("invalid credentials")
 	errForbidden          = errors.New("forbidden")
 	errNotFound           = errors.New("not found")
+	errTooManyRequests    = errors.New("too many requests")
 )
 
 // malformedAccountError is an account id that is not 32 lowercase hex.
@@ -108,6 +111,8 @@ func classify(err error) apiError {
 		}{unknown.ID, "bad identifier"}}
 	case errors.As(err, &user):
 		return apiError{Status: http.StatusNotFound, Message: "bad identifier", Data: []string{user.Username}}
+	case errors.Is(err, errTooManyRequests):
+		return apiError{Status: http.StatusTooManyRequests, Message: "too_many_requests", Data: messageData{"too many requests"}, RetryAfter: "1"}
 	case errors.Is(err, errNotFound):
 		return apiError{Status: http.StatusNotFound, Message: "not_found", Data: messageData{"not found"}}
 	case errors.As(err, &method):

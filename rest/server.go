@@ -65,12 +65,17 @@ type Config struct {
 	Metrics *metrics.Metrics
 	// MetricsHandler serves /metrics when set.
 	MetricsHandler http.Handler
+	// RateLimit is the requests per second one token may make (0: no
+	// limit), with bursts of RateBurst (0: twice the rate).
+	RateLimit float64
+	RateBurst int
 }
 
 // Server is the HTTP API.
 type Server struct {
-	cfg    Config
-	router *mux.Router
+	cfg      Config
+	router   *mux.Router
+	limiters *limiters
 }
 
 // handler is a route's handler for one method.
@@ -94,7 +99,7 @@ func New(cfg Config) *Server {
 	if cfg.Log == nil {
 		cfg.Log = logrus.New()
 	}
-	s := &Server{cfg: cfg, router: mux.NewRouter()}
+	s := &Server{cfg: cfg, router: mux.NewRouter(), limiters: newLimiters(cfg.RateLimit, cfg.RateBurst)}
 	const acct = "/v2/accounts/{account_id}/registrations"
 	routes := []route{
 		{"account_registrations", acct, map[string]handler{

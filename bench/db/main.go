@@ -97,7 +97,7 @@ func run(bin string, total int, dur time.Duration) error {
 	logf, _ := os.CreateTemp("", "kamreg-bench-*.log")
 	defer os.Remove(logf.Name())
 	serve := exec.Command(bin, "serve")
-	serve.Env = append(env, fmt.Sprintf("KAMREG_LISTEN=127.0.0.1:%d", port))
+	serve.Env = append(env, fmt.Sprintf("KAMREG_LISTEN=127.0.0.1:%d", port), "KAMREG_RATE_LIMIT=0")
 	serve.Stdout, serve.Stderr = logf, logf
 	if err := serve.Start(); err != nil {
 		return err

@@ -89,7 +89,7 @@ func run(bin string, n, rounds int) error {
 		return err
 	}
 	serve := exec.Command(bin, "serve")
-	serve.Env = append(env, fmt.Sprintf("KAMREG_LISTEN=127.0.0.1:%d", port), "KAMREG_LOG_LEVEL=warn",
+	serve.Env = append(env, fmt.Sprintf("KAMREG_LISTEN=127.0.0.1:%d", port), "KAMREG_LOG_LEVEL=warn", "KAMREG_RATE_LIMIT=0",
 		"KAMREG_KAMAILIO_RPC=one="+b.nodes[0].RPCURL()+",two="+b.nodes[1].RPCURL())
 	serve.Stderr = os.Stderr
 	if err := serve.Start(); err != nil {

@@ -43,6 +43,8 @@ type config struct {
 	LogLevel         string
 	LogFormat        string
 	NoMigrate        bool
+	RateLimit        float64
+	RateBurst        int
 
 	nodes     []kamailio.Node
 	advertise adapter.Advertise
@@ -69,6 +71,8 @@ func newFlags(name string, c *config, serve bool) *flag.FlagSet {
 		fs.DurationVar(&c.RPCTimeout, "rpc-timeout", 5*time.Second, "timeout for one JSON-RPC call")
 		fs.IntVar(&c.FlushConcurrency, "flush-concurrency", 16, "most RPC calls in flight during a flush, per node")
 		fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply pending migrations at start")
+		fs.Float64Var(&c.RateLimit, "rate-limit", 50, "requests per second one token may make; 0 turns the limit off")
+		fs.IntVar(&c.RateBurst, "rate-burst", 100, "requests one token may make in a burst")
 	}
 	return fs
 }
@@ -136,6 +140,9 @@ func (c *config) check(serve bool) error {
 	}
 	if c.FlushConcurrency < 1 {
 		return fmt.Errorf("KAMREG_FLUSH_CONCURRENCY %d: must be at least 1", c.FlushConcurrency)
+	}
+	if c.RateLimit < 0 || c.RateBurst < 1 {
+		return fmt.Errorf("KAMREG_RATE_LIMIT %v / KAMREG_RATE_BURST %d: want a rate of 0 or more and a burst of 1 or more", c.RateLimit, c.RateBurst)
 	}
 	if strings.TrimSpace(c.CORSOrigin) == "" {
 		c.CORSOrigin = "*"

@@ -87,6 +87,8 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 		Nodes:          checkers,
 		Metrics:        m,
 		MetricsHandler: promhttp.HandlerFor(promReg, promhttp.HandlerOpts{}),
+		RateLimit:      c.RateLimit,
+		RateBurst:      c.RateBurst,
 	})
 	srv := &http.Server{
 		Handler:           api,
