@@ -100,6 +100,9 @@ func New(cfg Config) *Server {
 		cfg.Log = logrus.New()
 	}
 	s := &Server{cfg: cfg, router: mux.NewRouter(), limiters: newLimiters(cfg.RateLimit, cfg.RateBurst)}
+	// A path with "..", "//" or "%2F" is matched as it is, never cleaned
+	// and redirected: it finds no route, or fails the account id check.
+	s.router.SkipClean(true)
 	const acct = "/v2/accounts/{account_id}/registrations"
 	routes := []route{
 		{"account_registrations", acct, map[string]handler{
