@@ -158,6 +158,16 @@ func (k *Kamailio) Stop() {
 	}
 }
 
+// Kill ends Kamailio and its children at once (SIGKILL), as a crash
+// would: usrloc gets no chance to write its memory to the database.
+func (k *Kamailio) Kill() {
+	if k.cmd != nil {
+		_ = syscall.Kill(-k.cmd.Process.Pid, syscall.SIGKILL)
+		<-k.done
+		k.cmd = nil
+	}
+}
+
 // Close stops Kamailio and removes its directory.
 func (k *Kamailio) Close() {
 	k.Stop()

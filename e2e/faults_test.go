@@ -1,0 +1,213 @@
+//go:build integration
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kamreg/kamreg/testbed"
+)
+
+// TestPostgresRestartUnderLoad restarts PostgreSQL while 8 clients keep
+// reading: every answer is a 200 or the 503 envelope, none hangs past the
+// request deadline, and kamreg recovers without a restart.
+func TestPostgresRestartUnderLoad(t *testing.T) {
+	a := newAccount(t, "PG Load", "pg-load.kamreg.test", "", false)
+	register(t, testbed.Phone{User: "lou", Domain: a.realm, ContactPort: 5070})
+	waitCount(t, env.main, a, 1)
+	ctx := context.Background()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	seen := map[int]int{}
+	var slowest time.Duration
+	for i := 0; i < 8; i++ {
+		// A token each: one token may make 50 requests a second.
+		token := strings.TrimSpace(mustCLI(t, "tokens", "create", "--account", a.id))
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			path := []string{"/registrations", "/registrations/count"}[i%2]
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				start := time.Now()
+				r := call(t, "GET", env.main.base+"/v2/accounts/"+a.id+path, token)
+				took := time.Since(start)
+				var v struct{ Status, Message string }
+				_ = json.Unmarshal(r.body, &v)
+				mu.Lock()
+				seen[r.status]++
+				slowest = max(slowest, took)
+				mu.Unlock()
+				if r.status != 200 && !(r.status == 503 && v.Message == "datastore fatal error") {
+					t.Errorf("%s during the restart: %d %s", path, r.status, r.body)
+				}
+				time.Sleep(30 * time.Millisecond)
+			}
+		}(i)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if err := env.pg.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	if err := env.pg.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for call(t, "GET", env.main.base+"/v2/accounts/"+a.id+"/registrations/count", a.token).status != 200 {
+		if time.Now().After(deadline) {
+			t.Fatal("no recovery")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if seen[503] == 0 || seen[200] == 0 {
+		t.Errorf("answers by status %v: want both 200s and 503s", seen)
+	}
+	if slowest > 16*time.Second {
+		t.Errorf("slowest answer %s, past the 15 s request deadline", slowest)
+	}
+	t.Logf("answers by status %v, slowest %s", seen, slowest)
+}
+
+// TestHungNode flushes through a node that accepts connections and never
+// answers: the flush ends within the RPC timeout and its retries, and
+// names the node.
+func TestHungNode(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	}()
+	kr := serveFor(t, "main="+env.kam.RPCURL()+",hung=http://"+ln.Addr().String()+"/RPC", "KAMREG_RPC_TIMEOUT=1s")
+	a := newAccount(t, "Hung", "hung.kamreg.test", "", false)
+	register(t, testbed.Phone{User: "hal", Domain: a.realm, ContactPort: 5070})
+	waitCount(t, kr, a, 1)
+	conn, err := pgx.Connect(context.Background(), env.pg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var ruid string
+	if err := conn.QueryRow(context.Background(), `SELECT ruid FROM location WHERE username = 'hal' AND domain = $1`, a.realm).Scan(&ruid); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	r := call(t, "DELETE", kr.base+"/v2/accounts/"+a.id+"/registrations/hal", a.token)
+	took := time.Since(start)
+	body := string(r.body)
+	if r.status != 503 || !strings.Contains(body, `"node":"hung"`) || !strings.Contains(body, "deadline exceeded") {
+		t.Errorf("%d %s", r.status, body)
+	}
+	// 1 s per try, 3 tries, short pauses between.
+	if took > 5*time.Second {
+		t.Errorf("the flush took %s, want about 3 s", took)
+	}
+	// The node that answered removed hal, but nothing was recorded as
+	// flushed: that needs every node.
+	var n int
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM kamreg_flushes WHERE ruid = $1`, ruid).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d flush records (%v) for a flush that did not reach every node", n, err)
+	}
+}
+
+// TestNodeKilledMidFlush kills Kamailio (SIGKILL) during a large realm
+// flush: the answer names the node, only what it acknowledged is hidden,
+// and the same flush once it is back finishes the job.
+func TestNodeKilledMidFlush(t *testing.T) {
+	ctx := context.Background()
+	dbURL, err := env.pg.CreateDatabase(ctx, "killed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := startNode(t, testbed.KamailioOptions{DBURL: dbURL, DBMode: 2, TimerInterval: 1, TZ: kamailioTZ})
+	kr := serveFor(t, "victim="+k.RPCURL(), "KAMREG_DATABASE_URL="+dbURL, "KAMREG_FLUSH_CONCURRENCY=1", "KAMREG_RPC_TIMEOUT=1s")
+	a := newAccountIn(t, dbURL, "Killed", "killed.kamreg.test", "", false)
+	const n = 600
+	var phones []testbed.Phone
+	for i := 0; i < n; i++ {
+		phones = append(phones, testbed.Phone{User: fmt.Sprintf("k%03d", i), Domain: a.realm, ContactPort: 5070})
+	}
+	registerAt(t, k, phones...)
+	waitCount(t, kr, a, n)
+
+	done := make(chan reply, 1)
+	go func() { done <- call(t, "DELETE", kr.base+"/v2/accounts/"+a.id+"/registrations", a.token) }()
+	time.Sleep(150 * time.Millisecond)
+	k.Kill()
+	r := <-done
+	var v struct {
+		Message string
+		Data    struct {
+			Nodes           []struct{ Node, Error string }
+			Flushed, Failed int
+		}
+	}
+	_ = json.Unmarshal(r.body, &v)
+	if r.status != 503 || v.Message != "flush incomplete" || len(v.Data.Nodes) != 1 || v.Data.Nodes[0].Node != "victim" ||
+		v.Data.Flushed+v.Data.Failed != n || v.Data.Failed == 0 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	t.Logf("flushed %d, failed %d before the node died", v.Data.Flushed, v.Data.Failed)
+	// Only what the node acknowledged is hidden.
+	waitCount(t, kr, a, v.Data.Failed)
+
+	// Back up (it reloads every row, flushed or not): the same flush
+	// finishes.
+	if err := k.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Kamailio answers RPC before usrloc has loaded every row back: wait
+	// for the last AoR, which the first flush never reached.
+	last := fmt.Sprintf("k%03d@%s", n-1, a.realm)
+	for deadline := time.Now().Add(10 * time.Second); lookupAt(t, k, last) == 0; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never came back after the restart", last)
+		}
+	}
+	r2 := call(t, "DELETE", kr.base+"/v2/accounts/"+a.id+"/registrations", a.token)
+	t.Logf("second flush: %d %.300s", r2.status, r2.body)
+	wantOK(t, r2)
+	waitCount(t, kr, a, 0)
+	for _, u := range []string{"k000", "k299", "k599"} {
+		if c := lookupAt(t, k, u+"@"+a.realm); c != 0 {
+			t.Errorf("Kamailio still holds %d contacts of %s", c, u)
+		}
+	}
+}
