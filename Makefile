@@ -2,7 +2,7 @@
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all deps build test check unit fuzz-short fuzz integration demo bench bench-db bench-flush clean
+.PHONY: all deps build test check unit fuzz-short fuzz integration demo bench bench-db bench-load bench-flush clean
 
 all: build
 
@@ -49,11 +49,14 @@ demo: deps build
 	$(GO) run ./testbed/demo --kamreg bin/kamreg
 
 # Benchmarks (bench/README.md has the figures).
-bench: bench-db bench-flush
+bench: bench-db bench-load bench-flush
 
 bench-db: deps build
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk
 	$(GO) run ./bench/db --kamreg bin/kamreg
+
+bench-load: deps build
+	$(GO) run ./bench/load --kamreg bin/kamreg
 
 bench-flush: deps build
 	$(GO) run ./bench/flush --kamreg bin/kamreg
