@@ -68,14 +68,14 @@ func TestCluster(t *testing.T) {
 	waitCount(t, kr, a, 5)
 
 	// A user held only by node two.
-	wantOK(t, call(t, "DELETE", kr.base+"/v2/accounts/"+a.id+"/registrations/dave", a.token))
+	wantOK(t, call(t, "DELETE", kr.Base+"/v2/accounts/"+a.id+"/registrations/dave", a.token))
 	if n := lookupAt(t, k2, "dave@"+realm); n != 0 {
 		t.Errorf("node two still holds %d contacts of dave", n)
 	}
 	waitCount(t, kr, a, 4)
 
 	// The whole account, on both nodes.
-	wantOK(t, call(t, "DELETE", kr.base+"/v2/accounts/"+a.id+"/registrations", a.token))
+	wantOK(t, call(t, "DELETE", kr.Base+"/v2/accounts/"+a.id+"/registrations", a.token))
 	waitCount(t, kr, a, 0)
 	for i, k := range []*testbed.Kamailio{k1, k2} {
 		if held := heldAoRs(t, k, realm); len(held) != 0 {
@@ -88,7 +88,7 @@ func TestCluster(t *testing.T) {
 	registerAt(t, k2, testbed.Phone{User: "fred", Domain: realm, ContactPort: 5070})
 	waitCount(t, kr, a, 2)
 	k2.Stop()
-	r := call(t, "DELETE", kr.base+"/v2/accounts/"+a.id+"/registrations", a.token)
+	r := call(t, "DELETE", kr.Base+"/v2/accounts/"+a.id+"/registrations", a.token)
 	body := string(r.body)
 	if r.status != 503 || !strings.Contains(body, `"message":"flush incomplete"`) || !strings.Contains(body, `"node":"two"`) ||
 		strings.Contains(body, `"node":"one"`) || !strings.Contains(body, `"flushed":0,"failed":2`) {
@@ -106,7 +106,7 @@ func TestCluster(t *testing.T) {
 	if err := k2.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	wantOK(t, call(t, "DELETE", kr.base+"/v2/accounts/"+a.id+"/registrations", a.token))
+	wantOK(t, call(t, "DELETE", kr.Base+"/v2/accounts/"+a.id+"/registrations", a.token))
 	waitCount(t, kr, a, 0)
 }
 
@@ -130,7 +130,7 @@ func TestMemoryOnlyNode(t *testing.T) {
 		testbed.Phone{User: "bob", Domain: realm, ContactPort: 5070})
 	waitCount(t, kr, a, 3)
 
-	r := call(t, "GET", kr.base+"/v2/accounts/"+a.id+"/registrations", a.token)
+	r := call(t, "GET", kr.Base+"/v2/accounts/"+a.id+"/registrations", a.token)
 	v := r.json(t)
 	data, _ := v["data"].([]any)
 	if len(data) != 3 {
@@ -150,16 +150,16 @@ func TestMemoryOnlyNode(t *testing.T) {
 		t.Errorf("expires %v", first["expires"])
 	}
 
-	wantOK(t, call(t, "DELETE", kr.base+"/v2/accounts/"+a.id+"/registrations/alice", a.token))
+	wantOK(t, call(t, "DELETE", kr.Base+"/v2/accounts/"+a.id+"/registrations/alice", a.token))
 	if got := usernames(t, kr, a); len(got) != 1 || got[0] != "bob" {
 		t.Errorf("after flushing alice: %v", got)
 	}
-	if r := call(t, "DELETE", kr.base+"/v2/accounts/"+a.id+"/registrations/nobody", a.token); r.status != 404 {
+	if r := call(t, "DELETE", kr.Base+"/v2/accounts/"+a.id+"/registrations/nobody", a.token); r.status != 404 {
 		t.Errorf("unknown user: %d %s", r.status, r.body)
 	}
 
 	k0.Stop()
-	r = call(t, "GET", kr.base+"/v2/accounts/"+a.id+"/registrations/count", a.token)
+	r = call(t, "GET", kr.Base+"/v2/accounts/"+a.id+"/registrations/count", a.token)
 	if r.status != 503 || !strings.Contains(string(r.body), `"message":"Kamailio node zero did not answer: `) {
 		t.Errorf("count with the node down: %d %s", r.status, r.body)
 	}

@@ -48,7 +48,7 @@ func TestKazooJWT(t *testing.T) {
 	}
 	none, _ := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{"account_id": a.id, "exp": time.Now().Add(time.Hour).Unix()}).
 		SignedString(jwt.UnsafeAllowNoneSignatureType)
-	count := kr.base + "/v2/accounts/" + a.id + "/registrations/count"
+	count := kr.Base + "/v2/accounts/" + a.id + "/registrations/count"
 	tests := []struct {
 		name   string
 		token  string
@@ -77,7 +77,7 @@ func TestKazooJWT(t *testing.T) {
 // listPage fetches one page and returns its entries' ids and next key.
 func listPage(t *testing.T, a account, query string) ([]string, string) {
 	t.Helper()
-	r := call(t, "GET", env.main.base+"/v2/accounts/"+a.id+"/registrations?"+query, a.token)
+	r := call(t, "GET", env.main.Base+"/v2/accounts/"+a.id+"/registrations?"+query, a.token)
 	if r.status != 200 {
 		t.Fatalf("%s: %d %s", query, r.status, r.body)
 	}
@@ -146,7 +146,7 @@ func TestPaging(t *testing.T) {
 		}
 	}
 
-	r := call(t, "GET", env.main.base+"/v2/accounts/"+a.id+"/registrations?page_size=7&start_key=AAAA", a.token)
+	r := call(t, "GET", env.main.Base+"/v2/accounts/"+a.id+"/registrations?page_size=7&start_key=AAAA", a.token)
 	if r.status != 400 || !strings.Contains(string(r.body), `"parameter":"start_key"`) {
 		t.Errorf("mangled start_key: %d %s", r.status, r.body)
 	}
@@ -180,18 +180,18 @@ func TestFiltersAndCSV(t *testing.T) {
 		if diff := cmp.Diff(tt.want, got); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tt.query, diff)
 		}
-		c := call(t, "GET", env.main.base+"/v2/accounts/"+a.id+"/registrations/count?"+strings.ReplaceAll(tt.query, "&page_size=1", ""), a.token).json(t)
+		c := call(t, "GET", env.main.Base+"/v2/accounts/"+a.id+"/registrations/count?"+strings.ReplaceAll(tt.query, "&page_size=1", ""), a.token).json(t)
 		if n := c["data"].(map[string]any)["count"].(float64); !strings.Contains(tt.query, "page_size") && int(n) != len(tt.want) {
 			t.Errorf("count?%s = %v, want %d", tt.query, n, len(tt.want))
 		}
 	}
-	r := call(t, "GET", env.main.base+"/v2/accounts/"+a.id+"/registrations?filter_colour=red", a.token, "X-Request-ID", "rid")
+	r := call(t, "GET", env.main.Base+"/v2/accounts/"+a.id+"/registrations?filter_colour=red", a.token, "X-Request-ID", "rid")
 	want := `{"auth_token":"` + a.token + `","data":{"message":"unknown key \"colour\": filters work on the keys of a registration","parameter":"filter_colour"},"error":"400","message":"invalid request","request_id":"rid","status":"error"}`
 	if r.status != 400 || string(r.body) != want {
 		t.Errorf("unknown filter key: %d %s", r.status, r.body)
 	}
 
-	csvReply := call(t, "GET", env.main.base+"/v2/accounts/"+a.id+"/registrations?filter_username=alice", a.token, "Accept", "text/csv")
+	csvReply := call(t, "GET", env.main.Base+"/v2/accounts/"+a.id+"/registrations?filter_username=alice", a.token, "Accept", "text/csv")
 	if ct := csvReply.header.Get("Content-Type"); ct != "text/csv; charset=utf-8" {
 		t.Fatalf("Content-Type %q", ct)
 	}

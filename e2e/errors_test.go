@@ -15,7 +15,7 @@ func TestErrorTable(t *testing.T) {
 	a := newAccount(t, "Errors", "errors.kamreg.test", "", false)
 	b := newAccount(t, "Stranger", "stranger.kamreg.test", "", false)
 	unknown := newID()
-	base := env.main.base + "/v2/accounts/"
+	base := env.main.Base + "/v2/accounts/"
 	tests := []struct {
 		name, method, url, token string
 		status                   int
@@ -46,7 +46,7 @@ func TestErrorTable(t *testing.T) {
 			`{"auth_token":"` + a.token + `","data":{"message":"method not allowed"},"error":"405","message":"invalid_method","request_id":"rid","status":"error"}`, "GET"},
 		{"PUT the list", "PUT", base + a.id + "/registrations", a.token, 405,
 			`{"auth_token":"` + a.token + `","data":{"message":"method not allowed"},"error":"405","message":"invalid_method","request_id":"rid","status":"error"}`, "DELETE, GET"},
-		{"POST all realms", "POST", env.main.base + "/v2/registrations", "", 405,
+		{"POST all realms", "POST", env.main.Base + "/v2/registrations", "", 405,
 			`{"auth_token":"","data":{"message":"method not allowed"},"error":"405","message":"invalid_method","request_id":"rid","status":"error"}`, "GET"},
 	}
 	for _, tt := range tests {
@@ -72,7 +72,7 @@ func TestErrorTable(t *testing.T) {
 // working.
 func TestTokenFromQuery(t *testing.T) {
 	a := newAccount(t, "Query", "query.kamreg.test", "", false)
-	url := env.main.base + "/v2/accounts/" + a.id + "/registrations/count?auth_token=" + a.token
+	url := env.main.Base + "/v2/accounts/" + a.id + "/registrations/count?auth_token=" + a.token
 	if r := call(t, "GET", url, ""); r.status != 200 {
 		t.Fatalf("?auth_token=: %d %s", r.status, r.body)
 	}
@@ -96,7 +96,7 @@ func TestTokenFromQuery(t *testing.T) {
 // TestHTTPExtras checks CORS, request ids, ETag and the health endpoints.
 func TestHTTPExtras(t *testing.T) {
 	a := newAccount(t, "Extras", "extras.kamreg.test", "", false)
-	url := env.main.base + "/v2/accounts/" + a.id + "/registrations"
+	url := env.main.Base + "/v2/accounts/" + a.id + "/registrations"
 
 	pre := call(t, "OPTIONS", url, "", "Origin", "http://ui.example", "Access-Control-Request-Method", "DELETE",
 		"Access-Control-Request-Headers", "X-Auth-Token")
@@ -127,7 +127,7 @@ func TestHTTPExtras(t *testing.T) {
 	}
 
 	for path, want := range map[string]string{"/healthz": `{"status":"ok"}`, "/readyz": `{"status":"ready","kamailio":{"main":"ok"}}`} {
-		if r := call(t, "GET", env.main.base+path, ""); r.status != 200 || string(r.body) != want {
+		if r := call(t, "GET", env.main.Base+path, ""); r.status != 200 || string(r.body) != want {
 			t.Errorf("%s: %d %s", path, r.status, r.body)
 		}
 	}

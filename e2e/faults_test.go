@@ -44,7 +44,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 				default:
 				}
 				start := time.Now()
-				r := call(t, "GET", env.main.base+"/v2/accounts/"+a.id+path, token)
+				r := call(t, "GET", env.main.Base+"/v2/accounts/"+a.id+path, token)
 				took := time.Since(start)
 				var v struct{ Status, Message string }
 				_ = json.Unmarshal(r.body, &v)
@@ -68,7 +68,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(20 * time.Second)
-	for call(t, "GET", env.main.base+"/v2/accounts/"+a.id+"/registrations/count", a.token).status != 200 {
+	for call(t, "GET", env.main.Base+"/v2/accounts/"+a.id+"/registrations/count", a.token).status != 200 {
 		if time.Now().After(deadline) {
 			t.Fatal("no recovery")
 		}
@@ -129,7 +129,7 @@ func TestHungNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	r := call(t, "DELETE", kr.base+"/v2/accounts/"+a.id+"/registrations/hal", a.token)
+	r := call(t, "DELETE", kr.Base+"/v2/accounts/"+a.id+"/registrations/hal", a.token)
 	took := time.Since(start)
 	body := string(r.body)
 	if r.status != 503 || !strings.Contains(body, `"node":"hung"`) || !strings.Contains(body, "deadline exceeded") {
@@ -168,7 +168,7 @@ func TestNodeKilledMidFlush(t *testing.T) {
 	waitCount(t, kr, a, n)
 
 	done := make(chan reply, 1)
-	go func() { done <- call(t, "DELETE", kr.base+"/v2/accounts/"+a.id+"/registrations", a.token) }()
+	go func() { done <- call(t, "DELETE", kr.Base+"/v2/accounts/"+a.id+"/registrations", a.token) }()
 	time.Sleep(150 * time.Millisecond)
 	k.Kill()
 	r := <-done
@@ -201,7 +201,7 @@ func TestNodeKilledMidFlush(t *testing.T) {
 			t.Fatalf("%s never came back after the restart", last)
 		}
 	}
-	r2 := call(t, "DELETE", kr.base+"/v2/accounts/"+a.id+"/registrations", a.token)
+	r2 := call(t, "DELETE", kr.Base+"/v2/accounts/"+a.id+"/registrations", a.token)
 	t.Logf("second flush: %d %.300s", r2.status, r2.body)
 	wantOK(t, r2)
 	waitCount(t, kr, a, 0)

@@ -19,7 +19,7 @@ import (
 // entry, through the given server.
 func usernames(t *testing.T, s *kamregServer, a account) []string {
 	t.Helper()
-	r := call(t, "GET", s.base+"/v2/accounts/"+a.id+"/registrations", a.token)
+	r := call(t, "GET", s.Base+"/v2/accounts/"+a.id+"/registrations", a.token)
 	if r.status != 200 {
 		t.Fatalf("list: %d %s", r.status, r.body)
 	}
@@ -57,7 +57,7 @@ func TestFlushUser(t *testing.T) {
 	)
 	waitCount(t, env.main, a, 3)
 
-	wantOK(t, call(t, "DELETE", env.main.base+"/v2/accounts/"+a.id+"/registrations/Alice", a.token))
+	wantOK(t, call(t, "DELETE", env.main.Base+"/v2/accounts/"+a.id+"/registrations/Alice", a.token))
 	for _, s := range []*kamregServer{env.main, env.replica} {
 		if diff := cmp.Diff([]string{"bob"}, usernames(t, s, a)); diff != "" {
 			t.Errorf("after the flush (-want +got):\n%s", diff)
@@ -71,7 +71,7 @@ func TestFlushUser(t *testing.T) {
 	}
 
 	// A flushed user with no device and no registration is now unknown.
-	if r := call(t, "DELETE", env.main.base+"/v2/accounts/"+a.id+"/registrations/alice", a.token); r.status != 404 {
+	if r := call(t, "DELETE", env.main.Base+"/v2/accounts/"+a.id+"/registrations/alice", a.token); r.status != 404 {
 		t.Errorf("second flush of alice: %d %s", r.status, r.body)
 	}
 
@@ -88,7 +88,7 @@ func TestFlushUser(t *testing.T) {
 func TestFlushDeviceOnly(t *testing.T) {
 	a := newAccount(t, "Device Only", "device-only.kamreg.test", "", false)
 	mustCLI(t, "devices", "put", "--account", a.id, "--username", "dave", "--device-id", newID())
-	wantOK(t, call(t, "DELETE", env.main.base+"/v2/accounts/"+a.id+"/registrations/dave", a.token))
+	wantOK(t, call(t, "DELETE", env.main.Base+"/v2/accounts/"+a.id+"/registrations/dave", a.token))
 }
 
 // TestFlushAccount flushes a whole realm, as its parent: nothing of the realm
@@ -110,9 +110,9 @@ func TestFlushAccount(t *testing.T) {
 	// flush comes.
 	register(t, testbed.Phone{User: "u6", Domain: a.realm, ContactPort: 5070})
 
-	wantOK(t, call(t, "DELETE", env.main.base+"/v2/accounts/"+a.id+"/registrations", parent.token))
+	wantOK(t, call(t, "DELETE", env.main.Base+"/v2/accounts/"+a.id+"/registrations", parent.token))
 	for _, s := range []*kamregServer{env.main, env.replica} {
-		c := call(t, "GET", s.base+"/v2/accounts/"+a.id+"/registrations/count", a.token).json(t)
+		c := call(t, "GET", s.Base+"/v2/accounts/"+a.id+"/registrations/count", a.token).json(t)
 		if diff := cmp.Diff(map[string]any{"count": 0.0}, c["data"]); diff != "" {
 			t.Errorf("count after the flush (-want +got):\n%s", diff)
 		}
@@ -137,7 +137,7 @@ func TestFlushNodeDown(t *testing.T) {
 	register(t, testbed.Phone{User: "erin", Domain: a.realm, ContactPort: 5070})
 	waitCount(t, env.main, a, 1)
 
-	r := call(t, "DELETE", env.replica.base+"/v2/accounts/"+a.id+"/registrations/erin", a.token, "X-Request-ID", "rid")
+	r := call(t, "DELETE", env.replica.Base+"/v2/accounts/"+a.id+"/registrations/erin", a.token, "X-Request-ID", "rid")
 	if r.status != 503 {
 		t.Fatalf("status %d: %s", r.status, r.body)
 	}

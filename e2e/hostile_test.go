@@ -83,7 +83,7 @@ func TestHostileInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, body := raw(t, env.main.base, tt.line, tt.headers...)
+			status, body := raw(t, env.main.Base, tt.line, tt.headers...)
 			if status != tt.status {
 				t.Errorf("status %d, want %d: %.300s", status, tt.status, body)
 			}
@@ -107,7 +107,7 @@ func TestHostileInput(t *testing.T) {
 			if m == "DELETE" && (p == acct || p == acct+"/ivy") {
 				continue // a real flush; tested elsewhere
 			}
-			status, body := raw(t, env.main.base, m+" "+p+" HTTP/1.1", tok)
+			status, body := raw(t, env.main.Base, m+" "+p+" HTTP/1.1", tok)
 			if status >= 500 {
 				t.Errorf("%s %s: %d %.200s", m, p, status, body)
 			}
@@ -174,7 +174,7 @@ func TestIsolation(t *testing.T) {
 			for kind, token := range map[string]string{"api token": accts[caller.name].token, "jwt": jwtOf(accts[caller.name])} {
 				name := fmt.Sprintf("%s on %s with a %s", caller.name, target.name, kind)
 				ok := allowed(caller.name, target.name)
-				base := kr.base + "/v2/accounts/" + accts[target.name].id + "/registrations"
+				base := kr.Base + "/v2/accounts/" + accts[target.name].id + "/registrations"
 				want := map[bool]int{true: 200, false: 403}[ok]
 				r := call(t, "GET", base, token)
 				if r.status != want {
@@ -202,7 +202,7 @@ func TestIsolation(t *testing.T) {
 		}
 		for _, p := range []string{"/v2/registrations", "/v2/registrations/count"} {
 			want := map[bool]int{true: 200, false: 403}[caller.super]
-			if r := call(t, "GET", kr.base+p, accts[caller.name].token); r.status != want {
+			if r := call(t, "GET", kr.Base+p, accts[caller.name].token); r.status != want {
 				t.Errorf("%s on %s: %d, want %d", caller.name, p, r.status, want)
 			}
 		}

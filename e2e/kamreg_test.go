@@ -8,13 +8,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,12 +20,7 @@ import (
 )
 
 // kamregServer is a running `kamreg serve`.
-type kamregServer struct {
-	base    string
-	logPath string
-	cmd     *exec.Cmd
-	done    chan struct{}
-}
+type kamregServer = testbed.Served
 
 func kamregEnv() []string {
 	return append(os.Environ(), "KAMREG_DATABASE_URL="+env.pg.URL, "KAMREG_DB_TIMEZONE="+kamailioTZ, "KAMREG_LOG_LEVEL=debug")
@@ -36,55 +29,9 @@ func kamregEnv() []string {
 // startKamreg starts `kamreg serve` on a free port with the given nodes;
 // extra KAMREG_* settings override the defaults.
 func startKamreg(nodes string, extra ...string) (*kamregServer, error) {
-	port, err := testbed.FreePort()
-	if err != nil {
-		return nil, err
-	}
-	log, err := os.CreateTemp(env.dir, "kamreg-serve-*.log")
-	if err != nil {
-		return nil, err
-	}
-	defer log.Close()
-	cmd := exec.Command(env.bin, "serve")
-	cmd.Env = append(kamregEnv(), fmt.Sprintf("KAMREG_LISTEN=127.0.0.1:%d", port), "KAMREG_KAMAILIO_RPC="+nodes,
-		"KAMREG_RPC_TIMEOUT=2s")
-	cmd.Env = append(cmd.Env, extra...)
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	s := &kamregServer{base: fmt.Sprintf("http://127.0.0.1:%d", port), logPath: log.Name(), cmd: cmd, done: make(chan struct{})}
-	go func() { _ = cmd.Wait(); close(s.done) }()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(s.base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			return s, nil
-		}
-		select {
-		case <-s.done:
-			return nil, fmt.Errorf("kamreg serve exited; see %s", s.logPath)
-		default:
-		}
-		if time.Now().After(deadline) {
-			s.Close()
-			return nil, fmt.Errorf("kamreg serve not up; see %s", s.logPath)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// Close stops the server with SIGTERM.
-func (s *kamregServer) Close() {
-	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-		<-s.done
-	}
+	kr := testbed.Kamreg{Bin: env.bin, DBURL: env.pg.URL, LogDir: env.dir,
+		Env: []string{"KAMREG_DB_TIMEZONE=" + kamailioTZ, "KAMREG_LOG_LEVEL=debug"}}
+	return kr.Serve(append([]string{"KAMREG_KAMAILIO_RPC=" + nodes, "KAMREG_RPC_TIMEOUT=2s"}, extra...)...)
 }
 
 // cli runs a kamreg command on the shared database and returns its exit
@@ -228,7 +175,7 @@ func waitCount(t *testing.T, s *kamregServer, a account, want int) {
 	deadline := time.Now().Add(15 * time.Second)
 	var last string
 	for time.Now().Before(deadline) {
-		r := call(t, "GET", s.base+"/v2/accounts/"+a.id+"/registrations/count", a.token)
+		r := call(t, "GET", s.Base+"/v2/accounts/"+a.id+"/registrations/count", a.token)
 		if r.status == 200 {
 			var v struct{ Data struct{ Count int } }
 			_ = json.Unmarshal(r.body, &v)

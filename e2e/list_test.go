@@ -33,7 +33,7 @@ func TestList(t *testing.T) {
 	waitCount(t, env.main, a, 3)
 	waitCount(t, env.main, other, 1)
 
-	r := call(t, "GET", env.main.base+"/v2/accounts/"+a.id+"/registrations", a.token, "X-Request-ID", "list-1")
+	r := call(t, "GET", env.main.Base+"/v2/accounts/"+a.id+"/registrations", a.token, "X-Request-ID", "list-1")
 	if r.status != 200 {
 		t.Fatalf("status %d: %s", r.status, r.body)
 	}
@@ -103,7 +103,7 @@ func TestList(t *testing.T) {
 
 	// The count is the length of the list, for the account and its ancestor.
 	for _, tok := range []string{a.token, reseller.token} {
-		c := call(t, "GET", env.main.base+"/v2/accounts/"+a.id+"/registrations/count", tok).json(t)
+		c := call(t, "GET", env.main.Base+"/v2/accounts/"+a.id+"/registrations/count", tok).json(t)
 		if diff := cmp.Diff(map[string]any{"count": 3.0}, c["data"]); diff != "" {
 			t.Errorf("count (-want +got):\n%s", diff)
 		}
@@ -120,7 +120,7 @@ func TestAllRealms(t *testing.T) {
 	var found map[string]any
 	for found == nil && time.Now().Before(deadline) {
 		var v struct{ Data []map[string]any }
-		r := call(t, "GET", env.main.base+"/v2/registrations", super.token)
+		r := call(t, "GET", env.main.Base+"/v2/registrations", super.token)
 		if r.status != 200 {
 			t.Fatalf("status %d: %s", r.status, r.body)
 		}
@@ -139,10 +139,10 @@ func TestAllRealms(t *testing.T) {
 		t.Errorf("orphan realm: account_name %v account_realm %v", found["account_name"], found["account_realm"])
 	}
 	for _, path := range []string{"/v2/registrations", "/v2/registrations/count"} {
-		if r := call(t, "GET", env.main.base+path, plain.token); r.status != 403 {
+		if r := call(t, "GET", env.main.Base+path, plain.token); r.status != 403 {
 			t.Errorf("%s as a plain account: %d, want 403", path, r.status)
 		}
-		if r := call(t, "GET", env.main.base+path, super.token); r.status != 200 {
+		if r := call(t, "GET", env.main.Base+path, super.token); r.status != 200 {
 			t.Errorf("%s as super-duper: %d, want 200", path, r.status)
 		}
 	}

@@ -98,7 +98,7 @@ func setup(m *testing.M) int {
 		defer os.RemoveAll(dir)
 	} else {
 		fmt.Fprintf(os.Stderr, "kamreg logs: %s and %s; kamailio log: %s (kept %s)\n",
-			env.main.logPath, env.replica.logPath, env.kam.LogPath(), time.Since(start).Round(time.Second))
+			env.main.LogPath, env.replica.LogPath, env.kam.LogPath(), time.Since(start).Round(time.Second))
 		dumpLog(env.kam.LogPath())
 	}
 	return code

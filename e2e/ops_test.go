@@ -24,12 +24,12 @@ func TestMetrics(t *testing.T) {
 	a := newAccount(t, "Metrics", "metrics.kamreg.test", "", false)
 	register(t, testbed.Phone{User: "mia", Domain: a.realm, ContactPort: 5070}, testbed.Phone{User: "max", Domain: a.realm, ContactPort: 5070})
 	waitCount(t, env.main, a, 2)
-	wantOK(t, call(t, "DELETE", env.main.base+"/v2/accounts/"+a.id+"/registrations/max", a.token))
+	wantOK(t, call(t, "DELETE", env.main.Base+"/v2/accounts/"+a.id+"/registrations/max", a.token))
 	gauge := fmt.Sprintf(`kamreg_registrations{account_id="%s",realm="%s"} 1`, a.id, a.realm)
 	deadline := time.Now().Add(40 * time.Second)
 	var body string
 	for {
-		body = string(call(t, "GET", env.main.base+"/metrics", "").body)
+		body = string(call(t, "GET", env.main.Base+"/metrics", "").body)
 		if strings.Contains(body, gauge) || time.Now().After(deadline) {
 			break
 		}
@@ -55,14 +55,14 @@ func TestMetrics(t *testing.T) {
 // request id and route template, and no token anywhere.
 func TestLogs(t *testing.T) {
 	a := newAccount(t, "Logs", "logs.kamreg.test", "", false)
-	call(t, "GET", env.main.base+"/v2/accounts/"+a.id+"/registrations", a.token, "X-Request-ID", "log-check-1")
-	call(t, "GET", env.main.base+"/v2/accounts/"+a.id+"/registrations/count?auth_token="+a.token, "", "X-Request-ID", "log-check-2")
-	call(t, "GET", env.main.base+"/v2/accounts/"+a.id+"/registrations", "nope."+a.token[33:], "X-Request-ID", "log-check-3")
+	call(t, "GET", env.main.Base+"/v2/accounts/"+a.id+"/registrations", a.token, "X-Request-ID", "log-check-1")
+	call(t, "GET", env.main.Base+"/v2/accounts/"+a.id+"/registrations/count?auth_token="+a.token, "", "X-Request-ID", "log-check-2")
+	call(t, "GET", env.main.Base+"/v2/accounts/"+a.id+"/registrations", "nope."+a.token[33:], "X-Request-ID", "log-check-3")
 	// kamreg writes its log out at least every 100 ms.
 	var raw []byte
 	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		var err error
-		if raw, err = os.ReadFile(env.main.logPath); err != nil {
+		if raw, err = os.ReadFile(env.main.LogPath); err != nil {
 			t.Fatal(err)
 		}
 		if strings.Contains(string(raw), `"request_id":"log-check-3"`) {
@@ -119,9 +119,9 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	defer kr.Close()
 	done := make(chan reply, 1)
-	go func() { done <- call(t, "DELETE", kr.base+"/v2/accounts/"+a.id+"/registrations", a.token) }()
+	go func() { done <- call(t, "DELETE", kr.Base+"/v2/accounts/"+a.id+"/registrations", a.token) }()
 	time.Sleep(150 * time.Millisecond)
-	if err := syscall.Kill(kr.cmd.Process.Pid, syscall.SIGTERM); err != nil {
+	if err := syscall.Kill(kr.Cmd.Process.Pid, syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -133,18 +133,18 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatal("the flush never answered")
 	}
 	select {
-	case <-kr.done:
+	case <-kr.Done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("kamreg did not exit")
 	}
-	if code := kr.cmd.ProcessState.ExitCode(); code != 0 {
+	if code := kr.Cmd.ProcessState.ExitCode(); code != 0 {
 		t.Errorf("exit status %d", code)
 	}
-	logs, _ := os.ReadFile(kr.logPath)
+	logs, _ := os.ReadFile(kr.LogPath)
 	if !strings.Contains(string(logs), `"msg":"shutting down: finishing in-flight requests"`) || !strings.Contains(string(logs), `"msg":"stopped"`) {
 		t.Errorf("log:\n%s", logs)
 	}
-	if _, err := http.Get(kr.base + "/healthz"); err == nil {
+	if _, err := http.Get(kr.Base + "/healthz"); err == nil {
 		t.Error("still serving after shutdown")
 	}
 }
@@ -168,8 +168,8 @@ func TestCheckCommand(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "FAIL Kamailio node dead ("+env.deadNode+") answers: ") {
 		t.Errorf("with a dead node: exit %d:\n%s", code, out)
 	}
-	code, out = run("", "--serving", env.main.base)
-	if code != 0 || !strings.HasPrefix(out, "ok   "+env.main.base+"/readyz: ") {
+	code, out = run("", "--serving", env.main.Base)
+	if code != 0 || !strings.HasPrefix(out, "ok   "+env.main.Base+"/readyz: ") {
 		t.Errorf("--serving: exit %d: %s", code, out)
 	}
 }

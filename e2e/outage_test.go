@@ -30,7 +30,7 @@ func TestKamailioOutage(t *testing.T) {
 	if got := usernames(t, env.main, a); len(got) != 1 || got[0] != "gina" {
 		t.Errorf("list with Kamailio down: %v", got)
 	}
-	r := call(t, "DELETE", env.main.base+"/v2/accounts/"+a.id+"/registrations", a.token)
+	r := call(t, "DELETE", env.main.Base+"/v2/accounts/"+a.id+"/registrations", a.token)
 	if r.status != 503 || !strings.Contains(string(r.body), `"message":"flush incomplete"`) ||
 		!strings.Contains(string(r.body), `"node":"main"`) || !strings.Contains(string(r.body), `"flushed":0,"failed":1`) {
 		t.Errorf("realm flush with Kamailio down: %d %s", r.status, r.body)
@@ -43,7 +43,7 @@ func TestKamailioOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	restarted = true
-	wantOK(t, call(t, "DELETE", env.main.base+"/v2/accounts/"+a.id+"/registrations", a.token))
+	wantOK(t, call(t, "DELETE", env.main.Base+"/v2/accounts/"+a.id+"/registrations", a.token))
 	if got := usernames(t, env.main, a); len(got) != 0 {
 		t.Errorf("after the flush: %v", got)
 	}
@@ -69,7 +69,7 @@ func TestPostgresRestart(t *testing.T) {
 	}()
 	for _, path := range []string{"/registrations", "/registrations/count"} {
 		start := time.Now()
-		r := call(t, "GET", env.main.base+"/v2/accounts/"+a.id+path, a.token, "X-Request-ID", "rid")
+		r := call(t, "GET", env.main.Base+"/v2/accounts/"+a.id+path, a.token, "X-Request-ID", "rid")
 		want := `{"auth_token":"` + a.token + `","data":{"message":"PostgreSQL is unreachable or failing"},"error":"503","message":"datastore fatal error","request_id":"rid","status":"error"}`
 		if r.status != 503 || string(r.body) != want {
 			t.Errorf("%s with PostgreSQL down: %d %s", path, r.status, r.body)
@@ -78,13 +78,13 @@ func TestPostgresRestart(t *testing.T) {
 			t.Errorf("%s took %s", path, took)
 		}
 	}
-	r := call(t, "GET", env.main.base+"/readyz", "")
+	r := call(t, "GET", env.main.Base+"/readyz", "")
 	var ready struct{ Status, Reason string }
 	_ = json.Unmarshal(r.body, &ready)
 	if r.status != 503 || ready.Status != "unavailable" || !strings.HasPrefix(ready.Reason, "PostgreSQL: ") {
 		t.Errorf("/readyz with PostgreSQL down: %d %s", r.status, r.body)
 	}
-	if r := call(t, "GET", env.main.base+"/healthz", ""); r.status != 200 {
+	if r := call(t, "GET", env.main.Base+"/healthz", ""); r.status != 200 {
 		t.Errorf("/healthz with PostgreSQL down: %d", r.status)
 	}
 
@@ -94,7 +94,7 @@ func TestPostgresRestart(t *testing.T) {
 	started = true
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		r := call(t, "GET", env.main.base+"/v2/accounts/"+a.id+"/registrations", a.token)
+		r := call(t, "GET", env.main.Base+"/v2/accounts/"+a.id+"/registrations", a.token)
 		if r.status == 200 {
 			if got := usernames(t, env.main, a); len(got) != 1 {
 				t.Errorf("after recovery: %v", got)

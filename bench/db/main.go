@@ -9,14 +9,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -63,57 +61,30 @@ func run(bin string, total int, dur time.Duration) error {
 	}
 	defer pool.Close()
 
-	env := append(os.Environ(), "KAMREG_DATABASE_URL="+pg.URL)
-	kamreg := func(args ...string) (string, error) {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = env
-		out, err := cmd.Output()
-		if ee, ok := err.(*exec.ExitError); ok {
-			return "", fmt.Errorf("kamreg %v: %s", args, ee.Stderr)
-		}
-		return strings.TrimSpace(string(out)), err
-	}
-	if _, err := kamreg("migrate"); err != nil {
+	kr := testbed.Kamreg{Bin: bin, DBURL: pg.URL}
+	if _, err := kr.Run("migrate"); err != nil {
 		return err
 	}
-	if _, err := kamreg("accounts", "put", "--id", accountID, "--name", "Bench", "--realm", realm); err != nil {
+	if _, err := kr.Run("accounts", "put", "--id", accountID, "--name", "Bench", "--realm", realm); err != nil {
 		return err
 	}
 	for i := 0; i < 100; i++ {
-		if _, err := kamreg("devices", "put", "--account", accountID, "--username", fmt.Sprintf("user%04d", i*10),
+		if _, err := kr.Run("devices", "put", "--account", accountID, "--username", fmt.Sprintf("user%04d", i*10),
 			"--device-id", fmt.Sprintf("%032x", i+1), "--owner-id", fmt.Sprintf("%032x", i+1000)); err != nil {
 			return err
 		}
 	}
-	token, err := kamreg("tokens", "create", "--account", accountID)
+	token, err := kr.Run("tokens", "create", "--account", accountID)
 	if err != nil {
 		return err
 	}
-
-	port, err := testbed.FreePort()
+	served, err := kr.Serve("KAMREG_RATE_LIMIT=0")
 	if err != nil {
 		return err
 	}
-	logf, _ := os.CreateTemp("", "kamreg-bench-*.log")
-	defer os.Remove(logf.Name())
-	serve := exec.Command(bin, "serve")
-	serve.Env = append(env, fmt.Sprintf("KAMREG_LISTEN=127.0.0.1:%d", port), "KAMREG_RATE_LIMIT=0")
-	serve.Stdout, serve.Stderr = logf, logf
-	if err := serve.Start(); err != nil {
-		return err
-	}
-	defer func() { _ = serve.Process.Signal(syscall.SIGTERM); _ = serve.Wait() }()
-	base := fmt.Sprintf("http://127.0.0.1:%d/v2/accounts/%s/registrations", port, accountID)
-	for i := 0; ; i++ {
-		if r, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", port)); err == nil {
-			r.Body.Close()
-			break
-		}
-		if i > 100 {
-			return fmt.Errorf("kamreg did not start; see %s", logf.Name())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	defer served.Close()
+	defer os.Remove(served.LogPath)
+	base := served.Base + "/v2/accounts/" + accountID + "/registrations"
 
 	fmt.Println("list latency as the table grows (1 connection, the realm always has 1,000 contacts):")
 	seeded := 0
@@ -174,7 +145,7 @@ func run(bin string, total int, dur time.Duration) error {
 			fmt.Printf("  %-6s %5d %14.0f %14.0f %7.2f %7s\n", c.name, conns, w.rps, tps, w.rps/tps, target)
 		}
 	}
-	rss, err := peakRSS(serve.Process.Pid)
+	rss, err := served.PeakRSS()
 	if err != nil {
 		return err
 	}
@@ -289,19 +260,6 @@ func runPgbench(pg *testbed.Postgres, file string, conns int, dur time.Duration)
 		return 0, fmt.Errorf("pgbench said: %s", out)
 	}
 	return strconv.ParseFloat(string(m[1]), 64)
-}
-
-// peakRSS reads the process's peak resident set (kB).
-func peakRSS(pid int) (int, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	m := regexp.MustCompile(`VmHWM:\s+(\d+) kB`).FindSubmatch(b)
-	if m == nil {
-		return 0, fmt.Errorf("no VmHWM")
-	}
-	return strconv.Atoi(string(m[1]))
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

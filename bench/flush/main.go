@@ -14,11 +14,8 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/kamreg/kamreg/testbed"
@@ -69,41 +66,24 @@ func run(bin string, n, rounds int) error {
 		}
 		b.phones = append(b.phones, ph)
 	}
-	env := append(os.Environ(), "KAMREG_DATABASE_URL="+pg.URL)
+	kr := testbed.Kamreg{Bin: bin, DBURL: pg.URL}
 	for _, args := range [][]string{{"migrate"}, {"accounts", "put", "--id", accountID, "--name", "Bench", "--realm", "flush.bench.test"}} {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = env
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("kamreg %v: %v: %s", args, err, out)
+		if _, err := kr.Run(args...); err != nil {
+			return err
 		}
 	}
-	cmd := exec.Command(bin, "tokens", "create", "--account", accountID)
-	cmd.Env = env
-	out, err := cmd.Output()
+	token, err := kr.Run("tokens", "create", "--account", accountID)
 	if err != nil {
 		return err
 	}
-	token := strings.TrimSpace(string(out))
-	port, err := testbed.FreePort()
-	if err != nil {
-		return err
-	}
-	serve := exec.Command(bin, "serve")
-	serve.Env = append(env, fmt.Sprintf("KAMREG_LISTEN=127.0.0.1:%d", port), "KAMREG_LOG_LEVEL=warn", "KAMREG_RATE_LIMIT=0",
+	served, err := kr.Serve("KAMREG_LOG_LEVEL=warn", "KAMREG_RATE_LIMIT=0",
 		"KAMREG_KAMAILIO_RPC=one="+b.nodes[0].RPCURL()+",two="+b.nodes[1].RPCURL())
-	serve.Stderr = os.Stderr
-	if err := serve.Start(); err != nil {
+	if err != nil {
 		return err
 	}
-	defer func() { _ = serve.Process.Signal(syscall.SIGTERM); _ = serve.Wait() }()
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for i := 0; i < 100; i++ {
-		if r, err := http.Get(base + "/healthz"); err == nil {
-			r.Body.Close()
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	defer served.Close()
+	defer os.Remove(served.LogPath)
+	base := served.Base
 
 	var seq, par []time.Duration
 	for r := 0; r < rounds; r++ {

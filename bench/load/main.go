@@ -12,14 +12,9 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/kamreg/kamreg/testbed"
@@ -61,16 +56,8 @@ func run(bin string, conns int, dur time.Duration) error {
 		return err
 	}
 	defer k.Close()
-	env := append(os.Environ(), "KAMREG_DATABASE_URL="+pg.URL)
-	kamreg := func(args ...string) (string, error) {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = env
-		out, err := cmd.Output()
-		if ee, ok := err.(*exec.ExitError); ok {
-			return "", fmt.Errorf("kamreg %v: %s", args, ee.Stderr)
-		}
-		return strings.TrimSpace(string(out)), err
-	}
+	kr := testbed.Kamreg{Bin: bin, DBURL: pg.URL}
+	kamreg := kr.Run
 	if _, err := kamreg("migrate"); err != nil {
 		return err
 	}
@@ -96,30 +83,13 @@ func run(bin string, conns int, dur time.Duration) error {
 	if _, err := testbed.Register(ctx, k, phones); err != nil {
 		return err
 	}
-	port, err := testbed.FreePort()
+	served, err := kr.Serve("KAMREG_KAMAILIO_RPC=load="+k.RPCURL(), "KAMREG_RATE_LIMIT=0")
 	if err != nil {
 		return err
 	}
-	logf, _ := os.CreateTemp("", "kamreg-load-*.log")
-	defer os.Remove(logf.Name())
-	serve := exec.Command(bin, "serve")
-	serve.Env = append(env, fmt.Sprintf("KAMREG_LISTEN=127.0.0.1:%d", port), "KAMREG_KAMAILIO_RPC=load="+k.RPCURL(), "KAMREG_RATE_LIMIT=0")
-	serve.Stdout, serve.Stderr = logf, logf
-	if err := serve.Start(); err != nil {
-		return err
-	}
-	defer func() { _ = serve.Process.Signal(syscall.SIGTERM); _ = serve.Wait() }()
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for i := 0; ; i++ {
-		if r, err := http.Get(base + "/healthz"); err == nil {
-			r.Body.Close()
-			break
-		}
-		if i > 100 {
-			return fmt.Errorf("kamreg did not start")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	defer served.Close()
+	defer os.Remove(served.LogPath)
+	base := served.Base
 	time.Sleep(6 * time.Second) // usrloc db_mode 2 writes the phones
 
 	// Phones flushed by the load register again in the background.
@@ -186,7 +156,7 @@ func run(bin string, conns int, dur time.Duration) error {
 		}
 	}
 	close(stop)
-	rss, _ := peakRSS(serve.Process.Pid)
+	rss, _ := served.PeakRSS()
 	fmt.Printf("%d connections for %s: %d requests (%.0f/s)\n", conns, dur, total, float64(total)/dur.Seconds())
 	ops := []string{"count", "list", "flush-one"}
 	for _, op := range ops {
@@ -210,15 +180,3 @@ func run(bin string, conns int, dur time.Duration) error {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-func peakRSS(pid int) (int, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	m := regexp.MustCompile(`VmHWM:\s+(\d+) kB`).FindSubmatch(b)
-	if m == nil {
-		return 0, fmt.Errorf("no VmHWM")
-	}
-	return strconv.Atoi(string(m[1]))
-}

@@ -12,7 +12,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -77,15 +76,8 @@ func run(ctx context.Context, bin, listen string) error {
 	}
 	defer kam.Close()
 
-	kamreg := func(args ...string) (string, error) {
-		cmd := exec.CommandContext(ctx, bin, args...)
-		cmd.Env = append(os.Environ(), "KAMREG_DATABASE_URL="+pg.URL, "KAMREG_LOG_FORMAT=text")
-		out, err := cmd.Output()
-		if ee, ok := err.(*exec.ExitError); ok {
-			return "", fmt.Errorf("kamreg %s: %s", strings.Join(args, " "), ee.Stderr)
-		}
-		return strings.TrimSpace(string(out)), err
-	}
+	kr := testbed.Kamreg{Bin: bin, DBURL: pg.URL, LogDir: dir}
+	kamreg := kr.Run
 	step("creating the demo accounts, a device and API tokens")
 	for _, args := range [][]string{
 		{"migrate"},
@@ -123,29 +115,12 @@ func run(ctx context.Context, bin, listen string) error {
 	go keepRegistering(ctx, kam, phones)
 
 	step("starting kamreg on " + listen)
-	serveLog := filepath.Join(dir, "kamreg.log")
-	lf, err := os.Create(serveLog)
+	served, err := kr.Serve("KAMREG_LISTEN="+listen, "KAMREG_KAMAILIO_RPC=demo="+kam.RPCURL())
 	if err != nil {
 		return err
 	}
-	defer lf.Close()
-	serve := exec.Command(bin, "serve")
-	serve.Env = append(os.Environ(), "KAMREG_DATABASE_URL="+pg.URL, "KAMREG_LISTEN="+listen,
-		"KAMREG_KAMAILIO_RPC=demo="+kam.RPCURL())
-	serve.Stdout, serve.Stderr = lf, lf
-	if err := serve.Start(); err != nil {
-		return err
-	}
-	served := make(chan error, 1)
-	go func() { served <- serve.Wait() }()
-	defer func() {
-		_ = serve.Process.Signal(syscall.SIGTERM)
-		<-served
-	}()
-	base := "http://" + listen
-	if err := waitHTTP(ctx, base+"/healthz", served); err != nil {
-		return fmt.Errorf("%w (see %s)", err, serveLog)
-	}
+	defer served.Close()
+	base, serveLog := "http://"+listen, served.LogPath
 	step("waiting for Kamailio's usrloc timer to write the phones to PostgreSQL")
 	if err := waitCount(ctx, base+"/v2/accounts/"+accountID+"/registrations/count?auth_token="+token, 4); err != nil {
 		return err
@@ -155,8 +130,8 @@ func run(ctx context.Context, bin, listen string) error {
 	case <-ctx.Done():
 		step("stopping")
 		return nil
-	case err := <-served:
-		return fmt.Errorf("kamreg serve stopped: %v (see %s)", err, serveLog)
+	case <-served.Done:
+		return fmt.Errorf("kamreg serve stopped (see %s)", serveLog)
 	}
 }
 
@@ -175,24 +150,6 @@ func keepRegistering(ctx context.Context, kam *testbed.Kamailio, phones []testbe
 			}
 		}
 	}
-}
-
-func waitHTTP(ctx context.Context, url string, served <-chan error) error {
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get(url); err == nil {
-			resp.Body.Close()
-			return nil
-		}
-		select {
-		case err := <-served:
-			return fmt.Errorf("kamreg serve exited: %v", err)
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	return fmt.Errorf("kamreg did not answer on %s", url)
 }
 
 // waitCount polls a count URL until it reports want.

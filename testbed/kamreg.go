@@ -1,0 +1,117 @@
+package testbed
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Kamreg runs the kamreg binary against one database.
+type Kamreg struct {
+	Bin   string
+	DBURL string
+	// Env is added to the environment of every run (KAMREG_* settings).
+	Env []string
+	// LogDir holds the logs of served instances; empty means os.TempDir().
+	LogDir string
+}
+
+func (k Kamreg) env(extra []string) []string {
+	env := append(os.Environ(), "KAMREG_DATABASE_URL="+k.DBURL)
+	env = append(env, k.Env...)
+	return append(env, extra...)
+}
+
+// Run runs one kamreg command and returns its stdout, trimmed; a failure
+// carries kamreg's stderr.
+func (k Kamreg) Run(args ...string) (string, error) {
+	cmd := exec.Command(k.Bin, args...)
+	cmd.Env = k.env(nil)
+	out, err := cmd.Output()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return "", fmt.Errorf("kamreg %s: %s", strings.Join(args, " "), strings.TrimSpace(string(ee.Stderr)))
+	}
+	return strings.TrimSpace(string(out)), err
+}
+
+// Served is a running `kamreg serve`.
+type Served struct {
+	// Base is its URL, http://127.0.0.1:port.
+	Base    string
+	LogPath string
+	Cmd     *exec.Cmd
+	// Done is closed when the process has ended.
+	Done chan struct{}
+}
+
+// Serve starts `kamreg serve` with extra KAMREG_* settings, on a free port
+// of 127.0.0.1 unless they set KAMREG_LISTEN, and waits until it answers
+// /healthz.
+func (k Kamreg) Serve(extra ...string) (*Served, error) {
+	listen := ""
+	for _, kv := range extra {
+		if v, ok := strings.CutPrefix(kv, "KAMREG_LISTEN="); ok {
+			listen = v
+		}
+	}
+	if listen == "" {
+		port, err := FreePort()
+		if err != nil {
+			return nil, err
+		}
+		listen = fmt.Sprintf("127.0.0.1:%d", port)
+	}
+	log, err := os.CreateTemp(k.LogDir, "kamreg-serve-*.log")
+	if err != nil {
+		return nil, err
+	}
+	defer log.Close()
+	cmd := exec.Command(k.Bin, "serve")
+	cmd.Env = k.env(append([]string{"KAMREG_LISTEN=" + listen}, extra...))
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &Served{Base: "http://" + listen, LogPath: log.Name(), Cmd: cmd, Done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(s.Done) }()
+	err = waitFor(20*time.Second, "kamreg serve (see "+s.LogPath+")", func() error {
+		select {
+		case <-s.Done:
+			return fmt.Errorf("kamreg serve exited")
+		default:
+		}
+		resp, err := http.Get(s.Base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	})
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close stops kamreg with SIGTERM, and kills it if it has not ended in 10 s.
+func (s *Served) Close() { stopGroup(s.Cmd, s.Done, 10*time.Second) }
+
+// PeakRSS returns the process's peak resident set in kB (while it runs).
+func (s *Served) PeakRSS() (int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.Cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	m := regexp.MustCompile(`VmHWM:\s+(\d+) kB`).FindSubmatch(b)
+	if m == nil {
+		return 0, fmt.Errorf("no VmHWM in /proc/%d/status", s.Cmd.Process.Pid)
+	}
+	return strconv.Atoi(string(m[1]))
+}
