@@ -4,6 +4,7 @@
 package metrics
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -65,7 +66,7 @@ func (m *Metrics) ObserveHTTP(route, method string, code int, took time.Duration
 	if m == nil {
 		return
 	}
-	m.HTTPRequests.WithLabelValues(route, method, itoa(code)).Inc()
+	m.HTTPRequests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
 	m.HTTPDuration.WithLabelValues(route, method).Observe(took.Seconds())
 }
 
@@ -92,11 +93,4 @@ func (m *Metrics) ObserveFlush(scope, outcome string, flushed, failed int) {
 	m.Flushes.WithLabelValues(scope, outcome).Inc()
 	m.FlushedAoRs.Add(float64(flushed))
 	m.FailedAoRs.Add(float64(failed))
-}
-
-func itoa(n int) string {
-	if n >= 100 && n < 1000 {
-		return string([]byte{byte('0' + n/100), byte('0' + n/10%10), byte('0' + n%10)})
-	}
-	return "other"
 }

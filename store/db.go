@@ -53,19 +53,29 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 	return migrate(ctx, db)
 }
 
-func migrate(ctx context.Context, db *sql.DB) (int, error) {
+// provider returns goose's provider for kamreg's embedded migrations,
+// recorded in MigrationsTable.
+func provider(db *sql.DB, opts ...goose.ProviderOption) (*goose.Provider, error) {
 	st, err := database.NewStore(database.DialectPostgres, MigrationsTable)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
+	opts = append(opts, goose.WithStore(st), goose.WithDisableGlobalRegistry(true))
+	p, err := goose.NewProvider("", db, migrations.FS, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	return p, nil
+}
+
+func migrate(ctx context.Context, db *sql.DB) (int, error) {
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {
 		return 0, err
 	}
-	p, err := goose.NewProvider("", db, migrations.FS,
-		goose.WithStore(st), goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true))
+	p, err := provider(db, goose.WithSessionLocker(locker))
 	if err != nil {
-		return 0, fmt.Errorf("migrations: %w", err)
+		return 0, err
 	}
 	res, err := p.Up(ctx)
 	if err != nil {
@@ -118,11 +128,7 @@ func EnsureLocationIndex(ctx context.Context, pool *pgxpool.Pool, table string) 
 func PendingMigrations(ctx context.Context, pool *pgxpool.Pool) (bool, error) {
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
-	st, err := database.NewStore(database.DialectPostgres, MigrationsTable)
-	if err != nil {
-		return false, err
-	}
-	p, err := goose.NewProvider("", db, migrations.FS, goose.WithStore(st), goose.WithDisableGlobalRegistry(true))
+	p, err := provider(db)
 	if err != nil {
 		return false, err
 	}
