@@ -104,9 +104,13 @@ func TestHTTPExtras(t *testing.T) {
 		t.Errorf("preflight: %d %q", pre.status, pre.body)
 	}
 	for k, want := range map[string]string{
-		"Access-Control-Allow-Origin":   "*",
-		"Access-Control-Allow-Headers":  "Content-Type, Accept, X-Auth-Token, X-Request-ID, If-None-Match",
-		"Access-Control-Expose-Headers": "X-Request-ID, ETag, Content-Disposition, X-Next-Start-Key",
+		"Access-Control-Allow-Origin":  "*",
+		"Access-Control-Allow-Methods": "DELETE, GET, OPTIONS",
+		"Access-Control-Allow-Headers": "Content-Type, Depth, User-Agent, X-Http-Method-Override, X-File-Name, " +
+			"If-Modified-Since, If-None-Match, X-Requested-With, X-Auth-Token, X-Kazoo-Cluster-ID, Cache-Control, " +
+			"If-Match, Authorization, Accept, X-Request-ID, Range",
+		"Access-Control-Max-Age":        "86400",
+		"Access-Control-Expose-Headers": "X-Request-ID, ETag, Location, Content-Disposition, X-Next-Start-Key",
 	} {
 		if got := pre.header.Get(k); got != want {
 			t.Errorf("%s: %q, want %q", k, got, want)

@@ -3,11 +3,26 @@ package rest
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/gorilla/mux"
 
 	"github.com/kamreg/kamreg/store"
 )
+
+// credentials returns the caller's token: X-Auth-Token, ?auth_token=, or
+// failing both, an "Authorization: Bearer <token>" header as Kazoo takes
+// it.
+func credentials(r *http.Request) string {
+	if t := tokenOf(r); t != "" {
+		return t
+	}
+	scheme, token, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
 
 // scoped is a handler for one account (a) or, when a is nil, all realms.
 type scoped func(w http.ResponseWriter, r *http.Request, a *store.Account)

@@ -30,21 +30,30 @@ func (w *recorder) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// Unwrap lets http.ResponseController reach the connection's writer, to
+// flush a streamed answer.
+func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 // observe gives each request its state and request id, sets the CORS
 // headers, recovers from panics and writes one log line per request.
-func (s *Server) observe(next http.Handler) http.Handler {
+func (s *Server) observe(next http.Handler) http.Handler { return s.observeWith(next, true) }
+
+// observeWith is observe; ownHeaders false leaves X-Request-ID and the CORS
+// headers to next (the Kazoo proxy passes Kazoo's own).
+func (s *Server) observeWith(next http.Handler, ownHeaders bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		st := &state{requestID: r.Header.Get("X-Request-ID"), token: tokenOf(r), route: "unmatched"}
+		st := &state{requestID: r.Header.Get("X-Request-ID"), token: credentials(r), route: "unmatched"}
 		if !validRequestID(st.requestID) {
 			st.requestID = newRequestID()
 		}
 		r = withState(r, st)
 		rec := &recorder{ResponseWriter: w}
-		h := w.Header()
-		h.Set("X-Request-ID", st.requestID)
-		h.Set("Access-Control-Allow-Origin", s.cfg.CORSOrigin)
-		h.Set("Access-Control-Expose-Headers", "X-Request-ID, ETag, Content-Disposition, X-Next-Start-Key")
+		if ownHeaders {
+			h := w.Header()
+			h.Set("X-Request-ID", st.requestID)
+			s.setCORS(h)
+		}
 		defer func() {
 			if p := recover(); p != nil {
 				s.cfg.Log.WithFields(logrus.Fields{"request_id": st.requestID, "panic": p}).Error("handler panicked")

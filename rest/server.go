@@ -3,6 +3,7 @@ package rest
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -69,6 +70,9 @@ type Config struct {
 	// limit), with bursts of RateBurst (0: twice the rate).
 	RateLimit float64
 	RateBurst int
+	// KazooURL, when set, is Kazoo's crossbar: every request no route
+	// serves is proxied there instead of answered 404.
+	KazooURL *url.URL
 }
 
 // Server is the HTTP API.
@@ -118,17 +122,31 @@ func New(cfg Config) *Server {
 	if cfg.MetricsHandler != nil {
 		routes = append(routes, route{"metrics", "/metrics", map[string]handler{http.MethodGet: cfg.MetricsHandler.ServeHTTP}})
 	}
+	// A trailing slash is the same route, served by the same handler: a
+	// redirect (mux's StrictSlash) would turn a DELETE into a GET and fail
+	// a CORS preflight.
 	for _, rt := range routes {
-		s.router.Handle(rt.path, s.dispatch(rt))
+		h := s.dispatch(rt)
+		s.router.Handle(rt.path, h)
+		s.router.Handle(rt.path+"/", h)
 	}
-	s.router.NotFoundHandler = s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.router.NotFoundHandler = s.notFound()
+	if cfg.KazooURL != nil {
+		s.router.NotFoundHandler = s.kazooProxy(cfg.KazooURL)
+	}
+	return s
+}
+
+// notFound answers what no route serves: a 404 envelope (and a preflight
+// for OPTIONS, so that a browser can read that 404).
+func (s *Server) notFound() http.Handler {
+	return s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions {
-			preflight(w)
+			preflight(w, r, "GET, DELETE, OPTIONS")
 			return
 		}
 		respondError(w, r, errNotFound)
 	}))
-	return s
 }
 
 // ServeHTTP serves the API.
@@ -143,10 +161,11 @@ func (s *Server) dispatch(rt route) http.Handler {
 	}
 	sort.Strings(allowed)
 	allow := strings.Join(allowed, ", ")
+	preflightMethods := allow + ", " + http.MethodOptions
 	return s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		stateOf(r).route = rt.name
 		if r.Method == http.MethodOptions {
-			preflight(w)
+			preflight(w, r, preflightMethods)
 			return
 		}
 		h, ok := rt.methods[r.Method]
@@ -156,14 +175,4 @@ func (s *Server) dispatch(rt route) http.Handler {
 		}
 		h(w, r)
 	}))
-}
-
-// preflight answers a CORS preflight: 200 and an empty body.
-func preflight(w http.ResponseWriter) {
-	h := w.Header()
-	h.Set("Access-Control-Allow-Methods", "GET, DELETE, OPTIONS")
-	h.Set("Access-Control-Allow-Headers", "Content-Type, Accept, X-Auth-Token, X-Request-ID, If-None-Match")
-	h.Set("Access-Control-Max-Age", "600")
-	h.Set("Content-Length", "0")
-	w.WriteHeader(http.StatusOK)
 }

@@ -55,6 +55,11 @@ func sampleRegistrations() []adapter.Registration {
 // newTestServer returns a server on fakes; regs may override the defaults.
 func newTestServer(t *testing.T, regs fakeRegistrations, log *bytes.Buffer) *Server {
 	t.Helper()
+	return New(testConfig(regs, log))
+}
+
+// testConfig is the configuration of a server on fakes.
+func testConfig(regs fakeRegistrations, log *bytes.Buffer) Config {
 	if regs.ListFn == nil {
 		regs.ListFn = func(registry.ListQuery) (registry.Page, error) {
 			return registry.Page{Entries: sampleRegistrations()}, nil
@@ -81,7 +86,7 @@ func newTestServer(t *testing.T, regs fakeRegistrations, log *bytes.Buffer) *Ser
 	} else {
 		logger.SetOutput(&bytes.Buffer{})
 	}
-	return New(Config{
+	return Config{
 		Accounts: fakeAccounts{
 			GetFn: func(id string) (store.Account, error) {
 				if a, ok := accounts[id]; ok {
@@ -105,7 +110,7 @@ func newTestServer(t *testing.T, regs fakeRegistrations, log *bytes.Buffer) *Ser
 		Registrations: regs,
 		DB:            fakeDB{PingFn: func() error { return nil }},
 		Log:           logger,
-	})
+	}
 }
 
 func do(s http.Handler, method, path, token string, headers ...string) *httptest.ResponseRecorder {
