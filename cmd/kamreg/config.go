@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -45,8 +46,10 @@ type config struct {
 	NoMigrate        bool
 	RateLimit        float64
 	RateBurst        int
+	KazooURL         string
 
 	nodes     []kamailio.Node
+	kazooURL  *url.URL
 	advertise adapter.Advertise
 	jwt       *auth.JWT
 }
@@ -73,6 +76,7 @@ func newFlags(name string, c *config, serve bool) *flag.FlagSet {
 		fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply pending migrations at start")
 		fs.Float64Var(&c.RateLimit, "rate-limit", 50, "requests per second one token may make; 0 turns the limit off")
 		fs.IntVar(&c.RateBurst, "rate-burst", 100, "requests one token may make in a burst")
+		fs.StringVar(&c.KazooURL, "kazoo-url", "", "Kazoo crossbar root URL (http://kazoo:8000): requests kamreg does not serve are proxied there")
 	}
 	return fs
 }
@@ -144,6 +148,9 @@ func (c *config) check(serve bool) error {
 	if c.RateLimit < 0 || c.RateBurst < 1 {
 		return fmt.Errorf("KAMREG_RATE_LIMIT %v / KAMREG_RATE_BURST %d: want a rate of 0 or more and a burst of 1 or more", c.RateLimit, c.RateBurst)
 	}
+	if c.kazooURL, err = parseKazooURL(c.KazooURL); err != nil {
+		return fmt.Errorf("KAMREG_KAZOO_URL %q: %v", c.KazooURL, err)
+	}
 	if strings.TrimSpace(c.CORSOrigin) == "" {
 		c.CORSOrigin = "*"
 	}
@@ -162,4 +169,27 @@ func (c *config) logger(out io.Writer) *logrus.Logger {
 		log.SetFormatter(&logrus.JSONFormatter{})
 	}
 	return log
+}
+
+// parseKazooURL reads Kazoo's crossbar root: http or https, a host, and no
+// /v2 (the proxied path keeps its own).
+func parseKazooURL(s string) (*url.URL, error) {
+	if s == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, errors.New("want an http:// or https:// URL")
+	case u.Host == "":
+		return nil, errors.New("no host")
+	case u.User != nil, u.RawQuery != "", u.Fragment != "":
+		return nil, errors.New("want only scheme, host, port and an optional path prefix")
+	case strings.TrimSuffix(u.Path, "/") == "/v2" || strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/v2"):
+		return nil, errors.New("give the crossbar root without /v2 (http://kazoo:8000): the request's /v2/… path is kept")
+	}
+	return u, nil
 }

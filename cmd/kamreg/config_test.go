@@ -35,6 +35,9 @@ func TestInvalidConfiguration(t *testing.T) {
 		{[]string{db, "KAMREG_FLUSH_CONCURRENCY=0"}, nil, "kamreg serve: KAMREG_FLUSH_CONCURRENCY 0: must be at least 1\n", 1},
 		{[]string{db, "KAMREG_LOG_FORMAT=xml"}, nil, "kamreg serve: KAMREG_LOG_FORMAT \"xml\": want json or text\n", 1},
 		{[]string{db, "KAMREG_RPC_TIMEOUT=soon"}, nil, "kamreg serve: error setting flag \"rpc-timeout\" from environment variable \"KAMREG_RPC_TIMEOUT\": parse error\n", 2},
+		{[]string{db, "KAMREG_KAZOO_URL=kazoo:8000"}, nil, "kamreg serve: KAMREG_KAZOO_URL \"kazoo:8000\": want an http:// or https:// URL\n", 1},
+		{[]string{db, "KAMREG_KAZOO_URL=http://kazoo:8000/v2/"}, nil, "kamreg serve: KAMREG_KAZOO_URL \"http://kazoo:8000/v2/\": give the crossbar root without /v2 (http://kazoo:8000): the request's /v2/… path is kept\n", 1},
+		{[]string{db}, []string{"--kazoo-url", "http:///v2"}, "kamreg serve: KAMREG_KAZOO_URL \"http:///v2\": no host\n", 1},
 		{[]string{db}, []string{"--listen"}, "kamreg serve: flag needs an argument: -listen\n", 2},
 	}
 	for _, tt := range tests {

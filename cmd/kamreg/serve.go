@@ -89,6 +89,7 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 		MetricsHandler: promhttp.HandlerFor(promReg, promhttp.HandlerOpts{}),
 		RateLimit:      c.RateLimit,
 		RateBurst:      c.RateBurst,
+		KazooURL:       c.kazooURL,
 	})
 	srv := &http.Server{
 		Handler:           api,
@@ -108,7 +109,7 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 		names[i] = n.Name + "=" + n.URL
 	}
 	log.WithFields(logrus.Fields{"listen": ln.Addr().String(), "kamailio_nodes": names, "source": c.Source,
-		"jwt": c.jwt != nil}).Info("kamreg serving")
+		"jwt": c.jwt != nil, "kazoo_url": c.KazooURL}).Info("kamreg serving")
 	if len(c.nodes) == 0 {
 		log.Warn("no Kamailio JSON-RPC node configured (KAMREG_KAMAILIO_RPC): flushes will answer 503")
 	}
