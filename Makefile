@@ -2,7 +2,7 @@
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all deps build test check unit fuzz-short fuzz integration demo bench bench-db bench-load bench-flush clean
+.PHONY: all deps build test check unit fuzz-short fuzz integration compose-test images demo bench bench-db bench-load bench-flush clean
 
 all: build
 
@@ -13,8 +13,8 @@ build:
 	$(GO) build -o bin/kamreg ./cmd/kamreg
 
 # The whole suite: formatting, vet, unit tests, then the integration tests
-# against real PostgreSQL, Kamailio and sipp.
-test: deps check unit fuzz-short integration
+# against real PostgreSQL, Kamailio and sipp, then the compose smoke test.
+test: deps check unit fuzz-short integration compose-test
 
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -42,6 +42,17 @@ fuzz:
 
 integration:
 	$(GO) test -tags integration -count=1 -timeout 20m -v ./e2e/
+
+# docker-compose.yml for real: dockerd (started when none runs), the base
+# images (scripts/images.sh builds them when they cannot be pulled), the
+# stack on 127.0.0.1, sipp phones, the API, restarts, down -v.
+compose-test:
+	$(GO) vet -tags compose ./e2e/
+	$(GO) test -tags compose -count=1 -timeout 25m -v -run TestComposeSmoke ./e2e/
+
+# The base images the Dockerfiles name, built locally when missing.
+images:
+	scripts/images.sh
 
 # PostgreSQL, Kamailio and a few sipp phones on loopback, kamreg on
 # 127.0.0.1:8000; Ctrl-C stops everything.

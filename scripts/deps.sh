@@ -3,7 +3,10 @@
 # Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-packages=(postgresql kamailio kamailio-postgres-modules sip-tester ca-certificates)
+# docker.io, docker-compose and debootstrap: the compose smoke test and
+# scripts/images.sh; wrk: the benchmarks; chromium: the browser tests.
+packages=(postgresql kamailio kamailio-postgres-modules sip-tester ca-certificates
+	docker.io docker-compose debootstrap wrk chromium)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
