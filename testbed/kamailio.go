@@ -33,6 +33,8 @@ type KamailioOptions struct {
 	MemoryOnly bool
 	// DgramSocket adds jsonrpcs's unix datagram socket (see DgramPath).
 	DgramSocket bool
+	// SIPTCP adds a SIP listener over TCP on SIPPort, beside UDP.
+	SIPTCP bool
 }
 
 // Kamailio is a running Kamailio 5.6 on 127.0.0.1: SIP over UDP and
@@ -128,6 +130,9 @@ func (k *Kamailio) Start(ctx context.Context) error {
 	}
 	if o.DgramSocket {
 		args = append(args, "-A", fmt.Sprintf("RPC_DGRAM_SOCKET=\"%s\"", k.DgramPath()))
+	}
+	if o.SIPTCP {
+		args = append(args, "-A", fmt.Sprintf("SIP_LISTEN_TCP=tcp:127.0.0.1:%d", k.SIPPort))
 	}
 	cmd := exec.Command("kamailio", args...)
 	cmd.Env = append(os.Environ(), "TZ="+o.TZ)
