@@ -9,8 +9,11 @@ all: build
 deps:
 	@scripts/deps.sh
 
+# The version stamped into the binary: the nearest tag, else the commit.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
 build:
-	$(GO) build -o bin/kamreg ./cmd/kamreg
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/kamreg ./cmd/kamreg
 
 # The whole suite: formatting, vet, unit tests, then the integration tests
 # against real PostgreSQL, Kamailio and sipp, then the compose smoke test.

@@ -28,6 +28,9 @@ func ParseAdvertise(spec string) (Advertise, error) {
 		if !ok || hp.Port == "" {
 			return nil, fmt.Errorf("advertise %q: %q is not ip:port", item, addr)
 		}
+		if IsWildcard(hp.Host) {
+			return nil, fmt.Errorf("advertise %q: %q is a wildcard, not an address phones reach", item, addr)
+		}
 		adv[strings.ToLower(strings.TrimSpace(socket))] = hp
 	}
 	return adv, nil
@@ -39,4 +42,26 @@ func (a Advertise) Proxy(socket string) (HostPort, bool) {
 		return hp, true
 	}
 	return ParseSocket(socket)
+}
+
+// IsWildcard tells whether a listener host is a wildcard address (the
+// socket does not say which address the phone reached).
+func IsWildcard(host string) bool {
+	switch strings.Trim(host, "[]") {
+	case "0.0.0.0", "::", "*", "0:0:0:0:0:0:0:0":
+		return true
+	}
+	return false
+}
+
+// Wildcards returns the sockets among the given ones that listen on a
+// wildcard address and have no advertised address.
+func (a Advertise) Wildcards(sockets []string) []string {
+	var out []string
+	for _, s := range sockets {
+		if hp, ok := a.Proxy(s); ok && IsWildcard(hp.Host) {
+			out = append(out, s)
+		}
+	}
+	return out
 }

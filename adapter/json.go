@@ -1,10 +1,14 @@
 package adapter
 
-import "github.com/kamreg/kamreg/jsontext"
+import (
+	"github.com/kamreg/kamreg"
+	"github.com/kamreg/kamreg/jsontext"
+)
 
-// AppendJSON appends r as JSON, byte for byte what encoding/json writes
-// (with HTML escaping off), without reflection.
-func (r *Registration) AppendJSON(b []byte) []byte {
+// AppendJSON appends r as Kazoo's JSON object: the 24 keys, then the
+// extra keys that are known, byte for byte what encoding/json writes (with
+// HTML escaping off), without reflection.
+func AppendJSON(b []byte, r *kamreg.Registration) []byte {
 	str := func(b []byte, key, v string) []byte {
 		b = append(b, key...)
 		return jsontext.String(b, v)
@@ -33,20 +37,49 @@ func (r *Registration) AppendJSON(b []byte) []byte {
 	b = str(b, `,"to_user":`, r.ToUser)
 	b = str(b, `,"user_agent":`, r.UserAgent)
 	b = str(b, `,"username":`, r.Username)
-	return append(b, '}')
+	return append(appendExtra(b, r), '}')
+}
+
+// appendExtra appends Kazoo 4's keys that are known, in ExtraKeys order.
+func appendExtra(b []byte, r *kamreg.Registration) []byte {
+	optStr := func(b []byte, key, v string) []byte {
+		if v == "" {
+			return b
+		}
+		b = append(b, key...)
+		return jsontext.String(b, v)
+	}
+	optInt := func(b []byte, key string, v int64) []byte {
+		if v == 0 {
+			return b
+		}
+		return jsontext.Int(append(b, key...), v)
+	}
+	b = optInt(b, `,"initial_registration":`, r.InitialRegistration)
+	b = optInt(b, `,"last_registration":`, r.LastRegistration)
+	b = optStr(b, `,"presence_id":`, r.PresenceID)
+	b = optStr(b, `,"proxy_protocol":`, r.ProxyProtocol)
+	if v := r.RegisterOverwriteNotify; v != "" {
+		b = jsontext.Bool(append(b, `,"register_overwrite_notify":`...), v == "true")
+	}
+	b = optStr(b, `,"registrar_hostname":`, r.RegistrarHostname)
+	b = optStr(b, `,"registrar_node":`, r.RegistrarNode)
+	b = optStr(b, `,"source_ip":`, r.SourceIP)
+	b = optStr(b, `,"source_port":`, r.SourcePort)
+	return b
 }
 
 // AppendJSONList appends the registrations as a JSON array.
-func AppendJSONList(b []byte, regs []Registration) []byte {
+func AppendJSONList(b []byte, regs []kamreg.Registration) []byte {
 	b = append(b, '[')
 	for i := range regs {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = regs[i].AppendJSON(b)
+		b = AppendJSON(b, &regs[i])
 	}
 	return append(b, ']')
 }
 
 // JSONSizeHint is about how many bytes one registration takes as JSON.
-const JSONSizeHint = 700
+const JSONSizeHint = 850

@@ -3,25 +3,37 @@ package adapter
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kamreg/kamreg"
 )
 
-func stdJSON(v any) string {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
-	return string(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+// decoded is what a JSON client reads back from AppendJSON.
+func decoded(t *testing.T, raw []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("not JSON: %v: %s", err, raw)
+	}
+	return m
 }
 
-func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
-	odd := FromBinding(binding(), nil, now)
-	odd.UserAgent, odd.CallID, odd.SuppressUnregisterNotify, odd.Expires = "<ua> & \"q\"\n\xff", "\u2028", true, 12
-	regs := []Registration{FromBinding(binding(), nil, now), odd}
-	if got, want := string(AppendJSONList(nil, regs)), stdJSON(regs); got != want {
-		t.Errorf("got  %s\nwant %s", got, want)
+// TestAppendJSONEscapes checks that hostile text survives a round trip
+// and that unknown extra keys are left out.
+func TestAppendJSONEscapes(t *testing.T) {
+	r := kamreg.Registration{UserAgent: "<ua> & \"q\"\n\u2028", CallID: "\u2028", SuppressUnregisterNotify: true, Expires: 12}
+	m := decoded(t, AppendJSON(nil, &r))
+	if len(m) != len(Keys) {
+		t.Errorf("%d keys, want the %d documented ones only: %v", len(m), len(Keys), m)
 	}
-	if got, want := string(AppendJSONList(nil, []Registration{})), "[]"; got != want {
+	if m["user_agent"] != r.UserAgent || m["call_id"] != r.CallID || m["suppress_unregister_notify"] != true || m["expires"] != 12.0 {
+		t.Errorf("round trip: %v", m)
+	}
+	if got := string(AppendJSONList(nil, []kamreg.Registration{})); got != "[]" {
 		t.Errorf("empty list %s", got)
 	}
 }
@@ -29,47 +41,66 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 func FuzzAppendJSON(f *testing.F) {
 	f.Add("alice", "sip:alice@127.0.0.1:5060", `Yealink "T46"`, int64(63962913599), true)
 	f.Fuzz(func(t *testing.T, user, contact, ua string, ts int64, suppress bool) {
-		r := Registration{Username: user, Contact: contact, UserAgent: ua, EventTimestamp: ts, SuppressUnregisterNotify: suppress}
-		if got, want := string(r.AppendJSON(nil)), stdJSON(r); got != want {
-			t.Errorf("got  %s\nwant %s", got, want)
+		r := kamreg.Registration{Username: user, Contact: contact, UserAgent: ua, EventTimestamp: ts,
+			SuppressUnregisterNotify: suppress, PresenceID: user}
+		var m map[string]any
+		d := json.NewDecoder(bytesReader(AppendJSON(nil, &r)))
+		d.UseNumber()
+		if err := d.Decode(&m); err != nil {
+			t.Fatalf("not JSON: %v", err)
+		}
+		for _, k := range []string{"username", "contact", "user_agent"} {
+			if want := Value(&r, k); !validUTF8Same(want, m[k].(string)) {
+				t.Errorf("%s: %q, want %q", k, m[k], want)
+			}
+		}
+		if got := m["event_timestamp"].(json.Number).String(); got != strconv.FormatInt(ts, 10) {
+			t.Errorf("event_timestamp %s, want %d", got, ts)
 		}
 	})
 }
 
-// regs1000 is a list of 1,000 registrations as the API returns them.
-func regs1000() []Registration {
+// TestKeysMatchJSON keeps Keys, ExtraKeys, the accessors and the JSON
+// writer in step: every key written is known, in order, with the value
+// Value gives.
+func TestKeysMatchJSON(t *testing.T) {
 	b := binding()
-	out := make([]Registration, 1000)
-	for i := range out {
-		out[i] = FromBinding(b, nil, now)
+	r := FromBinding(&b, mapCtx(acme()))
+	raw := AppendJSON(nil, &r)
+	m := decoded(t, raw)
+	if len(m) != len(AllKeys) || len(accessors) != len(AllKeys) {
+		t.Fatalf("%d JSON keys, %d keys, %d accessors", len(m), len(AllKeys), len(accessors))
 	}
-	return out
-}
-
-func BenchmarkFromBinding(b *testing.B) {
-	bd := binding()
-	for b.Loop() {
-		_ = FromBinding(bd, nil, now)
+	var order []string
+	d := json.NewDecoder(bytesReader(raw))
+	_, _ = d.Token()
+	for d.More() {
+		k, _ := d.Token()
+		order = append(order, k.(string))
+		var skip any
+		_ = d.Decode(&skip)
 	}
-}
-
-func BenchmarkParseURI(b *testing.B) {
-	for b.Loop() {
-		_, _ = ParseURI("sip:alice@[2001:db8::1]:5062;transport=tcp;ob")
+	if diff := cmp.Diff(AllKeys, order); diff != "" {
+		t.Errorf("key order (-want +got):\n%s", diff)
 	}
-}
-
-func BenchmarkJSON1000Registrations(b *testing.B) {
-	regs := regs1000()
-	buf := make([]byte, 0, len(regs)*JSONSizeHint)
-	b.Run("AppendJSONList", func(b *testing.B) {
-		for b.Loop() {
-			buf = AppendJSONList(buf[:0], regs)
+	for _, k := range AllKeys {
+		got := Value(&r, k)
+		switch v := m[k].(type) {
+		case string:
+			if got != v {
+				t.Errorf("%s: %q, JSON has %q", k, got, v)
+			}
+		default:
+			want, _ := json.Marshal(v)
+			if got != string(want) {
+				t.Errorf("%s: %q, JSON has %s", k, got, want)
+			}
 		}
-	})
-	b.Run("encoding/json", func(b *testing.B) {
-		for b.Loop() {
-			_, _ = json.Marshal(regs)
-		}
-	})
+	}
 }
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+// validUTF8Same compares a string with what a JSON decoder gives back for
+// it: invalid UTF-8 comes back as U+FFFD.
+func validUTF8Same(sent, got string) bool { return strings.ToValidUTF8(sent, "\uFFFD") == got }

@@ -3,52 +3,40 @@ package adapter
 import (
 	"encoding/json"
 	"math"
+	"net/url"
+	"strings"
 	"time"
 
-	"github.com/kamreg/kamreg/kamailio"
+	"github.com/kamreg/kamreg"
 )
-
-// Undefined is the value of a key kamreg cannot know, as in Kazoo.
-const Undefined = "undefined"
 
 // GregorianOffset is the number of seconds from year 0 to the Unix epoch;
 // Kazoo timestamps are Gregorian seconds.
 const GregorianOffset = 62167219200
 
-// Registration is one Kazoo Crossbar registration entry: one contact
-// (binding). Its keys are Kazoo's documented 24, in alphabetical order.
-type Registration struct {
-	AccountName              string `json:"account_name"`
-	AccountRealm             string `json:"account_realm"`
-	AuthorizingID            string `json:"authorizing_id"`
-	AuthorizingType          string `json:"authorizing_type"`
-	CallID                   string `json:"call_id"`
-	Contact                  string `json:"contact"`
-	ContactIP                string `json:"contact_ip"`
-	ContactPort              string `json:"contact_port"`
-	EventTimestamp           int64  `json:"event_timestamp"`
-	Expires                  int64  `json:"expires"`
-	FromHost                 string `json:"from_host"`
-	FromUser                 string `json:"from_user"`
-	NetworkIP                string `json:"network_ip"`
-	NetworkPort              string `json:"network_port"`
-	OriginalContact          string `json:"original_contact"`
-	OwnerID                  string `json:"owner_id"`
-	ProxyIP                  string `json:"proxy_ip"`
-	ProxyPort                string `json:"proxy_port"`
-	Realm                    string `json:"realm"`
-	SuppressUnregisterNotify bool   `json:"suppress_unregister_notify"`
-	ToHost                   string `json:"to_host"`
-	ToUser                   string `json:"to_user"`
-	UserAgent                string `json:"user_agent"`
-	Username                 string `json:"username"`
+// Gregorian returns t in Gregorian seconds.
+func Gregorian(t time.Time) int64 { return t.Unix() + GregorianOffset }
+
+// Context is what a mapping needs besides the binding: kamreg's directory
+// of accounts and devices, the advertised addresses, the configured
+// registrars by usrloc server_id, and the time.
+type Context struct {
+	Directory  *kamreg.Directory
+	Advertise  Advertise
+	Registrars map[int]kamreg.Registrar
+	Now        time.Time
+	// OnWildcard, when set, is told of a listener socket on a wildcard
+	// address with no advertised address: proxy_ip is then "undefined".
+	OnWildcard func(socket string)
 }
 
 // channelVars are the keys kamreg reads from Kazoo's custom_channel_vars.
 type channelVars struct {
-	AuthorizingID   string `json:"Authorizing-ID"`
-	AuthorizingType string `json:"Authorizing-Type"`
-	OwnerID         string `json:"Owner-ID"`
+	AuthorizingID           string `json:"Authorizing-ID"`
+	AuthorizingType         string `json:"Authorizing-Type"`
+	OwnerID                 string `json:"Owner-ID"`
+	PresenceID              string `json:"Presence-ID"`
+	RegisterOverwriteNotify any    `json:"Register-Overwrite-Notify"`
 }
 
 func parseChannelVars(s string) channelVars {
@@ -60,6 +48,24 @@ func parseChannelVars(s string) channelVars {
 	return cv
 }
 
+// boolText reads a channel var that Kazoo writes as a boolean or as the
+// text "true"/"false"; "" when it is neither.
+func boolText(v any) string {
+	switch b := v.(type) {
+	case bool:
+		if b {
+			return "true"
+		}
+		return "false"
+	case string:
+		switch strings.ToLower(b) {
+		case "true", "false":
+			return strings.ToLower(b)
+		}
+	}
+	return ""
+}
+
 // orUndefined returns the first non-empty value, or "undefined".
 func orUndefined(values ...string) string {
 	for _, v := range values {
@@ -67,16 +73,16 @@ func orUndefined(values ...string) string {
 			return v
 		}
 	}
-	return Undefined
+	return kamreg.Undefined
 }
 
-// FromBinding maps a location row to a registration as of now. Device
-// records win over channel vars, which win over "undefined".
-func FromBinding(b kamailio.Binding, adv Advertise, now time.Time) Registration {
+// FromBinding maps a binding to a registration. Device records win over
+// channel vars, which win over "undefined".
+func FromBinding(b *kamreg.Binding, c *Context) kamreg.Registration {
 	cv := parseChannelVars(b.ChannelVars)
-	r := Registration{
-		AccountName:              orUndefined(b.AccountName),
-		AccountRealm:             orUndefined(b.AccountRealm),
+	r := kamreg.Registration{
+		AccountName:              kamreg.Undefined,
+		AccountRealm:             kamreg.Undefined,
 		CallID:                   b.CallID,
 		Contact:                  b.Contact,
 		OriginalContact:          b.Contact,
@@ -87,32 +93,78 @@ func FromBinding(b kamailio.Binding, adv Advertise, now time.Time) Registration 
 		ToHost:                   orUndefined(b.Domain),
 		FromHost:                 orUndefined(b.Domain),
 		UserAgent:                b.UserAgent,
-		SuppressUnregisterNotify: b.SuppressUnregisterNotify,
-		EventTimestamp:           b.LastModified.Unix() + GregorianOffset,
-		Expires:                  secondsLeft(b.Expires, now),
-		ContactIP:                Undefined,
-		ContactPort:              Undefined,
-		NetworkIP:                Undefined,
-		NetworkPort:              Undefined,
-		ProxyIP:                  Undefined,
-		ProxyPort:                Undefined,
+		EventTimestamp:           Gregorian(b.LastModified),
+		Expires:                  secondsLeft(b.Expires, c.Now),
+		ContactIP:                kamreg.Undefined,
+		ContactPort:              kamreg.Undefined,
+		NetworkIP:                kamreg.Undefined,
+		NetworkPort:              kamreg.Undefined,
+		ProxyIP:                  kamreg.Undefined,
+		ProxyPort:                kamreg.Undefined,
+		LastRegistration:         Gregorian(b.LastModified),
+		PresenceID:               cv.PresenceID,
+		RegisterOverwriteNotify:  boolText(cv.RegisterOverwriteNotify),
+		SuppressUnregisterNotify: false,
 	}
-	if b.DeviceID != "" {
-		r.AuthorizingID, r.AuthorizingType = b.DeviceID, "device"
+	if a, ok := c.Directory.Account(b.Domain); ok {
+		r.AccountName, r.AccountRealm = orUndefined(a.Name), orUndefined(a.Realm)
+	}
+	if dev, ok := c.Directory.Device(b.Domain, b.Username); ok {
+		r.AuthorizingID, r.AuthorizingType = dev.DeviceID, "device"
+		r.OwnerID = orUndefined(dev.OwnerID, cv.OwnerID)
+		r.SuppressUnregisterNotify = dev.SuppressUnregisterNotify
 	} else {
 		r.AuthorizingID, r.AuthorizingType = orUndefined(cv.AuthorizingID), orUndefined(cv.AuthorizingType)
+		r.OwnerID = orUndefined(cv.OwnerID)
 	}
-	r.OwnerID = orUndefined(b.OwnerID, cv.OwnerID)
 	if hp, ok := ParseURI(b.Contact); ok {
 		r.ContactIP, r.ContactPort = hp.Host, hp.Port
+		r.SourceIP, r.SourcePort = hp.Host, hp.Port
 	}
 	if b.Received != "" {
 		if hp, ok := ParseURI(b.Received); ok {
 			r.NetworkIP, r.NetworkPort = hp.Host, hp.Port
+			r.SourceIP, r.SourcePort = hp.Host, hp.Port
 		}
 	}
-	if hp, ok := adv.Proxy(b.Socket); ok {
-		r.ProxyIP, r.ProxyPort = hp.Host, hp.Port
+	if hp, ok := c.Advertise.Proxy(b.Socket); ok {
+		r.ProxyPort = hp.Port
+		if !IsWildcard(hp.Host) {
+			r.ProxyIP = hp.Host
+		} else if c.OnWildcard != nil {
+			c.OnWildcard(b.Socket)
+		}
+	}
+	r.ProxyProtocol = socketProtocol(b.Socket)
+	if !b.InitialRegistration.IsZero() {
+		r.InitialRegistration = Gregorian(b.InitialRegistration)
+	}
+	if reg, ok := c.Registrars[b.ServerID]; ok && b.ServerID != 0 {
+		r.RegistrarNode, r.RegistrarHostname = reg.Node, reg.Hostname
+	}
+	return r
+}
+
+// socketProtocol is the transport of a listener socket ("udp", "tcp",
+// "tls", "ws", "wss", "sctp"), or "" when the socket names none.
+func socketProtocol(socket string) string {
+	proto, _, ok := strings.Cut(strings.TrimSpace(socket), ":")
+	if !ok {
+		return ""
+	}
+	switch p := strings.ToLower(proto); p {
+	case "udp", "tcp", "tls", "ws", "wss", "sctp":
+		return p
+	}
+	return ""
+}
+
+// RegistrarOf names a configured node for registrations: its name, and the
+// host of its JSON-RPC URL (empty for a unix socket).
+func RegistrarOf(name, rpcURL string) kamreg.Registrar {
+	r := kamreg.Registrar{Node: name}
+	if u, err := url.Parse(rpcURL); err == nil && u.Scheme != "unix" {
+		r.Hostname = u.Hostname()
 	}
 	return r
 }

@@ -32,17 +32,26 @@ func serveFor(t *testing.T, nodes string, extra ...string) *kamregServer {
 	return s
 }
 
-// heldAoRs lists the AoRs of a realm a node holds (ul.dump brief).
+// heldAoRs lists the AoRs of a realm a small test node holds (ul.dump
+// brief: the test looks into the node; kamreg itself never dumps to flush).
 func heldAoRs(t *testing.T, k *testbed.Kamailio, realm string) []string {
 	t.Helper()
-	aors, err := k.Client().AoRs(context.Background(), "location")
-	if err != nil {
+	var dump struct {
+		Domains []struct {
+			Domain struct {
+				AoRs []struct{ AoR string } `json:"AoRs"`
+			} `json:"Domain"`
+		} `json:"Domains"`
+	}
+	if err := k.Client().Call(context.Background(), "ul.dump", []any{"brief"}, &dump); err != nil {
 		t.Fatal(err)
 	}
 	var out []string
-	for _, a := range aors {
-		if strings.HasSuffix(a, "@"+realm) {
-			out = append(out, a)
+	for _, d := range dump.Domains {
+		for _, a := range d.Domain.AoRs {
+			if strings.HasSuffix(a.AoR, "@"+realm) {
+				out = append(out, a.AoR)
+			}
 		}
 	}
 	return out

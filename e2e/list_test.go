@@ -38,12 +38,12 @@ func TestList(t *testing.T) {
 		t.Fatalf("status %d: %s", r.status, r.body)
 	}
 	var got struct {
-		AuthToken string                 `json:"auth_token"`
-		Data      []adapter.Registration `json:"data"`
-		PageSize  int                    `json:"page_size"`
-		RequestID string                 `json:"request_id"`
-		Revision  string                 `json:"revision"`
-		Status    string                 `json:"status"`
+		AuthToken string         `json:"auth_token"`
+		Data      []registration `json:"data"`
+		PageSize  int            `json:"page_size"`
+		RequestID string         `json:"request_id"`
+		Revision  string         `json:"revision"`
+		Status    string         `json:"status"`
 	}
 	if err := json.Unmarshal(r.body, &got); err != nil {
 		t.Fatal(err)
@@ -53,31 +53,37 @@ func TestList(t *testing.T) {
 		if e.Expires < 280 || e.Expires > 300 {
 			t.Errorf("entry %d: expires %d, want about 300 (time zone %s misread?)", i, e.Expires, kamailioTZ)
 		}
-		if e.EventTimestamp < now-60 || e.EventTimestamp > now+2 {
-			t.Errorf("entry %d: event_timestamp %d, want about %d", i, e.EventTimestamp, now)
+		if e.EventTimestamp < now-60 || e.EventTimestamp > now+2 || e.LastRegistration != e.EventTimestamp {
+			t.Errorf("entry %d: event_timestamp %d, last_registration %d, want about %d", i, e.EventTimestamp, e.LastRegistration, now)
 		}
-		got.Data[i].Expires, got.Data[i].EventTimestamp = 0, 0
+		// The reference kamailio.cfg records the first REGISTER of each
+		// contact; these registered once.
+		if e.InitialRegistration < now-60 || e.InitialRegistration > e.EventTimestamp {
+			t.Errorf("entry %d: initial_registration %d, want about %d", i, e.InitialRegistration, now)
+		}
+		got.Data[i].Expires, got.Data[i].EventTimestamp, got.Data[i].LastRegistration, got.Data[i].InitialRegistration = 0, 0, 0, 0
 	}
 	sp := strconv.Itoa(reg.Port)
 	kp := strconv.Itoa(env.kam.SIPPort)
-	entry := func(user, contact, host, cport, callID string) adapter.Registration {
-		return adapter.Registration{
+	entry := func(user, contact, host, cport, callID string) registration {
+		return registration{
 			AccountName: "Acme List", AccountRealm: "Acme.List.Kamreg.Test",
 			AuthorizingID: "undefined", AuthorizingType: "undefined", OwnerID: "undefined",
 			CallID: callID, Contact: contact, OriginalContact: contact, ContactIP: host, ContactPort: cport,
 			FromHost: realm, ToHost: realm, Realm: realm, FromUser: user, ToUser: user, Username: user,
 			NetworkIP: "127.0.0.1", NetworkPort: sp, ProxyIP: "127.0.0.1", ProxyPort: kp,
 			UserAgent: `kamreg testbed phone, "` + user + `"`,
+			SourceIP:  "127.0.0.1", SourcePort: sp, ProxyProtocol: "udp",
 		}
 	}
 	alice1 := entry("alice", "sip:alice@127.0.0.77:5070", "127.0.0.77", "5070", reg.CallIDs[0])
 	alice2 := entry("alice", "sip:alice@127.0.0.77:5072", "127.0.0.77", "5072", reg.CallIDs[1])
-	for _, e := range []*adapter.Registration{&alice1, &alice2} {
+	for _, e := range []*registration{&alice1, &alice2} {
 		e.AuthorizingID, e.AuthorizingType, e.OwnerID, e.SuppressUnregisterNotify = device, "device", owner, true
 	}
 	bob := entry("bob", "sip:bob@[::1]:5080", "[::1]", "5080", reg.CallIDs[2])
 	bob.AuthorizingID, bob.AuthorizingType, bob.OwnerID = "ccvdevice", "device", "ccvowner"
-	want := []adapter.Registration{alice1, alice2, bob}
+	want := []registration{alice1, alice2, bob}
 	if diff := cmp.Diff(want, got.Data); diff != "" {
 		t.Errorf("list (-want +got):\n%s", diff)
 	}
@@ -92,12 +98,18 @@ func TestList(t *testing.T) {
 		t.Errorf("ETag %q, revision %q", h, got.Revision)
 	}
 
-	// Every key is present, even those kamreg cannot know.
+	// Every one of the 24 keys is present, even those kamreg cannot know,
+	// then Kazoo 4's keys that are known.
 	var raw struct{ Data []map[string]any }
 	_ = json.Unmarshal(r.body, &raw)
 	for i, e := range raw.Data {
-		if len(e) != 24 {
-			t.Errorf("entry %d has %d keys, want 24", i, len(e))
+		for _, k := range adapter.Keys {
+			if _, ok := e[k]; !ok {
+				t.Errorf("entry %d has no %s", i, k)
+			}
+		}
+		if len(e) != 29 {
+			t.Errorf("entry %d has %d keys, want the 24 and 5 of Kazoo 4's: %v", i, len(e), e)
 		}
 	}
 
@@ -146,4 +158,43 @@ func TestAllRealms(t *testing.T) {
 			t.Errorf("%s as super-duper: %d, want 200", path, r.status)
 		}
 	}
+}
+
+// registration is a registration entry as a client reads it: the
+// contract's 24 keys and Kazoo 4's.
+type registration struct {
+	AccountName              string `json:"account_name"`
+	AccountRealm             string `json:"account_realm"`
+	AuthorizingID            string `json:"authorizing_id"`
+	AuthorizingType          string `json:"authorizing_type"`
+	CallID                   string `json:"call_id"`
+	Contact                  string `json:"contact"`
+	ContactIP                string `json:"contact_ip"`
+	ContactPort              string `json:"contact_port"`
+	EventTimestamp           int64  `json:"event_timestamp"`
+	Expires                  int64  `json:"expires"`
+	FromHost                 string `json:"from_host"`
+	FromUser                 string `json:"from_user"`
+	NetworkIP                string `json:"network_ip"`
+	NetworkPort              string `json:"network_port"`
+	OriginalContact          string `json:"original_contact"`
+	OwnerID                  string `json:"owner_id"`
+	ProxyIP                  string `json:"proxy_ip"`
+	ProxyPort                string `json:"proxy_port"`
+	Realm                    string `json:"realm"`
+	SuppressUnregisterNotify bool   `json:"suppress_unregister_notify"`
+	ToHost                   string `json:"to_host"`
+	ToUser                   string `json:"to_user"`
+	UserAgent                string `json:"user_agent"`
+	Username                 string `json:"username"`
+
+	InitialRegistration     int64  `json:"initial_registration,omitempty"`
+	LastRegistration        int64  `json:"last_registration,omitempty"`
+	PresenceID              string `json:"presence_id,omitempty"`
+	ProxyProtocol           string `json:"proxy_protocol,omitempty"`
+	RegisterOverwriteNotify *bool  `json:"register_overwrite_notify,omitempty"`
+	RegistrarHostname       string `json:"registrar_hostname,omitempty"`
+	RegistrarNode           string `json:"registrar_node,omitempty"`
+	SourceIP                string `json:"source_ip,omitempty"`
+	SourcePort              string `json:"source_port,omitempty"`
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/kamreg/kamreg"
 )
 
 // NotSet is how Kamailio's RPC spells an empty text field.
@@ -79,26 +81,27 @@ type Contact struct {
 }
 
 // SplitAoR reads "user@domain".
-func SplitAoR(s string) (AoR, bool) {
+func SplitAoR(s string) (kamreg.AoR, bool) {
 	i := strings.LastIndexByte(s, '@')
 	if i <= 0 || i == len(s)-1 {
-		return AoR{}, false
+		return kamreg.AoR{}, false
 	}
-	return AoR{Username: s[:i], Domain: s[i+1:]}, true
+	return kamreg.AoR{Username: s[:i], Domain: s[i+1:]}, true
 }
 
 // Binding turns a live contact of aor into a binding as of now. ok is
 // false for a contact that is expired or deleted, or an AoR without a
 // domain.
-func (c Contact) Binding(aor string, now time.Time) (Binding, bool) {
+func (c Contact) Binding(aor string, now time.Time) (kamreg.Binding, bool) {
 	a, ok := SplitAoR(aor)
 	if !ok || !c.Expires.Live() {
-		return Binding{}, false
+		return kamreg.Binding{}, false
 	}
-	b := Binding{
+	b := kamreg.Binding{
 		Ruid: string(c.Ruid), Username: a.Username, Domain: a.Domain, Contact: string(c.Address),
 		Received: string(c.Received), Path: string(c.Path), Socket: string(c.Socket),
-		CallID: string(c.CallID), UserAgent: string(c.UserAgent), LastModified: time.Unix(c.LastModified, 0),
+		CallID: string(c.CallID), CSeq: int(c.CSeq), UserAgent: string(c.UserAgent), ServerID: int(c.ServerID),
+		LastModified: time.Unix(c.LastModified, 0),
 	}
 	if c.Expires.State == "" {
 		b.Expires = now.Add(time.Duration(c.Expires.Seconds) * time.Second)

@@ -61,13 +61,15 @@ func TestParseNodes(t *testing.T) {
 		wantErr string
 	}{
 		{"", nil, ""},
-		{"http://127.0.0.1:5071/RPC", []Node{{"127.0.0.1:5071", "http://127.0.0.1:5071/RPC"}}, ""},
+		{"http://127.0.0.1:5071/RPC", []Node{{Name: "127.0.0.1:5071", URL: "http://127.0.0.1:5071/RPC"}}, ""},
 		{"k1=http://127.0.0.1:5071/RPC, k2=http://127.0.0.2:5071/RPC", []Node{
-			{"k1", "http://127.0.0.1:5071/RPC"}, {"k2", "http://127.0.0.2:5071/RPC"}}, ""},
+			{Name: "k1", URL: "http://127.0.0.1:5071/RPC"}, {Name: "k2", URL: "http://127.0.0.2:5071/RPC"}}, ""},
 		{"k1=http://a:1/RPC,k1=http://b:1/RPC", nil, `kamailio rpc endpoint "k1=http://b:1/RPC": node name "k1" given twice`},
 		{"ftp://x/RPC", nil, `kamailio rpc endpoint "ftp://x/RPC": want http://host:port/RPC or unix:/path, optionally prefixed name=`},
-		{"unix:/run/kamailio/kamailio_rpc.sock", []Node{{"/run/kamailio/kamailio_rpc.sock", "unix:/run/kamailio/kamailio_rpc.sock"}}, ""},
-		{"k3=unix:/run/k.sock", []Node{{"k3", "unix:/run/k.sock"}}, ""},
+		{"unix:/run/kamailio/kamailio_rpc.sock", []Node{{Name: "/run/kamailio/kamailio_rpc.sock", URL: "unix:/run/kamailio/kamailio_rpc.sock"}}, ""},
+		{"k3=unix:/run/k.sock", []Node{{Name: "k3", URL: "unix:/run/k.sock"}}, ""},
+		{"edge1@11=http://127.0.0.1:5071/RPC", []Node{{Name: "edge1", URL: "http://127.0.0.1:5071/RPC", ServerID: 11}}, ""},
+		{"edge1@x=http://127.0.0.1:5071/RPC", nil, `kamailio rpc endpoint "edge1@x=http://127.0.0.1:5071/RPC": want name@SERVER_ID=url with a positive usrloc server_id`},
 		{"unix:run/k.sock", nil, `kamailio rpc endpoint "unix:run/k.sock": want unix:/absolute/path/kamailio_rpc.sock`},
 	}
 	for _, tt := range tests {

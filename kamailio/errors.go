@@ -1,16 +1,11 @@
 package kamailio
 
 import (
-	"errors"
 	"fmt"
 	"strings"
-)
 
-// ErrNotFound is matched (with errors.Is) by Kamailio's answers that mean
-// the AoR or contact is not there: code 404, or 500 "AOR not found in
-// location table" / "AOR has no contacts" / "Contact not found". It is not
-// matched by "Method Not Found", which means the module is missing.
-var ErrNotFound = errors.New("not found")
+	"github.com/kamreg/kamreg"
+)
 
 // RPCError is an error object Kamailio returned.
 type RPCError struct {
@@ -22,9 +17,12 @@ func (e *RPCError) Error() string {
 	return fmt.Sprintf("kamailio error %d: %s", e.Code, e.Message)
 }
 
-// Is makes errors.Is(err, ErrNotFound) true for Kamailio's not-found answers.
+// Is makes errors.Is(err, kamreg.ErrNotFound) true for Kamailio's answers
+// that mean the AoR or contact is not there: code 404, or 500 "AOR not
+// found in location table" / "AOR has no contacts" / "Contact not found".
+// It is false for "Method Not Found", which means the module is missing.
 func (e *RPCError) Is(target error) bool {
-	if target != ErrNotFound {
+	if target != kamreg.ErrNotFound {
 		return false
 	}
 	msg := strings.ToLower(e.Message)

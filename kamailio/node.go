@@ -3,6 +3,7 @@ package kamailio
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -13,11 +14,14 @@ type Node struct {
 	// URL is the endpoint: http://host:port/RPC, or unix:/path for
 	// jsonrpcs's datagram socket.
 	URL string
+	// ServerID is the node's usrloc server_id, when given ("name@ID="):
+	// it tells which node wrote a location row. 0 when unknown.
+	ServerID int
 }
 
 // ParseNodes reads KAMREG_KAMAILIO_RPC: comma-separated endpoints, each
-// optionally prefixed "name=". An unnamed endpoint is named after its
-// host and port, or its socket path.
+// optionally prefixed "name=" or "name@SERVER_ID=". An unnamed endpoint is
+// named after its host and port, or its socket path.
 func ParseNodes(spec string) ([]Node, error) {
 	var nodes []Node
 	seen := map[string]bool{}
@@ -29,6 +33,13 @@ func ParseNodes(spec string) ([]Node, error) {
 		var n Node
 		if name, rest, ok := strings.Cut(item, "="); ok && !strings.Contains(name, ":") {
 			n.Name, n.URL = strings.TrimSpace(name), strings.TrimSpace(rest)
+			if name, id, ok := strings.Cut(n.Name, "@"); ok {
+				sid, err := strconv.Atoi(id)
+				if err != nil || sid <= 0 {
+					return nil, fmt.Errorf("kamailio rpc endpoint %q: want name@SERVER_ID=url with a positive usrloc server_id", item)
+				}
+				n.Name, n.ServerID = name, sid
+			}
 		} else {
 			n.URL = item
 		}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/kamreg/kamreg"
 )
 
 // DefaultMaxReply bounds the bytes read from one JSON-RPC reply.
@@ -69,6 +71,9 @@ func NewClient(node Node, timeout time.Duration, maxReply int64) *Client {
 // Node returns the node this client calls.
 func (c *Client) Node() Node { return c.node }
 
+// Name returns the node's name.
+func (c *Client) Name() string { return c.node.Name }
+
 type rpcRequest struct {
 	JSONRPC string `json:"jsonrpc"`
 	Method  string `json:"method"`
@@ -121,22 +126,28 @@ func (c *Client) Call(ctx context.Context, method string, params []any, result a
 		}
 	}
 	if err != nil {
-		return &TransportError{Node: c.node.Name, Err: err}
+		return c.noAnswer(err)
 	}
 	var reply rpcReply
 	if err := json.Unmarshal(raw, &reply); err != nil {
-		return &TransportError{Node: c.node.Name, Err: fmt.Errorf("%s: undecodable reply: %w", method, err)}
+		return c.noAnswer(fmt.Errorf("%s: undecodable reply: %w", method, err))
 	}
 	if reply.Error != nil {
-		return reply.Error
+		return kamreg.Wrap(kamreg.EUNAVAILABLE, reply.Error, "Kamailio node %s answered %s", c.node.Name, reply.Error)
 	}
 	if result == nil {
 		return nil
 	}
 	if err := json.Unmarshal(reply.Result, result); err != nil {
-		return &TransportError{Node: c.node.Name, Err: fmt.Errorf("%s: unexpected result: %w", method, err)}
+		return c.noAnswer(fmt.Errorf("%s: unexpected result: %w", method, err))
 	}
 	return nil
+}
+
+// noAnswer is a call that got no usable answer from the node.
+func (c *Client) noAnswer(err error) error {
+	return kamreg.Wrap(kamreg.EUNAVAILABLE, &TransportError{Node: c.node.Name, Err: err},
+		"Kamailio node %s did not answer: %v", c.node.Name, err)
 }
 
 // attempt makes one try within the per-call timeout.
@@ -187,7 +198,7 @@ func (t *httpTransport) roundTrip(ctx context.Context, method string, body []byt
 // node does not hold is not an error.
 func (c *Client) Remove(ctx context.Context, table, aor string) error {
 	err := c.Call(ctx, "ul.rm", []any{table, aor}, nil)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, kamreg.ErrNotFound) {
 		return nil
 	}
 	return err
@@ -203,7 +214,7 @@ func (c *Client) Lookup(ctx context.Context, table, aor string) ([]Contact, erro
 		} `json:"Contacts"`
 	}
 	err := c.Call(ctx, "ul.lookup", []any{table, aor}, &rec)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, kamreg.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
@@ -212,33 +223,6 @@ func (c *Client) Lookup(ctx context.Context, table, aor string) ([]Contact, erro
 	out := make([]Contact, 0, len(rec.Contacts))
 	for _, w := range rec.Contacts {
 		out = append(out, w.Contact)
-	}
-	return out, nil
-}
-
-// AoRs calls ul.dump brief and returns the AoRs the node holds in table.
-func (c *Client) AoRs(ctx context.Context, table string) ([]string, error) {
-	var dump struct {
-		Domains []struct {
-			Domain struct {
-				Domain string `json:"Domain"`
-				AoRs   []struct {
-					AoR string `json:"AoR"`
-				} `json:"AoRs"`
-			} `json:"Domain"`
-		} `json:"Domains"`
-	}
-	if err := c.Call(ctx, "ul.dump", []any{"brief"}, &dump); err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, d := range dump.Domains {
-		if d.Domain.Domain != table {
-			continue
-		}
-		for _, a := range d.Domain.AoRs {
-			out = append(out, a.AoR)
-		}
 	}
 	return out, nil
 }
@@ -258,7 +242,7 @@ func (c *Client) Dump(ctx context.Context, table string) ([]Record, error) {
 	}
 	recs, err := DecodeDump(raw, table)
 	if err != nil {
-		return nil, &TransportError{Node: c.node.Name, Err: fmt.Errorf("ul.dump: %w", err)}
+		return nil, c.noAnswer(fmt.Errorf("ul.dump: %w", err))
 	}
 	return recs, nil
 }

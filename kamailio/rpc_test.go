@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/kamreg/kamreg"
 )
 
 // fakeKamailio answers each JSON-RPC method with a reply captured from a
@@ -81,7 +83,7 @@ func TestErrorsMapToTypes(t *testing.T) {
 			if !errors.As(err, &rpcErr) || rpcErr.Code != tt.code {
 				t.Fatalf("error %v, want an RPCError with code %d", err, tt.code)
 			}
-			if got := errors.Is(err, ErrNotFound); got != tt.notFound {
+			if got := errors.Is(err, kamreg.ErrNotFound); got != tt.notFound {
 				t.Errorf("errors.Is(ErrNotFound) = %v, want %v (%v)", got, tt.notFound, err)
 			}
 		})
@@ -111,18 +113,6 @@ func TestRemove(t *testing.T) {
 	}
 }
 
-func TestAoRsFromBriefDump(t *testing.T) {
-	c := fakeKamailio(t, fixture("ul_dump_brief"))
-	got, err := c.AoRs(context.Background(), "location")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"alice@a.example.test", "bob@b.example.test"}
-	if diff := cmp.Diff(want, got, sortStrings); diff != "" {
-		t.Errorf("AoRs (-want +got):\n%s", diff)
-	}
-}
-
 func TestTransportFailures(t *testing.T) {
 	ctx := context.Background()
 	empty := fakeKamailio(t, fixture(""))
@@ -132,7 +122,7 @@ func TestTransportFailures(t *testing.T) {
 
 	big := fakeKamailio(t, fixture("ul_dump"))
 	big.maxReply = 100
-	if _, err := big.AoRs(ctx, "location"); !isTransport(err) || !strings.Contains(err.Error(), "reply too large: more than 100 bytes") {
+	if _, err := big.Dump(ctx, "location"); !isTransport(err) || !strings.Contains(err.Error(), "reply too large: more than 100 bytes") {
 		t.Errorf("oversized reply: %v", err)
 	}
 
@@ -153,7 +143,7 @@ func TestTransportFailures(t *testing.T) {
 
 	down := NewClient(Node{Name: "down", URL: "http://127.0.0.1:1/RPC"}, time.Second, 0)
 	err := down.Call(ctx, "ul.rm", nil, nil)
-	if !isTransport(err) || !strings.HasPrefix(err.Error(), "node down: ") {
+	if !isTransport(err) || !strings.HasPrefix(err.Error(), "Kamailio node down did not answer: ") || kamreg.ErrorCode(err) != kamreg.EUNAVAILABLE {
 		t.Errorf("refused: %v", err)
 	}
 }
@@ -225,7 +215,7 @@ func TestUnixDatagram(t *testing.T) {
 	}
 	small := NewClient(Node{Name: "dgram", URL: "unix:" + path}, time.Second, 100)
 	small.transport.(*dgramTransport).dir = dir
-	if _, err := small.AoRs(context.Background(), "location"); err == nil || !strings.Contains(err.Error(), "reply too large") {
+	if _, err := small.Dump(context.Background(), "location"); err == nil || !strings.Contains(err.Error(), "reply too large") {
 		t.Errorf("oversized datagram: %v", err)
 	}
 	entries, _ := os.ReadDir(dir)

@@ -21,6 +21,8 @@ type Metrics struct {
 	FlushedAoRs   prometheus.Counter
 	FailedAoRs    prometheus.Counter
 	Registrations *prometheus.GaugeVec
+	Dumps         *prometheus.CounterVec
+	BuildInfo     *prometheus.GaugeVec
 }
 
 // New creates the collectors and registers them with reg.
@@ -55,9 +57,15 @@ func New(reg prometheus.Registerer) *Metrics {
 		Registrations: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "kamreg_registrations", Help: "Live registrations of each known account, refreshed on an interval.",
 		}, []string{"account_id", "realm"}),
+		Dumps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kamreg_ul_dumps_total", Help: "ul.dump calls the rpc source sent to each node (concurrent reads share one).",
+		}, []string{"node"}),
+		BuildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "kamreg_build_info", Help: "Always 1: the version, VCS revision and Go version kamreg was built with.",
+		}, []string{"version", "revision", "goversion"}),
 	}
 	reg.MustRegister(m.HTTPRequests, m.HTTPDuration, m.RPCCalls, m.RPCDuration, m.KamailioUp,
-		m.Flushes, m.FlushedAoRs, m.FailedAoRs, m.Registrations)
+		m.Flushes, m.FlushedAoRs, m.FailedAoRs, m.Registrations, m.Dumps, m.BuildInfo)
 	return m
 }
 

@@ -1,81 +1,84 @@
-// Package registry answers the Registrations API: it reads bindings from
-// Kamailio's usrloc tables, maps them with adapter, and flushes AoRs on
-// every Kamailio node, recording what was flushed so the next read does
-// not show it.
+// Package registry holds the Registrations API's use cases: list and
+// count (bindings from a Source, joined in Go with what kamreg's tables
+// know, mapped by adapter), and flushes (the fan-out of ul.rm across every
+// Kamailio node, its bounds and its report, and the flush records that
+// make the next read not show what was flushed).
 package registry
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strings"
 	"time"
 
+	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/adapter"
 	"github.com/kamreg/kamreg/kamailio"
 )
 
-// Node is one Kamailio node as the registry uses it.
+// Source reads bindings: Kamailio's location table (kamailio.Usrloc), or
+// the nodes' memory for usrloc db_mode 0 (RPCSource).
+type Source interface {
+	// Live returns the live bindings q selects, ordered by username,
+	// contact and ruid.
+	Live(ctx context.Context, q kamailio.Query) ([]kamreg.Binding, error)
+	// Count returns how many bindings Live would return without a limit.
+	Count(ctx context.Context, q kamailio.Query) (int, error)
+	// AoRs returns the AoRs of the scope the source knows of, without
+	// scanning any node's memory.
+	AoRs(ctx context.Context, s kamreg.Scope) ([]kamreg.AoR, error)
+	// States returns the bindings the AoRs have now, leaving out those
+	// modified after before: what a flush started then removed.
+	States(ctx context.Context, aors []kamreg.AoR, before time.Time) ([]kamreg.FlushRecord, error)
+}
+
+// Directory reads what kamreg's tables know of a realm ("" for all): its
+// accounts and devices (when asked) and the flush records that still hide
+// rows (store.Directory).
+type Directory interface {
+	Read(ctx context.Context, realm string, withDirectory bool) (*kamreg.Directory, []kamreg.FlushRecord, error)
+}
+
+// Devices answers what an account's device records say (store.Devices).
+type Devices interface {
+	Exists(ctx context.Context, accountID, username string) (bool, error)
+	Usernames(ctx context.Context, accountID string) ([]string, error)
+}
+
+// Recorder keeps flush records (store.Flushes).
+type Recorder interface {
+	Record(ctx context.Context, recs []kamreg.FlushRecord) error
+}
+
+// Node is one Kamailio node as a flush uses it (kamailio.Client).
 type Node interface {
 	Node() kamailio.Node
 	Remove(ctx context.Context, table, aor string) error
 	Lookup(ctx context.Context, table, aor string) ([]kamailio.Contact, error)
-	AoRs(ctx context.Context, table string) ([]string, error)
-	Dump(ctx context.Context, table string) ([]kamailio.Record, error)
 }
 
-// Bindings reads live bindings.
-type Bindings interface {
-	Live(ctx context.Context, q kamailio.Query) ([]kamailio.Binding, error)
-	Count(ctx context.Context, q kamailio.Query) (int, error)
-	AoRs(ctx context.Context, s kamailio.Scope) ([]kamailio.AoR, error)
-}
-
-// Recorder keeps flush records.
-type Recorder interface {
-	Record(ctx context.Context, aors []kamailio.AoR, at time.Time) error
-}
-
-// DeviceChecker tells whether an account has a device for a username.
-type DeviceChecker interface {
-	Exists(ctx context.Context, accountID, username string) (bool, error)
-}
-
-// Registry is the Registrations service.
+// Registry is the Registrations service (kamreg.RegistrationService).
 type Registry struct {
-	Bindings  Bindings
-	Devices   DeviceChecker
+	Source    Source
+	Directory Directory
+	Devices   Devices
 	Flushes   Recorder
 	Nodes     []Node
 	Table     string
-	Advertise adapter.Advertise
+	// Advertise, Registrars and OnWildcard go to every mapping (see
+	// adapter.Context).
+	Advertise  adapter.Advertise
+	Registrars map[int]kamreg.Registrar
+	OnWildcard func(socket string)
 	// PerNode bounds the ul.rm calls in flight on one node.
 	PerNode int
-	// ScanMemory adds, to a realm flush, the AoRs each node holds in memory
-	// (ul.dump brief) besides those Bindings knows: phones registered so
-	// recently that usrloc db_mode 2 has not written them yet.
-	ScanMemory bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
 
-// ErrUnknownUser is a flush of a username with neither a device record nor
-// a live registration in the account.
-var ErrUnknownUser = errors.New("unknown username")
+var _ kamreg.RegistrationService = (*Registry)(nil)
 
-// ErrNoNodes is a flush with no Kamailio node configured.
-var ErrNoNodes = errors.New("no Kamailio JSON-RPC node is configured (KAMREG_KAMAILIO_RPC)")
-
-// RecordError is a flush every node acknowledged that could not be
-// recorded, so a read may still show the flushed contacts for a while.
-type RecordError struct{ Err error }
-
-func (e *RecordError) Error() string {
-	return fmt.Sprintf("the flush reached every node but could not be recorded: %v", e.Err)
-}
-
-// Unwrap returns the database error.
-func (e *RecordError) Unwrap() error { return e.Err }
+// ErrNoNodes is the cause of a flush with no Kamailio node configured.
+var ErrNoNodes = kamreg.Errorf(kamreg.EUNAVAILABLE, "no Kamailio JSON-RPC node is configured (KAMREG_KAMAILIO_RPC)")
 
 func (r *Registry) now() time.Time {
 	if r.Now != nil {
@@ -84,30 +87,12 @@ func (r *Registry) now() time.Time {
 	return time.Now()
 }
 
-// ListQuery selects registrations: a scope, filters on any key, and a page.
-type ListQuery struct {
-	Scope   kamailio.Scope
-	Filters []adapter.Filter
-	// After, when set, starts after that entry.
-	After *kamailio.Key
-	// Limit is the page size; 0 means the whole list.
-	Limit int
-}
-
-// Page is one page of registrations. Next is set while more remain.
-type Page struct {
-	Entries []adapter.Registration
-	Next    *kamailio.Key
-}
-
-// split sends the filters on plain location columns to the reader and
+// split sends the filters on plain location columns to the source and
 // keeps the rest to apply after mapping.
-func split(filters []adapter.Filter) ([]kamailio.Condition, []adapter.Filter) {
-	var where []kamailio.Condition
-	var rest []adapter.Filter
+func split(filters []kamreg.Filter) (where, rest []kamreg.Filter) {
 	for _, f := range filters {
-		if col, ok := kamailio.Columns[f.Key]; ok {
-			where = append(where, kamailio.Condition{Column: col, Value: f.Value, Not: f.Not})
+		if kamailio.IsColumn(f.Key) {
+			where = append(where, f)
 		} else {
 			rest = append(rest, f)
 		}
@@ -115,107 +100,156 @@ func split(filters []adapter.Filter) ([]kamailio.Condition, []adapter.Filter) {
 	return where, rest
 }
 
+// hidden indexes flush records by ruid.
+type hidden map[string]kamreg.FlushRecord
+
+func hiddenBy(recs []kamreg.FlushRecord) hidden {
+	h := make(hidden, len(recs))
+	for _, f := range recs {
+		h[f.Ruid] = f
+	}
+	return h
+}
+
+func (h hidden) hides(b *kamreg.Binding) bool {
+	f, ok := h[b.Ruid]
+	return ok && f.Hides(*b)
+}
+
 // List returns the live registrations the query selects, ordered by
-// username then contact.
-func (r *Registry) List(ctx context.Context, q ListQuery) (Page, error) {
+// username then contact. The location read is a plain index scan; the
+// realm's accounts, devices and flush records are read once (one round
+// trip) and joined here.
+func (r *Registry) List(ctx context.Context, q kamreg.ListQuery) (kamreg.Page, error) {
+	dir, recs, err := r.Directory.Read(ctx, q.Scope.Realm, true)
+	if err != nil {
+		return kamreg.Page{}, err
+	}
 	where, rest := split(q.Filters)
 	kq := kamailio.Query{Scope: q.Scope, Where: where, After: q.After}
 	if len(rest) == 0 && q.Limit > 0 {
-		kq.Limit = q.Limit + 1 // one more tells whether a next page exists
+		// One more tells whether a next page exists; the flush records
+		// bound how many rows may be hidden.
+		kq.Limit = q.Limit + 1 + len(recs)
 	}
-	bs, err := r.Bindings.Live(ctx, kq)
+	bs, err := r.Source.Live(ctx, kq)
 	if err != nil {
-		return Page{}, err
+		return kamreg.Page{}, err
 	}
-	now := r.now()
-	page := Page{Entries: make([]adapter.Registration, 0, min(len(bs), max(q.Limit, 16)))}
-	var last kamailio.Binding
-	for _, b := range bs {
-		reg := adapter.FromBinding(b, r.Advertise, now)
-		if !reg.Match(rest) {
+	h := hiddenBy(recs)
+	mc := r.mapping(dir)
+	page := kamreg.Page{Entries: make([]kamreg.Registration, 0, min(len(bs), max(q.Limit, 16)))}
+	var last kamreg.Key
+	for i := range bs {
+		b := &bs[i]
+		if h.hides(b) {
+			continue
+		}
+		reg := adapter.FromBinding(b, mc)
+		if !adapter.Match(&reg, rest) {
 			continue
 		}
 		if q.Limit > 0 && len(page.Entries) == q.Limit {
-			next := kamailio.KeyOf(last)
+			next := last
 			page.Next = &next
 			break
 		}
 		page.Entries = append(page.Entries, reg)
-		last = b
+		last = b.KeyOf()
 	}
 	return page, nil
 }
 
-// Count returns how many entries List would return without a page.
-func (r *Registry) Count(ctx context.Context, q ListQuery) (int, error) {
+func (r *Registry) mapping(dir *kamreg.Directory) *adapter.Context {
+	return &adapter.Context{Directory: dir, Advertise: r.Advertise, Registrars: r.Registrars,
+		OnWildcard: r.OnWildcard, Now: r.now()}
+}
+
+// Count returns how many entries List would return without a page: the
+// plain count of live rows, less the rows flush records still hide.
+func (r *Registry) Count(ctx context.Context, q kamreg.ListQuery) (int, error) {
 	where, rest := split(q.Filters)
-	if len(rest) == 0 {
-		return r.Bindings.Count(ctx, kamailio.Query{Scope: q.Scope, Where: where})
+	if len(rest) > 0 {
+		page, err := r.List(ctx, kamreg.ListQuery{Scope: q.Scope, Filters: q.Filters})
+		return len(page.Entries), err
 	}
-	page, err := r.List(ctx, ListQuery{Scope: q.Scope, Filters: q.Filters})
-	return len(page.Entries), err
+	_, recs, err := r.Directory.Read(ctx, q.Scope.Realm, false)
+	if err != nil {
+		return 0, err
+	}
+	kq := kamailio.Query{Scope: q.Scope, Where: where}
+	n, err := r.Source.Count(ctx, kq)
+	if err != nil || len(recs) == 0 {
+		return n, err
+	}
+	kq.Ruids = make([]string, len(recs))
+	for i, f := range recs {
+		kq.Ruids[i] = f.Ruid
+	}
+	bs, err := r.Source.Live(ctx, kq)
+	if err != nil {
+		return 0, err
+	}
+	h := hiddenBy(recs)
+	for i := range bs {
+		if h.hides(&bs[i]) {
+			n--
+		}
+	}
+	return max(n, 0), nil
 }
 
-// FlushRealm flushes every AoR of the realm on every node: those in the
-// location table and those each node holds in memory (ul.dump brief).
-func (r *Registry) FlushRealm(ctx context.Context, realm string) (adapter.FlushReport, error) {
-	rows, err := r.Bindings.AoRs(ctx, kamailio.Scope{Realm: realm})
-	if err != nil {
-		return adapter.FlushReport{}, err
-	}
+// FlushRealm flushes, on every node, every AoR of the account's realm that
+// can be known without scanning a node: those in the source (the location
+// table, live or not), the account's device usernames, and the AoRs
+// flushed lately (a phone that registered again since may be only in
+// memory). No node is asked to dump its memory.
+func (r *Registry) FlushRealm(ctx context.Context, a kamreg.Account) (kamreg.FlushReport, error) {
 	set := newAoRSet()
-	for _, a := range rows {
-		set.add(a)
+	rows, err := r.Source.AoRs(ctx, kamreg.Scope{Realm: a.Realm})
+	if err != nil {
+		return kamreg.FlushReport{}, err
 	}
-	var dumpFailures []adapter.NodeFailure
-	for _, n := range r.Nodes {
-		if !r.ScanMemory {
-			break
-		}
-		held, err := n.AoRs(ctx, r.Table)
-		if err != nil {
-			dumpFailures = append(dumpFailures, adapter.NodeFailure{Node: n.Node().Name, Error: "listing its AoRs (ul.dump): " + err.Error()})
-			continue
-		}
-		for _, s := range held {
-			if a, ok := kamailio.SplitAoR(s); ok && strings.EqualFold(a.Domain, realm) {
-				set.add(a)
-			}
-		}
+	for _, x := range rows {
+		set.add(x)
 	}
-	report, err := r.flush(ctx, set.list())
-	report.Nodes = append(dumpFailures, report.Nodes...)
-	return report, err
+	users, err := r.Devices.Usernames(ctx, a.ID)
+	if err != nil {
+		return kamreg.FlushReport{}, err
+	}
+	_, recent, err := r.Directory.Read(ctx, a.Realm, false)
+	if err != nil {
+		return kamreg.FlushReport{}, err
+	}
+	for _, f := range recent {
+		users = append(users, f.Username)
+	}
+	for _, u := range users {
+		set.addUser(u, a.Realm)
+	}
+	return r.flush(ctx, set.list())
 }
 
-// FlushUser flushes every contact of username@realm on every node. It
-// returns ErrUnknownUser when the account has neither a device record nor a
-// live registration for the username.
-func (r *Registry) FlushUser(ctx context.Context, accountID, realm, username string) (adapter.FlushReport, error) {
-	scope := kamailio.Scope{Realm: realm, Username: username}
-	known, err := r.Devices.Exists(ctx, accountID, username)
+// FlushUser flushes every contact of username in the account's realm on
+// every node. It returns kamreg.ErrUnknownUser when the account has
+// neither a device record nor a registration for the username.
+func (r *Registry) FlushUser(ctx context.Context, a kamreg.Account, username string) (kamreg.FlushReport, error) {
+	scope := kamreg.Scope{Realm: a.Realm, Username: username}
+	known, err := r.Devices.Exists(ctx, a.ID, username)
 	if err != nil {
-		return adapter.FlushReport{}, err
-	}
-	if !known {
-		n, err := r.Bindings.Count(ctx, kamailio.Query{Scope: scope})
-		if err != nil {
-			return adapter.FlushReport{}, err
-		}
-		known = n > 0
+		return kamreg.FlushReport{}, err
 	}
 	set := newAoRSet()
-	set.add(kamailio.AoR{Username: username, Domain: strings.ToLower(realm)})
-	set.add(kamailio.AoR{Username: strings.ToLower(username), Domain: strings.ToLower(realm)})
-	if !known && !r.heldInMemory(ctx, set.list()) {
-		return adapter.FlushReport{}, ErrUnknownUser
-	}
-	rows, err := r.Bindings.AoRs(ctx, scope)
+	set.addUser(username, a.Realm)
+	rows, err := r.Source.AoRs(ctx, scope)
 	if err != nil {
-		return adapter.FlushReport{}, err
+		return kamreg.FlushReport{}, err
 	}
-	for _, a := range rows {
-		set.add(a)
+	for _, x := range rows {
+		set.add(x)
+	}
+	if !known && len(rows) == 0 && !r.heldInMemory(ctx, set.list()) {
+		return kamreg.FlushReport{}, kamreg.ErrUnknownUser
 	}
 	return r.flush(ctx, set.list())
 }
@@ -223,7 +257,7 @@ func (r *Registry) FlushUser(ctx context.Context, accountID, realm, username str
 // heldInMemory tells whether some node holds one of the AoRs (a phone
 // registered so recently that usrloc db_mode 2 has not written it yet). A
 // node that cannot answer counts as "maybe": the flush then says so.
-func (r *Registry) heldInMemory(ctx context.Context, aors []kamailio.AoR) bool {
+func (r *Registry) heldInMemory(ctx context.Context, aors []kamreg.AoR) bool {
 	for _, n := range r.Nodes {
 		for _, a := range aors {
 			contacts, err := n.Lookup(ctx, r.Table, a.String())
@@ -235,30 +269,40 @@ func (r *Registry) heldInMemory(ctx context.Context, aors []kamailio.AoR) bool {
 	return false
 }
 
-// flush removes the AoRs on every node and records those every node
-// acknowledged.
-func (r *Registry) flush(ctx context.Context, aors []kamailio.AoR) (adapter.FlushReport, error) {
+// flush removes the AoRs on every node and records the rows of those every
+// node acknowledged. Anything short of every node acknowledging every AoR
+// is a *kamreg.FlushError.
+func (r *Registry) flush(ctx context.Context, aors []kamreg.AoR) (kamreg.FlushReport, error) {
 	names := make([]string, len(aors))
-	byName := make(map[string]kamailio.AoR, len(aors))
+	byName := make(map[string]kamreg.AoR, len(aors))
 	for i, a := range aors {
 		names[i] = a.String()
 		byName[names[i]] = a
 	}
 	if len(r.Nodes) == 0 {
-		return adapter.FlushReport{Failed: names}, ErrNoNodes
+		report := kamreg.FlushReport{Failed: names}
+		return report, &kamreg.FlushError{Report: report, Cause: ErrNoNodes}
 	}
-	removers := make([]adapter.Remover, len(r.Nodes))
+	removers := make([]Remover, len(r.Nodes))
 	for i, n := range r.Nodes {
 		removers[i] = remover{node: n, table: r.Table}
 	}
 	at := r.now()
-	report := adapter.Flush(ctx, removers, names, r.PerNode)
-	done := make([]kamailio.AoR, 0, len(report.Flushed))
+	report := Fanout(ctx, removers, names, r.PerNode)
+	done := make([]kamreg.AoR, 0, len(report.Flushed))
 	for _, name := range report.Flushed {
 		done = append(done, byName[name])
 	}
-	if err := r.Flushes.Record(ctx, done, at); err != nil {
-		return report, &RecordError{Err: err}
+	states, err := r.Source.States(ctx, done, at)
+	if err == nil {
+		err = r.Flushes.Record(ctx, states)
+	}
+	if err != nil {
+		return report, kamreg.Wrap(kamreg.EUNAVAILABLE, err,
+			"the flush reached every node but could not be recorded: %s", kamreg.ErrorMessage(err))
+	}
+	if !report.Complete() {
+		return report, &kamreg.FlushError{Report: report}
 	}
 	return report, nil
 }
@@ -276,17 +320,26 @@ func (r remover) Remove(ctx context.Context, aor string) error {
 
 // aorSet keeps AoRs once each, in the order first added.
 type aorSet struct {
-	seen  map[kamailio.AoR]bool
-	order []kamailio.AoR
+	seen  map[kamreg.AoR]bool
+	order []kamreg.AoR
 }
 
-func newAoRSet() *aorSet { return &aorSet{seen: map[kamailio.AoR]bool{}} }
+func newAoRSet() *aorSet { return &aorSet{seen: map[kamreg.AoR]bool{}} }
 
-func (s *aorSet) add(a kamailio.AoR) {
+func (s *aorSet) add(a kamreg.AoR) {
 	if !s.seen[a] {
 		s.seen[a] = true
 		s.order = append(s.order, a)
 	}
 }
 
-func (s *aorSet) list() []kamailio.AoR { return s.order }
+// addUser adds username@realm as usrloc may spell it: the realm in lower
+// case (Kamailio lower-cases AoRs unless case_sensitive is set), the
+// username as given and in lower case.
+func (s *aorSet) addUser(username, realm string) {
+	d := strings.ToLower(realm)
+	s.add(kamreg.AoR{Username: username, Domain: d})
+	s.add(kamreg.AoR{Username: strings.ToLower(username), Domain: d})
+}
+
+func (s *aorSet) list() []kamreg.AoR { return s.order }

@@ -7,42 +7,117 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
+	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/kamailio"
 )
 
-// Enricher fills what kamreg's tables know about bindings: the account of
-// each realm and the device of each username.
-type Enricher interface {
-	Enrich(ctx context.Context, bs []kamailio.Binding) error
+// Dumper is a node that can list its memory (ul.dump): kamailio.Client.
+type Dumper interface {
+	Node() kamailio.Node
+	Dump(ctx context.Context, table string) ([]kamailio.Record, error)
 }
 
-// RPCBindings reads live bindings from ul.dump on every node, for usrloc
+// RPCSource reads live bindings from ul.dump on every node, for usrloc
 // db_mode 0 where the location table stays empty. Contacts are merged and
 // de-duplicated by ruid. A node that fails makes the read fail: a shorter
 // list would be a lie.
-type RPCBindings struct {
-	Nodes    []Node
-	Table    string
-	Enricher Enricher
+//
+// ul.dump is costly for a node, so at most one dump is in flight per node:
+// concurrent readers share it, and a finished dump serves reads for TTL
+// (0: no reuse). A flush through this replica drops the reuse at once.
+type RPCSource struct {
+	Nodes []Dumper
+	Table string
+	TTL   time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// OnDump, when set, is told of each dump sent to a node.
+	OnDump func(node string)
+
+	group singleflight.Group
+	mu    sync.Mutex
+	dumps map[string]dump
 }
 
-// dump reads every node at once and returns the merged live bindings of
-// the scope, ordered by username then contact.
-func (r RPCBindings) dump(ctx context.Context, s kamailio.Scope) ([]kamailio.Binding, error) {
-	now := time.Now()
+// dump is one node's memory as of at.
+type dump struct {
+	at      time.Time
+	records []kamailio.Record
+}
+
+func (r *RPCSource) now() time.Time {
 	if r.Now != nil {
-		now = r.Now()
+		return r.Now()
 	}
-	records := make([][]kamailio.Record, len(r.Nodes))
+	return time.Now()
+}
+
+// nodeDump returns a dump of one node no older than TTL, sharing a dump in
+// flight. The dump runs on its own context, bounded by the node's call
+// timeout, so that one reader giving up does not fail the others.
+func (r *RPCSource) nodeDump(ctx context.Context, n Dumper, reuse bool) (dump, error) {
+	name := n.Node().Name
+	if reuse {
+		if d, ok := r.cached(name); ok {
+			return d, nil
+		}
+	}
+	ch := r.group.DoChan(name, func() (any, error) {
+		start := r.now()
+		if r.OnDump != nil {
+			r.OnDump(name)
+		}
+		recs, err := n.Dump(context.WithoutCancel(ctx), r.Table)
+		if err != nil {
+			return dump{}, err
+		}
+		d := dump{at: start, records: recs}
+		r.mu.Lock()
+		if r.dumps == nil {
+			r.dumps = map[string]dump{}
+		}
+		r.dumps[name] = d
+		r.mu.Unlock()
+		return d, nil
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return dump{}, res.Err
+		}
+		return res.Val.(dump), nil
+	case <-ctx.Done():
+		return dump{}, kamreg.Wrap(kamreg.EUNAVAILABLE, ctx.Err(), "Kamailio node %s did not answer ul.dump in time", name)
+	}
+}
+
+func (r *RPCSource) cached(name string) (dump, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	d, ok := r.dumps[name]
+	return d, ok && r.TTL > 0 && r.now().Sub(d.at) < r.TTL
+}
+
+// Forget drops the dumps kept for reuse (after a flush).
+func (r *RPCSource) Forget() {
+	r.mu.Lock()
+	r.dumps = nil
+	r.mu.Unlock()
+}
+
+// bindings reads every node at once and returns the merged live bindings,
+// ordered by username, contact and ruid.
+func (r *RPCSource) bindings(ctx context.Context, reuse bool) ([]kamreg.Binding, error) {
+	dumps := make([]dump, len(r.Nodes))
 	errs := make([]error, len(r.Nodes))
 	var wg sync.WaitGroup
 	for i, n := range r.Nodes {
 		wg.Add(1)
-		go func(i int, n Node) {
+		go func(i int, n Dumper) {
 			defer wg.Done()
-			records[i], errs[i] = n.Dump(ctx, r.Table)
+			dumps[i], errs[i] = r.nodeDump(ctx, n, reuse)
 		}(i, n)
 	}
 	wg.Wait()
@@ -51,13 +126,14 @@ func (r RPCBindings) dump(ctx context.Context, s kamailio.Scope) ([]kamailio.Bin
 			return nil, err
 		}
 	}
+	now := r.now()
 	seen := map[string]bool{}
-	out := []kamailio.Binding{}
-	for _, recs := range records {
-		for _, rec := range recs {
+	out := []kamreg.Binding{}
+	for _, d := range dumps {
+		for _, rec := range d.records {
 			for _, c := range rec.Contacts {
-				b, ok := c.Binding(rec.AoR, now)
-				if !ok || !inScope(b, s) || seen[b.Ruid] {
+				b, ok := c.Binding(rec.AoR, d.at)
+				if !ok || seen[b.Ruid] || (!b.Expires.IsZero() && !b.Expires.After(now)) {
 					continue
 				}
 				seen[b.Ruid] = true
@@ -65,44 +141,22 @@ func (r RPCBindings) dump(ctx context.Context, s kamailio.Scope) ([]kamailio.Bin
 			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return after(kamailio.KeyOf(out[j]), kamailio.KeyOf(out[i])) })
+	sort.Slice(out, func(i, j int) bool { return out[i].KeyOf().Less(out[j].KeyOf()) })
 	return out, nil
 }
 
-func inScope(b kamailio.Binding, s kamailio.Scope) bool {
-	return (s.Realm == "" || strings.EqualFold(b.Domain, s.Realm)) &&
-		(s.Username == "" || strings.EqualFold(b.Username, s.Username))
-}
-
-// Live returns the live bindings the query selects, with what kamreg's
-// tables know about them.
-func (r RPCBindings) Live(ctx context.Context, q kamailio.Query) ([]kamailio.Binding, error) {
-	bs, err := r.selected(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	return bs, r.Enricher.Enrich(ctx, bs)
-}
-
-// Count returns how many entries Live would return, without a limit.
-func (r RPCBindings) Count(ctx context.Context, q kamailio.Query) (int, error) {
-	q.Limit = 0
-	bs, err := r.selected(ctx, q)
-	return len(bs), err
-}
-
-// selected applies the query's conditions and page to the merged dump.
-func (r RPCBindings) selected(ctx context.Context, q kamailio.Query) ([]kamailio.Binding, error) {
-	bs, err := r.dump(ctx, q.Scope)
+// Live returns the live bindings the query selects.
+func (r *RPCSource) Live(ctx context.Context, q kamailio.Query) ([]kamreg.Binding, error) {
+	bs, err := r.bindings(ctx, true)
 	if err != nil {
 		return nil, err
 	}
 	out := bs[:0]
-	for _, b := range bs {
-		if !matches(b, q.Where) || (q.After != nil && !after(kamailio.KeyOf(b), *q.After)) {
+	for i := range bs {
+		if !q.Selects(&bs[i]) {
 			continue
 		}
-		out = append(out, b)
+		out = append(out, bs[i])
 		if q.Limit > 0 && len(out) == q.Limit {
 			break
 		}
@@ -110,55 +164,35 @@ func (r RPCBindings) selected(ctx context.Context, q kamailio.Query) ([]kamailio
 	return out, nil
 }
 
-func matches(b kamailio.Binding, where []kamailio.Condition) bool {
-	for _, c := range where {
-		var v string
-		switch c.Column {
-		case "username":
-			v = b.Username
-		case "domain":
-			v = b.Domain
-		case "contact":
-			v = b.Contact
-		case "callid":
-			v = b.CallID
-		case "user_agent":
-			v = b.UserAgent
-		}
-		if (v == c.Value) == c.Not {
-			return false
-		}
-	}
-	return true
+// Count returns how many bindings Live would return without a limit.
+func (r *RPCSource) Count(ctx context.Context, q kamailio.Query) (int, error) {
+	q.Limit = 0
+	bs, err := r.Live(ctx, q)
+	return len(bs), err
 }
 
-// after tells whether k sorts after start.
-func after(k, start kamailio.Key) bool {
-	if k.Username != start.Username {
-		return k.Username > start.Username
-	}
-	if k.Contact != start.Contact {
-		return k.Contact > start.Contact
-	}
-	return k.Ruid > start.Ruid
-}
-
-// AoRs returns the AoRs of the scope that some node holds.
-func (r RPCBindings) AoRs(ctx context.Context, s kamailio.Scope) ([]kamailio.AoR, error) {
-	bs, err := r.dump(ctx, s)
-	if err != nil {
-		return nil, err
-	}
+// AoRs returns the AoRs of the scope in the dumps already held (however
+// old): a flush never asks a node for a dump.
+func (r *RPCSource) AoRs(_ context.Context, s kamreg.Scope) ([]kamreg.AoR, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	set := newAoRSet()
-	for _, b := range bs {
-		set.add(kamailio.AoR{Username: b.Username, Domain: b.Domain})
+	for _, d := range r.dumps {
+		for _, rec := range d.records {
+			a, ok := kamailio.SplitAoR(rec.AoR)
+			if ok && (s.Realm == "" || strings.EqualFold(a.Domain, s.Realm)) &&
+				(s.Username == "" || strings.EqualFold(a.Username, s.Username)) {
+				set.add(a)
+			}
+		}
 	}
 	return set.list(), nil
 }
 
-// NoRecords is the flush recorder for the rpc source: Kamailio's memory is
-// the only truth there, and ul.rm changes it at once.
-type NoRecords struct{}
-
-// Record does nothing.
-func (NoRecords) Record(context.Context, []kamailio.AoR, time.Time) error { return nil }
+// States returns nothing: ul.rm changes a node's memory at once, so no
+// flush record is needed. It drops the dumps kept for reuse, so that this
+// replica's next read asks the nodes again.
+func (r *RPCSource) States(context.Context, []kamreg.AoR, time.Time) ([]kamreg.FlushRecord, error) {
+	r.Forget()
+	return nil, nil
+}

@@ -3,33 +3,44 @@ package registry
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/kamailio"
 )
 
+// dumpNode answers ul.dump with records; with a gate, each dump waits
+// until the gate is closed.
 type dumpNode struct {
-	fakeNode
+	name    string
 	records []kamailio.Record
 	err     error
+	gate    chan struct{}
+	dumps   atomic.Int32
 }
 
-func (n *dumpNode) Dump(context.Context, string) ([]kamailio.Record, error) { return n.records, n.err }
+func (n *dumpNode) Node() kamailio.Node { return kamailio.Node{Name: n.name} }
 
-type noEnrich struct{}
-
-func (noEnrich) Enrich(context.Context, []kamailio.Binding) error { return nil }
+func (n *dumpNode) Dump(context.Context, string) ([]kamailio.Record, error) {
+	n.dumps.Add(1)
+	if n.gate != nil {
+		<-n.gate
+	}
+	return n.records, n.err
+}
 
 func contact(ruid, addr string, expires kamailio.Expiry) kamailio.Contact {
 	return kamailio.Contact{Ruid: kamailio.Text(ruid), Address: kamailio.Text(addr), Expires: expires, LastModified: 1795724632}
 }
 
-func TestRPCBindingsMergeAndFilter(t *testing.T) {
+func TestRPCSourceMergesAndFilters(t *testing.T) {
 	live := kamailio.Expiry{Seconds: 120}
-	k1 := &dumpNode{records: []kamailio.Record{
+	k1 := &dumpNode{name: "k1", records: []kamailio.Record{
 		{AoR: "bob@acme.test", Contacts: []kamailio.Contact{contact("r2", "sip:bob@127.0.0.1", live)}},
 		{AoR: "alice@acme.test", Contacts: []kamailio.Contact{
 			contact("r1", "sip:alice@127.0.0.2", live),
@@ -38,15 +49,16 @@ func TestRPCBindingsMergeAndFilter(t *testing.T) {
 		}},
 		{AoR: "carol@other.test", Contacts: []kamailio.Contact{contact("r3", "sip:carol@127.0.0.1", live)}},
 	}}
-	k2 := &dumpNode{records: []kamailio.Record{
+	k2 := &dumpNode{name: "k2", records: []kamailio.Record{
 		{AoR: "alice@ACME.test", Contacts: []kamailio.Contact{
 			contact("r1", "sip:alice@127.0.0.2", live), // the same binding, seen by both nodes
 			contact("r4", "sip:alice@127.0.0.1", kamailio.Expiry{State: "permanent"}),
 		}},
 	}}
 	now := time.Unix(1795724700, 0)
-	r := RPCBindings{Nodes: []Node{k1, k2}, Table: "location", Enricher: noEnrich{}, Now: func() time.Time { return now }}
-	got, err := r.Live(context.Background(), kamailio.Query{Scope: kamailio.Scope{Realm: "Acme.Test"}})
+	r := &RPCSource{Nodes: []Dumper{k1, k2}, Table: "location", Now: func() time.Time { return now }}
+	ctx := context.Background()
+	got, err := r.Live(ctx, kamailio.Query{Scope: kamreg.Scope{Realm: "Acme.Test"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,20 +78,93 @@ func TestRPCBindingsMergeAndFilter(t *testing.T) {
 	if diff := cmp.Diff(want, rows); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	if n, _ := r.Count(context.Background(), kamailio.Query{Scope: kamailio.Scope{Realm: "acme.test", Username: "ALICE"}}); n != 2 {
+	if n, _ := r.Count(ctx, kamailio.Query{Scope: kamreg.Scope{Realm: "acme.test", Username: "ALICE"}}); n != 2 {
 		t.Errorf("count of alice %d, want 2", n)
 	}
-	page, err := r.Live(context.Background(), kamailio.Query{Scope: kamailio.Scope{Realm: "acme.test"},
-		After: &kamailio.Key{Username: "alice", Contact: "sip:alice@127.0.0.2", Ruid: "r1"}, Limit: 5})
+	page, err := r.Live(ctx, kamailio.Query{Scope: kamreg.Scope{Realm: "acme.test"},
+		After: &kamreg.Key{Username: "alice", Contact: "sip:alice@127.0.0.2", Ruid: "r1"}, Limit: 5})
 	if err != nil || len(page) != 1 || page[0].Ruid != "r2" {
 		t.Errorf("page after alice: %+v, %v", page, err)
 	}
-	if n, _ := r.Count(context.Background(), kamailio.Query{Scope: kamailio.Scope{Realm: "acme.test"},
-		Where: []kamailio.Condition{{Column: "username", Value: "bob", Not: true}}}); n != 2 {
+	if n, _ := r.Count(ctx, kamailio.Query{Scope: kamreg.Scope{Realm: "acme.test"},
+		Where: []kamreg.Filter{{Key: "username", Value: "bob", Not: true}}}); n != 2 {
 		t.Errorf("count of not-bob %d, want 2", n)
 	}
+	aors, _ := r.AoRs(ctx, kamreg.Scope{Realm: "acme.test"})
+	if len(aors) != 3 { // as each node spells them
+		t.Errorf("AoRs from the dumps held: %v", aors)
+	}
 	k2.err = errors.New("node k2: reply too large")
-	if _, err := r.Live(context.Background(), kamailio.Query{}); err == nil {
+	r.Forget()
+	if _, err := r.Live(ctx, kamailio.Query{}); err == nil {
 		t.Error("a node failed and the list was served anyway")
+	}
+}
+
+// TestRPCSourceSharesDumps: fifty concurrent readers cost one dump per
+// node; a finished dump serves reads for TTL, and a flush drops it.
+func TestRPCSourceSharesDumps(t *testing.T) {
+	k1 := &dumpNode{name: "k1", gate: make(chan struct{})}
+	k2 := &dumpNode{name: "k2", gate: make(chan struct{})}
+	clock := time.Unix(1795724700, 0)
+	var mu sync.Mutex
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	r := &RPCSource{Nodes: []Dumper{k1, k2}, Table: "location", TTL: 2 * time.Second, Now: now}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 50)
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := r.Count(ctx, kamailio.Query{})
+			errs <- err
+		}()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for (k1.dumps.Load() < 1 || k2.dumps.Load() < 1) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond) // waiting for a condition, with a deadline
+	}
+	close(k1.gate)
+	close(k2.gate)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d1, d2 := k1.dumps.Load(), k2.dumps.Load(); d1 != 1 || d2 != 1 {
+		t.Fatalf("50 concurrent reads sent %d and %d dumps, want one per node", d1, d2)
+	}
+	mu.Lock()
+	clock = clock.Add(1900 * time.Millisecond)
+	mu.Unlock()
+	_, _ = r.Count(ctx, kamailio.Query{})
+	if d := k1.dumps.Load(); d != 1 {
+		t.Errorf("a read within the TTL sent a dump (%d)", d)
+	}
+	mu.Lock()
+	clock = clock.Add(200 * time.Millisecond)
+	mu.Unlock()
+	_, _ = r.Count(ctx, kamailio.Query{})
+	if d := k1.dumps.Load(); d != 2 {
+		t.Errorf("a read after the TTL sent %d dumps in all, want 2", d)
+	}
+	_, _ = r.States(ctx, nil, now())
+	_, _ = r.Count(ctx, kamailio.Query{})
+	if d := k1.dumps.Load(); d != 3 {
+		t.Errorf("a read after a flush sent %d dumps in all, want 3", d)
+	}
+}
+
+func TestRPCSourceWithoutReuse(t *testing.T) {
+	k1 := &dumpNode{name: "k1"}
+	r := &RPCSource{Nodes: []Dumper{k1}, Table: "location"}
+	for i := 0; i < 3; i++ {
+		_, _ = r.Count(context.Background(), kamailio.Query{})
+	}
+	if d := k1.dumps.Load(); d != 3 {
+		t.Errorf("TTL 0: %d dumps for 3 reads, want 3", d)
 	}
 }

@@ -6,20 +6,21 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/adapter"
 )
 
 // respondCSV writes the entries as CSV: a header row of the keys, then one
 // row per entry, as an attachment. The revision of the body is its ETag;
 // a next page's start_key goes in X-Next-Start-Key.
-func respondCSV(w http.ResponseWriter, r *http.Request, entries []adapter.Registration, next string) {
+func respondCSV(w http.ResponseWriter, r *http.Request, entries []kamreg.Registration, next string) {
 	var buf bytes.Buffer
 	cw := csv.NewWriter(&buf)
-	_ = cw.Write(adapter.Keys)
-	row := make([]string, len(adapter.Keys))
+	_ = cw.Write(adapter.AllKeys)
+	row := make([]string, len(adapter.AllKeys))
 	for i := range entries {
-		for j, k := range adapter.Keys {
-			row[j] = entries[i].Value(k)
+		for j, k := range adapter.AllKeys {
+			row[j] = adapter.Value(&entries[i], k)
 		}
 		_ = cw.Write(row)
 	}

@@ -6,11 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/jackc/pgx/v5/pgconn"
-
-	"github.com/kamreg/kamreg/adapter"
-	"github.com/kamreg/kamreg/kamailio"
-	"github.com/kamreg/kamreg/registry"
+	"github.com/kamreg/kamreg"
 )
 
 // apiError is how one failure is answered.
@@ -60,30 +56,17 @@ type paramError struct{ Parameter, Message string }
 
 func (e *paramError) Error() string { return e.Parameter + ": " + e.Message }
 
-// flushError is a flush that did not reach every node.
-type flushError struct {
-	Report adapter.FlushReport
-	Cause  error
-}
-
-func (e *flushError) Error() string {
-	if e.Cause != nil {
-		return "flush incomplete: " + e.Cause.Error()
-	}
-	return fmt.Sprintf("flush incomplete: %d AoRs not flushed on %d nodes", len(e.Report.Failed), len(e.Report.Nodes))
-}
-
 type flushData struct {
-	Message string                `json:"message"`
-	Nodes   []adapter.NodeFailure `json:"nodes"`
-	Flushed int                   `json:"flushed"`
-	Failed  int                   `json:"failed"`
+	Message string               `json:"message"`
+	Nodes   []kamreg.NodeFailure `json:"nodes"`
+	Flushed int                  `json:"flushed"`
+	Failed  int                  `json:"failed"`
 }
 
 // classify maps every error a handler can meet to its status, message and
-// data, as in the contract's error table. Whatever is not a client error
-// comes from a backend a read depends on: PostgreSQL, or with the rpc
-// source the Kamailio nodes.
+// data, as in the contract's error table: the HTTP layer's own errors
+// first, then the domain's error kinds. Whatever else comes from a backend
+// a request depends on (PostgreSQL, or a Kamailio node).
 func classify(err error) apiError {
 	var (
 		malformed *malformedAccountError
@@ -91,14 +74,10 @@ func classify(err error) apiError {
 		user      *unknownUserError
 		method    *methodError
 		param     *paramError
-		flush     *flushError
-		record    *registry.RecordError
-		pgErr     *pgconn.PgError
-		rpcErr    *kamailio.RPCError
-		transErr  *kamailio.TransportError
+		flush     *kamreg.FlushError
 	)
 	switch {
-	case errors.Is(err, errInvalidCredentials):
+	case errors.Is(err, errInvalidCredentials), errors.Is(err, kamreg.ErrBadToken):
 		return apiError{Status: http.StatusUnauthorized, Message: "invalid_credentials", Data: messageData{"invalid credentials"}}
 	case errors.Is(err, errForbidden):
 		return apiError{Status: http.StatusForbidden, Message: "forbidden", Data: messageData{"forbidden"}}
@@ -124,15 +103,14 @@ func classify(err error) apiError {
 		}{param.Message, param.Parameter}}
 	case errors.As(err, &flush):
 		return flushAnswer(flush)
-	case errors.As(err, &record):
-		return datastoreError(record.Error())
-	case errors.As(err, &transErr):
-		return datastoreError("Kamailio node " + transErr.Node + " did not answer: " + transErr.Err.Error())
-	case errors.As(err, &rpcErr):
-		return datastoreError("Kamailio answered " + rpcErr.Error())
-	case errors.As(err, &pgErr) && pgErr.Code == "42P01":
-		return datastoreError("a table is missing (" + pgErr.Message + "): load Kamailio's usrloc schema and run kamreg migrate")
-	case errors.Is(err, context.DeadlineExceeded):
+	}
+	switch kamreg.ErrorCode(err) {
+	case kamreg.EUNAVAILABLE:
+		return datastoreError(kamreg.ErrorMessage(err))
+	case kamreg.ENOTFOUND:
+		return apiError{Status: http.StatusNotFound, Message: "not_found", Data: messageData{"not found"}}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
 		return datastoreError("PostgreSQL did not answer in time")
 	}
 	return datastoreError("PostgreSQL is unreachable or failing")
@@ -142,19 +120,19 @@ func datastoreError(msg string) apiError {
 	return apiError{Status: http.StatusServiceUnavailable, Message: "datastore fatal error", Data: messageData{msg}}
 }
 
-func flushAnswer(f *flushError) apiError {
+func flushAnswer(f *kamreg.FlushError) apiError {
 	d := flushData{Nodes: f.Report.Nodes, Flushed: len(f.Report.Flushed), Failed: len(f.Report.Failed)}
 	if d.Nodes == nil {
-		d.Nodes = []adapter.NodeFailure{}
+		d.Nodes = []kamreg.NodeFailure{}
 	}
 	switch {
 	case f.Cause != nil:
-		d.Message = f.Cause.Error()
+		d.Message = kamreg.ErrorMessage(f.Cause)
 	case d.Failed > 0:
 		d.Message = fmt.Sprintf("the flush did not reach every Kamailio node: %d of %d AoRs not acknowledged everywhere",
 			d.Failed, d.Failed+d.Flushed)
 	default:
-		d.Message = "not every Kamailio node could list the AoRs it holds: registrations only in its memory may remain"
+		d.Message = "the flush did not reach every Kamailio node"
 	}
 	return apiError{Status: http.StatusServiceUnavailable, Message: "flush incomplete", Data: d}
 }

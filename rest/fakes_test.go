@@ -3,17 +3,15 @@ package rest
 import (
 	"context"
 
-	"github.com/kamreg/kamreg/adapter"
-	"github.com/kamreg/kamreg/registry"
-	"github.com/kamreg/kamreg/store"
+	"github.com/kamreg/kamreg"
 )
 
 type fakeAccounts struct {
-	GetFn    func(id string) (store.Account, error)
+	GetFn    func(id string) (kamreg.Account, error)
 	MayActFn func(caller, target string) (bool, error)
 }
 
-func (f fakeAccounts) Get(_ context.Context, id string) (store.Account, error) { return f.GetFn(id) }
+func (f fakeAccounts) Get(_ context.Context, id string) (kamreg.Account, error) { return f.GetFn(id) }
 func (f fakeAccounts) MayAct(_ context.Context, caller, target string) (bool, error) {
 	return f.MayActFn(caller, target)
 }
@@ -27,23 +25,23 @@ func (f fakeTokens) Authenticate(_ context.Context, token string) (string, error
 }
 
 type fakeRegistrations struct {
-	ListFn       func(q registry.ListQuery) (registry.Page, error)
-	CountFn      func(q registry.ListQuery) (int, error)
-	FlushRealmFn func(realm string) (adapter.FlushReport, error)
-	FlushUserFn  func(accountID, realm, username string) (adapter.FlushReport, error)
+	ListFn       func(q kamreg.ListQuery) (kamreg.Page, error)
+	CountFn      func(q kamreg.ListQuery) (int, error)
+	FlushRealmFn func(a kamreg.Account) (kamreg.FlushReport, error)
+	FlushUserFn  func(a kamreg.Account, username string) (kamreg.FlushReport, error)
 }
 
-func (f fakeRegistrations) List(_ context.Context, q registry.ListQuery) (registry.Page, error) {
+func (f fakeRegistrations) List(_ context.Context, q kamreg.ListQuery) (kamreg.Page, error) {
 	return f.ListFn(q)
 }
-func (f fakeRegistrations) Count(_ context.Context, q registry.ListQuery) (int, error) {
+func (f fakeRegistrations) Count(_ context.Context, q kamreg.ListQuery) (int, error) {
 	return f.CountFn(q)
 }
-func (f fakeRegistrations) FlushRealm(_ context.Context, realm string) (adapter.FlushReport, error) {
-	return f.FlushRealmFn(realm)
+func (f fakeRegistrations) FlushRealm(_ context.Context, a kamreg.Account) (kamreg.FlushReport, error) {
+	return f.FlushRealmFn(a)
 }
-func (f fakeRegistrations) FlushUser(_ context.Context, accountID, realm, username string) (adapter.FlushReport, error) {
-	return f.FlushUserFn(accountID, realm, username)
+func (f fakeRegistrations) FlushUser(_ context.Context, a kamreg.Account, username string) (kamreg.FlushReport, error) {
+	return f.FlushUserFn(a, username)
 }
 
 type fakeDB struct{ PingFn func() error }

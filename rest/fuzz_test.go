@@ -6,13 +6,13 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/kamreg/kamreg/kamailio"
+	"github.com/kamreg/kamreg"
 )
 
 // FuzzStartKey: decoding never panics, and whatever decodes encodes back
 // to the same key.
 func FuzzStartKey(f *testing.F) {
-	f.Add(EncodeStartKey(kamailio.Key{Username: "alice", Contact: "sip:alice@127.0.0.1", Ruid: "r1"}))
+	f.Add(EncodeStartKey(kamreg.Key{Username: "alice", Contact: "sip:alice@127.0.0.1", Ruid: "r1"}))
 	f.Add("AAAA")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, s string) {

@@ -58,7 +58,7 @@ func (s *Server) pingNodes(ctx context.Context) map[string]string {
 				state = "unreachable: " + err.Error()
 			}
 			mu.Lock()
-			out[n.Node().Name] = state
+			out[n.Name()] = state
 			mu.Unlock()
 		}(n)
 	}

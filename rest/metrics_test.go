@@ -9,16 +9,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/kamreg/kamreg/adapter"
-	"github.com/kamreg/kamreg/kamailio"
+	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/metrics"
 )
 
 func TestMetricsRecordRoutesAndFlushes(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
-	s := newTestServer(t, fakeRegistrations{FlushRealmFn: func(string) (adapter.FlushReport, error) {
-		return adapter.FlushReport{Flushed: []string{"a@r"}, Failed: []string{"b@r"}, Nodes: []adapter.NodeFailure{{Node: "k2", Error: "x"}}}, nil
+	s := newTestServer(t, fakeRegistrations{FlushRealmFn: func(kamreg.Account) (kamreg.FlushReport, error) {
+		report := kamreg.FlushReport{Flushed: []string{"a@r"}, Failed: []string{"b@r"}, Nodes: []kamreg.NodeFailure{{Node: "k2", Error: "x"}}}
+		return report, &kamreg.FlushError{Report: report}
 	}}, nil)
 	s.cfg.Metrics = m
 	do(s, "GET", base, goodTok)
@@ -54,7 +54,7 @@ type fakeNode struct {
 	err  error
 }
 
-func (n fakeNode) Node() kamailio.Node            { return kamailio.Node{Name: n.name} }
+func (n fakeNode) Name() string                   { return n.name }
 func (n fakeNode) Ping(ctx context.Context) error { return n.err }
 
 func TestReadyzReportsNodes(t *testing.T) {

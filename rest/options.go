@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/adapter"
-	"github.com/kamreg/kamreg/registry"
 )
 
 // MaxPageSize is the largest page_size accepted.
@@ -19,7 +19,7 @@ const maxFilters = 32
 
 // listOptions are what a list request asks beyond Kazoo's plain list.
 type listOptions struct {
-	query    registry.ListQuery
+	query    kamreg.ListQuery
 	startKey string
 	paged    bool
 	csv      bool
@@ -61,7 +61,7 @@ func parseListOptions(r *http.Request) (listOptions, error) {
 			return o, &paramError{Parameter: name, Message: fmt.Sprintf("unknown key %q: filters work on the keys of a registration", key)}
 		}
 		for _, v := range q[name] {
-			o.query.Filters = append(o.query.Filters, adapter.Filter{Key: key, Value: v, Not: not})
+			o.query.Filters = append(o.query.Filters, kamreg.Filter{Key: key, Value: v, Not: not})
 		}
 	}
 	if len(o.query.Filters) > maxFilters {

@@ -2,31 +2,28 @@ package rest
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 
+	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/adapter"
-	"github.com/kamreg/kamreg/kamailio"
-	"github.com/kamreg/kamreg/registry"
-	"github.com/kamreg/kamreg/store"
 )
 
-func scopeOf(a *store.Account) kamailio.Scope {
+func scopeOf(a *kamreg.Account) kamreg.Scope {
 	if a == nil {
-		return kamailio.Scope{}
+		return kamreg.Scope{}
 	}
-	return kamailio.Scope{Realm: a.Realm}
+	return kamreg.Scope{Realm: a.Realm}
 }
 
 func (s *Server) readContext(r *http.Request) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(r.Context(), s.cfg.ReadTimeout)
 }
 
-func (s *Server) list(w http.ResponseWriter, r *http.Request, a *store.Account) {
+func (s *Server) list(w http.ResponseWriter, r *http.Request, a *kamreg.Account) {
 	o, err := parseListOptions(r)
 	if err != nil {
 		respondError(w, r, err)
@@ -53,7 +50,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, a *store.Account) 
 	respondRaw(w, r, raw, paging{size: &n, startKey: o.startKey, nextKey: next})
 }
 
-func (s *Server) count(w http.ResponseWriter, r *http.Request, a *store.Account) {
+func (s *Server) count(w http.ResponseWriter, r *http.Request, a *kamreg.Account) {
 	o, err := parseListOptions(r)
 	if err != nil {
 		respondError(w, r, err)
@@ -61,7 +58,7 @@ func (s *Server) count(w http.ResponseWriter, r *http.Request, a *store.Account)
 	}
 	ctx, cancel := s.readContext(r)
 	defer cancel()
-	n, err := s.cfg.Registrations.Count(ctx, registry.ListQuery{Scope: scopeOf(a), Filters: o.query.Filters})
+	n, err := s.cfg.Registrations.Count(ctx, kamreg.ListQuery{Scope: scopeOf(a), Filters: o.query.Filters})
 	if err != nil {
 		respondError(w, r, err)
 		return
@@ -71,19 +68,19 @@ func (s *Server) count(w http.ResponseWriter, r *http.Request, a *store.Account)
 	}{n}, paging{})
 }
 
-func (s *Server) flushRealm(w http.ResponseWriter, r *http.Request, a *store.Account) {
-	report, err := s.cfg.Registrations.FlushRealm(r.Context(), a.Realm)
+func (s *Server) flushRealm(w http.ResponseWriter, r *http.Request, a *kamreg.Account) {
+	report, err := s.cfg.Registrations.FlushRealm(r.Context(), *a)
 	s.flushed(w, r, "account", report, err)
 }
 
-func (s *Server) flushUser(w http.ResponseWriter, r *http.Request, a *store.Account) {
+func (s *Server) flushUser(w http.ResponseWriter, r *http.Request, a *kamreg.Account) {
 	username := mux.Vars(r)["username"]
 	if !plausibleUsername(username) {
 		respondError(w, r, &unknownUserError{Username: username})
 		return
 	}
-	report, err := s.cfg.Registrations.FlushUser(r.Context(), a.ID, a.Realm, username)
-	if errors.Is(err, registry.ErrUnknownUser) {
+	report, err := s.cfg.Registrations.FlushUser(r.Context(), *a, username)
+	if err == kamreg.ErrUnknownUser {
 		respondError(w, r, &unknownUserError{Username: username})
 		return
 	}
@@ -91,16 +88,13 @@ func (s *Server) flushUser(w http.ResponseWriter, r *http.Request, a *store.Acco
 }
 
 // flushed answers a flush: "ok" only when every node acknowledged every AoR.
-func (s *Server) flushed(w http.ResponseWriter, r *http.Request, scope string, report adapter.FlushReport, err error) {
+func (s *Server) flushed(w http.ResponseWriter, r *http.Request, scope string, report kamreg.FlushReport, err error) {
 	outcome := "ok"
-	switch {
-	case errors.Is(err, registry.ErrNoNodes):
-		err = &flushError{Report: report, Cause: err}
+	switch kamreg.ErrorCode(err) {
+	case "":
+	case kamreg.EINCOMPLETE:
 		outcome = "incomplete"
-	case err == nil && !report.Complete():
-		err = &flushError{Report: report}
-		outcome = "incomplete"
-	case err != nil:
+	default:
 		outcome = "error"
 	}
 	s.cfg.Metrics.ObserveFlush(scope, outcome, len(report.Flushed), len(report.Failed))

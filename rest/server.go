@@ -11,16 +11,13 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/sirupsen/logrus"
 
-	"github.com/kamreg/kamreg/adapter"
-	"github.com/kamreg/kamreg/kamailio"
+	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/metrics"
-	"github.com/kamreg/kamreg/registry"
-	"github.com/kamreg/kamreg/store"
 )
 
 // Accounts looks accounts up and decides who may act on which.
 type Accounts interface {
-	Get(ctx context.Context, id string) (store.Account, error)
+	Get(ctx context.Context, id string) (kamreg.Account, error)
 	MayAct(ctx context.Context, caller, target string) (bool, error)
 }
 
@@ -31,12 +28,7 @@ type Authenticator interface {
 }
 
 // Registrations is the service behind the API.
-type Registrations interface {
-	List(ctx context.Context, q registry.ListQuery) (registry.Page, error)
-	Count(ctx context.Context, q registry.ListQuery) (int, error)
-	FlushRealm(ctx context.Context, realm string) (adapter.FlushReport, error)
-	FlushUser(ctx context.Context, accountID, realm, username string) (adapter.FlushReport, error)
-}
+type Registrations = kamreg.RegistrationService
 
 // Pinger checks that PostgreSQL answers.
 type Pinger interface {
@@ -45,7 +37,7 @@ type Pinger interface {
 
 // NodeChecker checks that a Kamailio node answers.
 type NodeChecker interface {
-	Node() kamailio.Node
+	Name() string
 	Ping(ctx context.Context) error
 }
 

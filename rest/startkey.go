@@ -7,7 +7,7 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/kamreg/kamreg/kamailio"
+	"github.com/kamreg/kamreg"
 )
 
 // A start_key is opaque to clients: the page key's three parts joined by
@@ -21,29 +21,29 @@ const maxStartKey = 2048
 var errBadStartKey = errors.New("malformed start_key")
 
 // EncodeStartKey returns the start_key of a page key.
-func EncodeStartKey(k kamailio.Key) string {
+func EncodeStartKey(k kamreg.Key) string {
 	payload := []byte(k.Username + "\x00" + k.Contact + "\x00" + k.Ruid)
 	sum := sha256.Sum256(payload)
 	return base64.RawURLEncoding.EncodeToString(append(payload, sum[:keyChecksum]...))
 }
 
 // DecodeStartKey reads a start_key made by EncodeStartKey.
-func DecodeStartKey(s string) (kamailio.Key, error) {
+func DecodeStartKey(s string) (kamreg.Key, error) {
 	if s == "" || len(s) > maxStartKey {
-		return kamailio.Key{}, errBadStartKey
+		return kamreg.Key{}, errBadStartKey
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || len(raw) < keyChecksum {
-		return kamailio.Key{}, errBadStartKey
+		return kamreg.Key{}, errBadStartKey
 	}
 	payload, sum := raw[:len(raw)-keyChecksum], raw[len(raw)-keyChecksum:]
 	want := sha256.Sum256(payload)
 	if !bytes.Equal(sum, want[:keyChecksum]) {
-		return kamailio.Key{}, errBadStartKey
+		return kamreg.Key{}, errBadStartKey
 	}
 	parts := strings.Split(string(payload), "\x00")
 	if len(parts) != 3 {
-		return kamailio.Key{}, errBadStartKey
+		return kamreg.Key{}, errBadStartKey
 	}
-	return kamailio.Key{Username: parts[0], Contact: parts[1], Ruid: parts[2]}, nil
+	return kamreg.Key{Username: parts[0], Contact: parts[1], Ruid: parts[2]}, nil
 }

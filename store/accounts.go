@@ -2,30 +2,33 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/kamreg/kamreg"
+	"github.com/kamreg/kamreg/dberr"
 )
 
-// Account is a Kazoo account as kamreg knows it: the realm its phones
-// register in, its parent and whether it is super-duper.
-type Account struct {
-	ID         string
-	Name       string
-	Realm      string
-	ParentID   string
-	SuperDuper bool
-}
+// Account is kamreg.Account.
+type Account = kamreg.Account
 
 // Accounts reads and writes kamreg_accounts.
 type Accounts struct{ Pool *pgxpool.Pool }
 
 // maxDepth bounds walks up the account tree.
 const maxDepth = 64
+
+// ancestors walks up the tree from the account $1 (itself included), at
+// most $3 levels, as the relation up(id, parent_id, depth).
+const ancestors = `
+	WITH RECURSIVE up(id, parent_id, depth) AS (
+		SELECT id, parent_id, 0 FROM kamreg_accounts WHERE id = $1
+		UNION ALL
+		SELECT p.id, p.parent_id, up.depth + 1 FROM kamreg_accounts p JOIN up ON p.id = up.parent_id
+		WHERE up.depth < $3)`
 
 // Put creates or updates an account after checking its fields, that the
 // parent exists and that the parent link makes no cycle.
@@ -36,38 +39,33 @@ func (s Accounts) Put(ctx context.Context, a Account) error {
 	a.Realm = strings.TrimSpace(a.Realm)
 	a.Name = strings.TrimSpace(a.Name)
 	if a.Realm == "" || strings.ContainsAny(a.Realm, " @;:/\t") {
-		return &InvalidError{Field: "realm", Message: fmt.Sprintf("%q is not a SIP domain", a.Realm)}
+		return invalid("realm", fmt.Sprintf("%q is not a SIP domain", a.Realm))
 	}
 	if a.Name == "" {
-		return &InvalidError{Field: "name", Message: "must not be empty"}
+		return invalid("name", "must not be empty")
 	}
 	if a.ParentID != "" {
 		if err := checkID("parent id", a.ParentID); err != nil {
 			return err
 		}
 		if a.ParentID == a.ID {
-			return &InvalidError{Field: "parent id", Message: "an account cannot be its own parent"}
+			return invalid("parent id", "an account cannot be its own parent")
 		}
 	}
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return dberr.Wrap(pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		if a.ParentID != "" {
 			var found, cycle bool
-			err := tx.QueryRow(ctx, `
-				WITH RECURSIVE up(id, parent_id, depth) AS (
-					SELECT id, parent_id, 0 FROM kamreg_accounts WHERE id = $1
-					UNION ALL
-					SELECT p.id, p.parent_id, up.depth + 1 FROM kamreg_accounts p JOIN up ON p.id = up.parent_id
-					WHERE up.depth < $3)
+			err := tx.QueryRow(ctx, ancestors+`
 				SELECT EXISTS (SELECT 1 FROM up), EXISTS (SELECT 1 FROM up WHERE id = $2)`,
 				a.ParentID, a.ID, maxDepth).Scan(&found, &cycle)
 			if err != nil {
 				return err
 			}
 			if !found {
-				return &InvalidError{Field: "parent id", Message: fmt.Sprintf("account %s does not exist", a.ParentID)}
+				return invalid("parent id", fmt.Sprintf("account %s does not exist", a.ParentID))
 			}
 			if cycle {
-				return &InvalidError{Field: "parent id", Message: fmt.Sprintf("account %s is below %s: that would make a cycle", a.ParentID, a.ID)}
+				return invalid("parent id", fmt.Sprintf("account %s is below %s: that would make a cycle", a.ParentID, a.ID))
 			}
 		}
 		_, err := tx.Exec(ctx, `
@@ -76,12 +74,11 @@ func (s Accounts) Put(ctx context.Context, a Account) error {
 			ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, realm = EXCLUDED.realm,
 				parent_id = EXCLUDED.parent_id, superduper = EXCLUDED.superduper, updated_at = now()`,
 			a.ID, a.Name, a.Realm, a.ParentID, a.SuperDuper)
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-			return &InvalidError{Field: "realm", Message: fmt.Sprintf("%q already belongs to another account", a.Realm)}
+		if dberr.IsCode(err, "23505") {
+			return invalid("realm", fmt.Sprintf("%q already belongs to another account", a.Realm))
 		}
 		return err
-	})
+	}))
 }
 
 const accountColumns = `id, name, realm, coalesce(parent_id, ''), superduper`
@@ -89,10 +86,7 @@ const accountColumns = `id, name, realm, coalesce(parent_id, ''), superduper`
 func scanAccount(row pgx.Row) (Account, error) {
 	var a Account
 	err := row.Scan(&a.ID, &a.Name, &a.Realm, &a.ParentID, &a.SuperDuper)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return a, ErrNotFound
-	}
-	return a, err
+	return a, dberr.Wrap(err)
 }
 
 // Get returns one account, or ErrNotFound.
@@ -104,7 +98,7 @@ func (s Accounts) Get(ctx context.Context, id string) (Account, error) {
 func (s Accounts) List(ctx context.Context) ([]Account, error) {
 	rows, err := s.Pool.Query(ctx, `SELECT `+accountColumns+` FROM kamreg_accounts ORDER BY id`)
 	if err != nil {
-		return nil, err
+		return nil, dberr.Wrap(err)
 	}
 	defer rows.Close()
 	var out []Account
@@ -115,21 +109,16 @@ func (s Accounts) List(ctx context.Context) ([]Account, error) {
 		}
 		out = append(out, a)
 	}
-	return out, rows.Err()
+	return out, dberr.Wrap(rows.Err())
 }
 
 // MayAct tells whether the caller account may act on the target account:
 // it is the target, one of its ancestors, or a super-duper account.
 func (s Accounts) MayAct(ctx context.Context, caller, target string) (bool, error) {
 	var ok bool
-	err := s.Pool.QueryRow(ctx, `
-		WITH RECURSIVE up(id, parent_id, depth) AS (
-			SELECT id, parent_id, 0 FROM kamreg_accounts WHERE id = $2
-			UNION ALL
-			SELECT p.id, p.parent_id, up.depth + 1 FROM kamreg_accounts p JOIN up ON p.id = up.parent_id
-			WHERE up.depth < $3)
-		SELECT EXISTS (SELECT 1 FROM up WHERE id = $1)
-			OR EXISTS (SELECT 1 FROM kamreg_accounts WHERE id = $1 AND superduper)`,
-		caller, target, maxDepth).Scan(&ok)
-	return ok, err
+	err := s.Pool.QueryRow(ctx, ancestors+`
+		SELECT EXISTS (SELECT 1 FROM up WHERE id = $2)
+			OR EXISTS (SELECT 1 FROM kamreg_accounts WHERE id = $2 AND superduper)`,
+		target, caller, maxDepth).Scan(&ok)
+	return ok, dberr.Wrap(err)
 }

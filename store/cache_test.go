@@ -2,47 +2,62 @@ package store
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/kamreg/kamreg"
 )
 
 type countingAccounts struct {
-	gets, mays int
+	gets, mays atomic.Int32
 	mayAct     map[[2]string]bool
+	gate       chan struct{}
 }
 
-func (c *countingAccounts) Get(_ context.Context, id string) (Account, error) {
-	c.gets++
-	if id == "missing" {
-		return Account{}, ErrNotFound
+func (c *countingAccounts) Get(_ context.Context, id string) (kamreg.Account, error) {
+	c.gets.Add(1)
+	if c.gate != nil {
+		<-c.gate
 	}
-	return Account{ID: id, Realm: id + ".test"}, nil
+	if id == "missing" {
+		return kamreg.Account{}, kamreg.ErrNotFound
+	}
+	return kamreg.Account{ID: id, Realm: id + ".test"}, nil
 }
 
 func (c *countingAccounts) MayAct(_ context.Context, caller, target string) (bool, error) {
-	c.mays++
+	c.mays.Add(1)
 	return c.mayAct[[2]string{caller, target}], nil
+}
+
+// expire waits, with a deadline, until the cache has dropped key.
+func expire[V any](t *testing.T, c *lookupCache[V], key string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for c.lru.Contains(key) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never expired", key)
+		}
+		time.Sleep(5 * time.Millisecond) // waiting for a condition
+	}
 }
 
 func TestCachedAccounts(t *testing.T) {
 	ctx := context.Background()
 	inner := &countingAccounts{mayAct: map[[2]string]bool{{"parent", "child"}: true}}
-	c := NewCachedAccounts(Accounts{})
-	c.Accounts = inner
-	clock := time.Unix(1000, 0)
-	c.accounts.now = func() time.Time { return clock }
-	c.mayAct.now = c.accounts.now
-
+	c := newCachedAccounts(inner, 200*time.Millisecond)
 	for i := 0; i < 3; i++ {
 		if a, err := c.Get(ctx, "a"); err != nil || a.Realm != "a.test" {
 			t.Fatalf("%+v %v", a, err)
 		}
-		if _, err := c.Get(ctx, "missing"); err != ErrNotFound {
+		if _, err := c.Get(ctx, "missing"); err != kamreg.ErrNotFound {
 			t.Fatalf("missing: %v", err)
 		}
 	}
-	if inner.gets != 4 {
-		t.Errorf("%d lookups, want 4 (one for a, three for the missing account)", inner.gets)
+	if n := inner.gets.Load(); n != 4 {
+		t.Errorf("%d lookups, want 4 (one for a, three for the missing account)", n)
 	}
 	tests := []struct {
 		caller, target string
@@ -55,25 +70,49 @@ func TestCachedAccounts(t *testing.T) {
 			t.Errorf("%s on %s: %v", tt.caller, tt.target, got)
 		}
 	}
-	if inner.mays != 3 {
-		t.Errorf("%d authorization queries, want 3", inner.mays)
+	if n := inner.mays.Load(); n != 3 {
+		t.Errorf("%d authorization queries, want 3", n)
 	}
-	clock = clock.Add(CacheTTL + time.Second)
+	expire(t, c.accounts, "a")
 	_, _ = c.Get(ctx, "a")
-	if inner.gets != 5 {
+	if n := inner.gets.Load(); n != 5 {
 		t.Errorf("an expired entry was reused")
 	}
 }
 
+// TestConcurrentMissesShareOneLookup: twenty callers of one missing entry
+// cost one database lookup.
+func TestConcurrentMissesShareOneLookup(t *testing.T) {
+	inner := &countingAccounts{gate: make(chan struct{})}
+	c := newCachedAccounts(inner, time.Minute)
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _ = c.Get(context.Background(), "a")
+		}()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for inner.gets.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond) // waiting for the first lookup to start
+	}
+	close(inner.gate)
+	wg.Wait()
+	if n := inner.gets.Load(); n != 1 {
+		t.Errorf("%d lookups for 20 concurrent callers", n)
+	}
+}
+
 type countingTokens struct {
-	calls   int
-	revoked bool
+	calls   atomic.Int32
+	revoked atomic.Bool
 }
 
 func (c *countingTokens) Authenticate(_ context.Context, token string) (string, error) {
-	c.calls++
-	if token != "good" || c.revoked {
-		return "", ErrBadToken
+	c.calls.Add(1)
+	if token != "good" || c.revoked.Load() {
+		return "", kamreg.ErrBadToken
 	}
 	return "acct", nil
 }
@@ -81,24 +120,21 @@ func (c *countingTokens) Authenticate(_ context.Context, token string) (string, 
 func TestCachedTokensForgetRevocationWithinTTL(t *testing.T) {
 	ctx := context.Background()
 	inner := &countingTokens{}
-	c := NewCachedTokens(Tokens{})
-	c.Tokens = inner
-	clock := time.Unix(1000, 0)
-	c.ok.now = func() time.Time { return clock }
+	c := newCachedTokens(inner, 200*time.Millisecond)
 	for i := 0; i < 3; i++ {
 		if id, err := c.Authenticate(ctx, "good"); err != nil || id != "acct" {
 			t.Fatal(id, err)
 		}
-		if _, err := c.Authenticate(ctx, "bad"); err != ErrBadToken {
+		if _, err := c.Authenticate(ctx, "bad"); err != kamreg.ErrBadToken {
 			t.Fatal(err)
 		}
 	}
-	if inner.calls != 4 {
-		t.Errorf("%d calls, want 4: failures are never cached", inner.calls)
+	if n := inner.calls.Load(); n != 4 {
+		t.Errorf("%d calls, want 4: failures are never cached", n)
 	}
-	inner.revoked = true
-	clock = clock.Add(CacheTTL + time.Millisecond)
-	if _, err := c.Authenticate(ctx, "good"); err != ErrBadToken {
+	inner.revoked.Store(true)
+	expire(t, c.ok, "good")
+	if _, err := c.Authenticate(ctx, "good"); err != kamreg.ErrBadToken {
 		t.Errorf("a revoked token still works after the cache lifetime: %v", err)
 	}
 }

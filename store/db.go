@@ -90,7 +90,7 @@ var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
 // identifier.
 func CheckTableName(table string) error {
 	if !identifier.MatchString(table) {
-		return &InvalidError{Field: "location table", Message: fmt.Sprintf("%q is not a plain SQL identifier", table)}
+		return invalid("location table", fmt.Sprintf("%q is not a plain SQL identifier", table))
 	}
 	return nil
 }

@@ -2,29 +2,20 @@ package store
 
 import (
 	"context"
-	"errors"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
-)
 
-// Device is the Kazoo device behind a SIP username of an account.
-type Device struct {
-	AccountID                string
-	Username                 string
-	DeviceID                 string
-	OwnerID                  string
-	SuppressUnregisterNotify bool
-}
+	"github.com/kamreg/kamreg"
+	"github.com/kamreg/kamreg/dberr"
+)
 
 // Devices reads and writes kamreg_devices.
 type Devices struct{ Pool *pgxpool.Pool }
 
 // Put creates or updates the device of an account's username. Usernames
 // compare case-insensitively, as Kamailio's AoRs do by default.
-func (s Devices) Put(ctx context.Context, d Device) error {
+func (s Devices) Put(ctx context.Context, d kamreg.Device) error {
 	if err := checkID("account id", d.AccountID); err != nil {
 		return err
 	}
@@ -38,27 +29,19 @@ func (s Devices) Put(ctx context.Context, d Device) error {
 	}
 	d.Username = strings.TrimSpace(d.Username)
 	if d.Username == "" || strings.ContainsAny(d.Username, "@ \t") {
-		return &InvalidError{Field: "username", Message: "must be a SIP username without @ or spaces"}
+		return invalid("username", "must be a SIP username without @ or spaces")
 	}
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `
-			UPDATE kamreg_devices SET username = $2, device_id = $3, owner_id = NULLIF($4, ''),
-				suppress_unregister_notify = $5, updated_at = now()
-			WHERE account_id = $1 AND lower(username) = lower($2)`,
-			d.AccountID, d.Username, d.DeviceID, d.OwnerID, d.SuppressUnregisterNotify)
-		if err != nil || tag.RowsAffected() > 0 {
-			return err
-		}
-		_, err = tx.Exec(ctx, `
-			INSERT INTO kamreg_devices (account_id, username, device_id, owner_id, suppress_unregister_notify)
-			VALUES ($1, $2, $3, NULLIF($4, ''), $5)`,
-			d.AccountID, d.Username, d.DeviceID, d.OwnerID, d.SuppressUnregisterNotify)
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "23503" {
-			return &InvalidError{Field: "account id", Message: "account " + d.AccountID + " does not exist"}
-		}
-		return err
-	})
+	_, err := s.Pool.Exec(ctx, `
+		INSERT INTO kamreg_devices (account_id, username, device_id, owner_id, suppress_unregister_notify)
+		VALUES ($1, $2, $3, NULLIF($4, ''), $5)
+		ON CONFLICT (account_id, lower(username)) DO UPDATE SET username = EXCLUDED.username,
+			device_id = EXCLUDED.device_id, owner_id = EXCLUDED.owner_id,
+			suppress_unregister_notify = EXCLUDED.suppress_unregister_notify, updated_at = now()`,
+		d.AccountID, d.Username, d.DeviceID, d.OwnerID, d.SuppressUnregisterNotify)
+	if dberr.IsCode(err, "23503") {
+		return invalid("account id", "account "+d.AccountID+" does not exist")
+	}
+	return dberr.Wrap(err)
 }
 
 // Exists tells whether the account has a device for username.
@@ -66,5 +49,23 @@ func (s Devices) Exists(ctx context.Context, accountID, username string) (bool, 
 	var ok bool
 	err := s.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM kamreg_devices WHERE account_id = $1 AND lower(username) = lower($2))`,
 		accountID, username).Scan(&ok)
-	return ok, err
+	return ok, dberr.Wrap(err)
+}
+
+// Usernames returns the usernames of the account's devices.
+func (s Devices) Usernames(ctx context.Context, accountID string) ([]string, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT username FROM kamreg_devices WHERE account_id = $1 ORDER BY username`, accountID)
+	if err != nil {
+		return nil, dberr.Wrap(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			return nil, dberr.Wrap(err)
+		}
+		out = append(out, u)
+	}
+	return out, dberr.Wrap(rows.Err())
 }

@@ -1,21 +1,19 @@
 package store
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
+
+	"github.com/kamreg/kamreg"
 )
 
-// ErrNotFound is returned when a row does not exist.
-var ErrNotFound = errors.New("not found")
+// ErrNotFound is kamreg.ErrNotFound, kept for callers of this package.
+var ErrNotFound = kamreg.ErrNotFound
 
-// InvalidError is bad input, refused before anything is written.
-type InvalidError struct {
-	Field   string
-	Message string
+// invalid is bad input, refused before anything is written.
+func invalid(field, message string) error {
+	return kamreg.Errorf(kamreg.EINVALID, "invalid %s: %s", field, message)
 }
-
-func (e *InvalidError) Error() string { return fmt.Sprintf("invalid %s: %s", e.Field, e.Message) }
 
 var hexID = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
@@ -24,7 +22,7 @@ func ValidID(id string) bool { return hexID.MatchString(id) }
 
 func checkID(field, id string) error {
 	if !ValidID(id) {
-		return &InvalidError{Field: field, Message: fmt.Sprintf("%q is not 32 lowercase hex characters", id)}
+		return invalid(field, fmt.Sprintf("%q is not 32 lowercase hex characters", id))
 	}
 	return nil
 }

@@ -2,55 +2,74 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/kamreg/kamreg/kamailio"
+	"github.com/kamreg/kamreg"
+	"github.com/kamreg/kamreg/dberr"
 )
 
 // FlushTTL is how long a flush record hides the flushed rows: long enough
 // for Kamailio's usrloc timer (60 s by default) to remove them.
 const FlushTTL = 15 * time.Minute
 
-// Flushes records flushes every node acknowledged, so that readers of the
-// location table stop showing the flushed rows at once (read your writes),
-// even in usrloc db_mode 2 where Kamailio removes them later.
-type Flushes struct {
-	Pool *pgxpool.Pool
-	// Table is the usrloc table.
-	Table string
-	// TimeZone is the zone Kamailio writes location timestamps in.
-	TimeZone string
-}
+// Flushes keeps kamreg_flushes: the rows a flush every node acknowledged
+// removed, so that readers of the location table stop showing them at
+// once (read your writes), even in usrloc db_mode 2 where Kamailio removes
+// them later, and from every replica.
+type Flushes struct{ Pool *pgxpool.Pool }
 
-// Record notes the rows the AoRs have in the location table, as they are
-// now (ruid, Call-ID, CSeq, last_modified), leaving out rows modified after
-// the instant at (taken before the first ul.rm was sent): those are phones
-// that registered again meanwhile. It also drops records past their
+// Record keeps the records for FlushTTL and drops records past their
 // lifetime.
-func (s Flushes) Record(ctx context.Context, aors []kamailio.AoR, at time.Time) error {
-	if len(aors) == 0 {
+func (s Flushes) Record(ctx context.Context, recs []kamreg.FlushRecord) error {
+	if len(recs) == 0 {
 		return nil
 	}
-	users := make([]string, len(aors))
-	domains := make([]string, len(aors))
-	for i, a := range aors {
-		users[i], domains[i] = a.Username, a.Domain
+	n := len(recs)
+	ruids, users, domains, callids := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	cseqs, modified := make([]int32, n), make([]time.Time, n)
+	for i, r := range recs {
+		ruids[i], users[i], domains[i], callids[i] = r.Ruid, r.Username, strings.ToLower(r.Domain), r.CallID
+		cseqs[i], modified[i] = int32(r.CSeq), r.LastModified
 	}
-	record := `
-		INSERT INTO kamreg_flushes (ruid, callid, cseq, last_modified, expires_at)
-		SELECT DISTINCT ON (l.ruid) l.ruid, l.callid, l.cseq, l.last_modified, now() + $5 * interval '1 second'
-		FROM ` + pgx.Identifier{s.Table}.Sanitize() + ` l
-		JOIN unnest($1::text[], $2::text[]) AS t(u, d) ON l.domain = t.d AND l.username = t.u
-		WHERE l.last_modified <= ($3::timestamptz AT TIME ZONE $4)
+	b := &pgx.Batch{}
+	b.Queue(`
+		INSERT INTO kamreg_flushes (ruid, username, domain, callid, cseq, last_modified, expires_at)
+		SELECT * , now() + $7 * interval '1 second'
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::timestamptz[])
 		ON CONFLICT (ruid) DO UPDATE
-			SET callid = EXCLUDED.callid, cseq = EXCLUDED.cseq, last_modified = EXCLUDED.last_modified,
-				expires_at = EXCLUDED.expires_at`
-	if _, err := s.Pool.Exec(ctx, record, users, domains, at, s.TimeZone, int(FlushTTL.Seconds())); err != nil {
-		return err
+			SET username = EXCLUDED.username, domain = EXCLUDED.domain, callid = EXCLUDED.callid,
+				cseq = EXCLUDED.cseq, last_modified = EXCLUDED.last_modified, expires_at = EXCLUDED.expires_at`,
+		ruids, users, domains, callids, cseqs, modified, int(FlushTTL.Seconds()))
+	b.Queue(`DELETE FROM kamreg_flushes WHERE expires_at < now()`)
+	return dberr.Wrap(s.Pool.SendBatch(ctx, b).Close())
+}
+
+func scanFlushes(rows pgx.Rows) ([]kamreg.FlushRecord, error) {
+	defer rows.Close()
+	var out []kamreg.FlushRecord
+	for rows.Next() {
+		var f kamreg.FlushRecord
+		if err := rows.Scan(&f.Ruid, &f.Username, &f.Domain, &f.CallID, &f.CSeq, &f.LastModified); err != nil {
+			return nil, dberr.Wrap(err)
+		}
+		out = append(out, f)
 	}
-	_, err := s.Pool.Exec(ctx, `DELETE FROM kamreg_flushes WHERE expires_at < now()`)
-	return err
+	return out, dberr.Wrap(rows.Err())
+}
+
+// Live returns the records of realm (every realm for "") that still hide
+// rows.
+func (s Flushes) Live(ctx context.Context, realm string) ([]kamreg.FlushRecord, error) {
+	b := &pgx.Batch{}
+	var out []kamreg.FlushRecord
+	queue(b, strings.ToLower(realm), flushesOfRealm, flushesOfAll).Query(func(rows pgx.Rows) error {
+		var err error
+		out, err = scanFlushes(rows)
+		return err
+	})
+	return out, dberr.Wrap(s.Pool.SendBatch(ctx, b).Close())
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/kamreg/kamreg"
 )
 
 // Tokens keeps kamreg API tokens. A token reads "<id>.<secret>": the id is
@@ -21,7 +23,7 @@ type Tokens struct{ Pool *pgxpool.Pool }
 
 // ErrBadToken is any token that does not authenticate: malformed, unknown,
 // wrong secret or revoked.
-var ErrBadToken = errors.New("invalid credentials")
+var ErrBadToken = kamreg.ErrBadToken
 
 func randomHex(n int) string {
 	b := make([]byte, n)
@@ -56,7 +58,7 @@ func (s Tokens) Create(ctx context.Context, accountID, description string) (stri
 		id, accountID, hashSecret(secret), description)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23503" {
-		return "", &InvalidError{Field: "account id", Message: "account " + accountID + " does not exist"}
+		return "", invalid("account id", "account "+accountID+" does not exist")
 	}
 	if err != nil {
 		return "", err

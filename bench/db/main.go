@@ -1,7 +1,9 @@
 // Command db measures kamreg's list and count at one million location
-// rows against the same SQL run raw through pgbench, in one run: a
+// rows against the physical limit of the data, in one run: the plain
+// indexed read and count of the realm's live rows through pgbench. A
 // throwaway PostgreSQL with Kamailio's schema, 1,000 realms of 1,000
-// contacts, an account for one realm, kamreg serving it, wrk as the load.
+// contacts (half with Kazoo's channel vars), an account for one realm with
+// 100 devices, kamreg serving it, wrk as the load.
 package main
 
 import (
@@ -14,12 +16,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/kamreg/kamreg/kamailio"
 	"github.com/kamreg/kamreg/testbed"
 )
 
@@ -109,25 +109,23 @@ func run(bin string, total int, dur time.Duration) error {
 		fmt.Printf("  %9d rows: %8.2f ms per list (%.2fx of the first)\n", stage, ms(w.latency), float64(w.latency)/float64(first))
 	}
 
-	u, err := kamailio.NewUsrloc(pool, "location", "UTC")
-	if err != nil {
-		return err
-	}
-	listSQL, listArgs := u.ListSQL(kamailio.Query{Scope: kamailio.Scope{Realm: realm}})
-	countSQL, countArgs := u.CountSQL(kamailio.Query{Scope: kamailio.Scope{Realm: realm}})
+	// The yardstick: what any reader of the realm's live rows must pay.
+	const live = `(expires > (now() AT TIME ZONE 'UTC') OR expires = '1970-01-01 00:00:00')`
+	listSQL := `SELECT * FROM location WHERE domain = '` + realm + `' AND ` + live + ` ORDER BY username, contact`
+	countSQL := `SELECT count(*) FROM location WHERE domain = '` + realm + `' AND ` + live
 	dir, _ := os.MkdirTemp("", "kamreg-pgbench-")
 	defer os.RemoveAll(dir)
 	listFile, countFile := filepath.Join(dir, "list.sql"), filepath.Join(dir, "count.sql")
-	_ = os.WriteFile(listFile, []byte(inline(listSQL, listArgs)+";\n"), 0o644)
-	_ = os.WriteFile(countFile, []byte(inline(countSQL, countArgs)+";\n"), 0o644)
+	_ = os.WriteFile(listFile, []byte(listSQL+";\n"), 0o644)
+	_ = os.WriteFile(countFile, []byte(countSQL+";\n"), 0o644)
 
-	fmt.Printf("\nthroughput at %d rows, %s each (kamreg through wrk, raw SQL through pgbench -M prepared):\n", seeded, dur)
-	fmt.Printf("  %-6s %5s %14s %14s %7s %7s\n", "query", "conns", "kamreg req/s", "raw SQL tps", "ratio", "target")
+	fmt.Printf("\nthroughput at %d rows, %s each (kamreg through wrk; the plain indexed read through pgbench -M prepared):\n", seeded, dur)
+	fmt.Printf("  %-6s %5s %14s %14s %7s %7s\n", "query", "conns", "kamreg req/s", "plain read tps", "ratio", "target")
 	non2xx := 0
 	for _, c := range []struct {
 		name, query, file string
 		target            float64
-	}{{"list", "", listFile, 0.5}, {"count", "/count", countFile, 0.7}} {
+	}{{"list", "", listFile, 0.6}, {"count", "/count", countFile, 0.8}} {
 		for _, conns := range []int{1, 8} {
 			w, err := runWrk(base+c.query, token, conns, dur)
 			if err != nil {
@@ -184,29 +182,6 @@ func seed(ctx context.Context, pool *pgxpool.Pool, from, to int) error {
 	_, err := pool.Exec(ctx, `ANALYZE location; ANALYZE location_attrs`)
 	return err
 }
-
-// inline writes the arguments into the statement as literals, for pgbench.
-func inline(sql string, args []any) string {
-	for i := len(args); i >= 1; i-- {
-		var lit string
-		switch v := args[i-1].(type) {
-		case string:
-			lit = quote(v)
-		case []string:
-			q := make([]string, len(v))
-			for j, s := range v {
-				q[j] = quote(s)
-			}
-			lit = "ARRAY[" + strings.Join(q, ",") + "]"
-		default:
-			lit = fmt.Sprint(v)
-		}
-		sql = strings.ReplaceAll(sql, "$"+strconv.Itoa(i), lit)
-	}
-	return strings.Join(strings.Fields(sql), " ")
-}
-
-func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 type wrkResult struct {
 	rps     float64

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/store"
 )
 
@@ -103,7 +104,7 @@ func accountsList(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func devicesPut(ctx context.Context, args []string, stdout io.Writer) error {
-	var d store.Device
+	var d kamreg.Device
 	return adminCommand(ctx, "devices put", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&d.AccountID, "account", "", "account id")
 		fs.StringVar(&d.Username, "username", "", "SIP username")

@@ -47,6 +47,7 @@ type config struct {
 	RateLimit        float64
 	RateBurst        int
 	KazooURL         string
+	DumpTTL          time.Duration
 
 	nodes     []kamailio.Node
 	kazooURL  *url.URL
@@ -73,6 +74,7 @@ func newFlags(name string, c *config, serve bool) *flag.FlagSet {
 		fs.StringVar(&c.CORSOrigin, "cors-origin", "*", "Access-Control-Allow-Origin")
 		fs.DurationVar(&c.RPCTimeout, "rpc-timeout", 5*time.Second, "timeout for one JSON-RPC call")
 		fs.IntVar(&c.FlushConcurrency, "flush-concurrency", 16, "most RPC calls in flight during a flush, per node")
+		fs.DurationVar(&c.DumpTTL, "dump-ttl", 2*time.Second, "rpc source: how long one ul.dump per node serves concurrent reads (0: no reuse)")
 		fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply pending migrations at start")
 		fs.Float64Var(&c.RateLimit, "rate-limit", 50, "requests per second one token may make; 0 turns the limit off")
 		fs.IntVar(&c.RateBurst, "rate-burst", 100, "requests one token may make in a burst")

@@ -30,6 +30,7 @@ commands:
   devices put --account ID --username USER --device-id ID [--owner-id ID] [--suppress-unregister-notify]
   tokens create --account ID [--description TEXT]
   tokens revoke TOKEN_ID
+  version               print the version
 
 Configuration comes from KAMREG_* environment variables or the matching
 flags (kamreg serve -h lists them).
@@ -49,6 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"devices put":   devicesPut,
 		"tokens create": tokensCreate,
 		"tokens revoke": tokensRevoke,
+		"version":       versionCmd,
 	}
 	var name string
 	var cmd command

@@ -20,7 +20,6 @@ import (
 	"github.com/kamreg/kamreg/auth"
 	"github.com/kamreg/kamreg/kamailio"
 	"github.com/kamreg/kamreg/metrics"
-	"github.com/kamreg/kamreg/registry"
 	"github.com/kamreg/kamreg/rest"
 	"github.com/kamreg/kamreg/store"
 )
@@ -50,32 +49,20 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		metrics.NewPoolCollector(pool))
 	m := metrics.New(promReg)
-	nodes := make([]registry.Node, len(c.nodes))
+	setBuildInfo(m)
+	clients := make([]*kamailio.Client, len(c.nodes))
 	checkers := make([]rest.NodeChecker, len(c.nodes))
 	for i, n := range c.nodes {
-		client := kamailio.NewClient(n, c.RPCTimeout, kamailio.DefaultMaxReply)
-		client.Observe(m.ObserveRPC)
-		nodes[i], checkers[i] = client, client
+		clients[i] = kamailio.NewClient(n, c.RPCTimeout, kamailio.DefaultMaxReply)
+		clients[i].Observe(m.ObserveRPC)
+		checkers[i] = clients[i]
 	}
-	reg := &registry.Registry{
-		Devices:   store.Devices{Pool: pool},
-		Nodes:     nodes,
-		Table:     c.LocationTable,
-		Advertise: c.advertise,
-		PerNode:   c.FlushConcurrency,
+	reg, gauge, err := newRegistry(&c, pool, clients, m, log)
+	if err != nil {
+		return err
 	}
-	if c.Source == "rpc" {
-		reg.Bindings = registry.RPCBindings{Nodes: nodes, Table: c.LocationTable, Enricher: store.Directory{Pool: pool}}
-		reg.Flushes = registry.NoRecords{}
-	} else {
-		usrloc, err := kamailio.NewUsrloc(pool, c.LocationTable, c.DBTimezone)
-		if err != nil {
-			return err
-		}
-		reg.Bindings = usrloc
-		reg.Flushes = store.Flushes{Pool: pool, Table: c.LocationTable, TimeZone: c.DBTimezone}
-		reg.ScanMemory = true
-		go refreshRegistrations(ctx, usrloc, m, log)
+	if gauge != nil {
+		go gauge(ctx)
 	}
 	api := rest.New(rest.Config{
 		Accounts:       store.NewCachedAccounts(store.Accounts{Pool: pool}),
@@ -143,42 +130,6 @@ func tuneGC() {
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(64 << 20)
-	}
-}
-
-// Registrations per account are counted on this interval, in one query,
-// for at most maxGaugeAccounts accounts.
-const (
-	gaugeInterval    = 15 * time.Second
-	maxGaugeAccounts = 10000
-)
-
-// refreshRegistrations keeps kamreg_registrations{account_id,realm} up to
-// date until ctx ends.
-func refreshRegistrations(ctx context.Context, u *kamailio.Usrloc, m *metrics.Metrics, log *logrus.Logger) {
-	failing := false
-	for {
-		qctx, cancel := context.WithTimeout(ctx, gaugeInterval)
-		counts, err := u.CountByAccount(qctx, maxGaugeAccounts)
-		cancel()
-		switch {
-		case err != nil && ctx.Err() == nil:
-			if !failing {
-				log.WithError(err).Warn("counting registrations per account failed; kamreg_registrations keeps its last values")
-			}
-			failing = true
-		case err == nil:
-			failing = false
-			m.Registrations.Reset()
-			for _, c := range counts {
-				m.Registrations.WithLabelValues(c.AccountID, c.Realm).Set(float64(c.Count))
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(gaugeInterval):
-		}
 	}
 }
 

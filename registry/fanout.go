@@ -1,4 +1,4 @@
-package adapter
+package registry
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+
+	"github.com/kamreg/kamreg"
 )
 
 // Remover is a Kamailio node that can drop an AoR from its memory.
@@ -17,34 +19,15 @@ type Remover interface {
 	Remove(ctx context.Context, aor string) error
 }
 
-// NodeFailure says why a node did not acknowledge some AoRs.
-type NodeFailure struct {
-	Node  string `json:"node"`
-	Error string `json:"error"`
-}
-
-// FlushReport is the outcome of a flush across nodes.
-type FlushReport struct {
-	// Flushed are the AoRs every node acknowledged, in order.
-	Flushed []string
-	// Failed are the AoRs at least one node did not acknowledge, in order.
-	Failed []string
-	// Nodes lists each node that failed, by name.
-	Nodes []NodeFailure
-}
-
-// Complete tells whether every node acknowledged every AoR.
-func (r FlushReport) Complete() bool { return len(r.Failed) == 0 && len(r.Nodes) == 0 }
-
-// Flush removes every AoR on every node. Calls run concurrently: nodes in
+// Fanout removes every AoR on every node. Calls run concurrently: nodes in
 // parallel, and at most perNode calls in flight on one node.
-func Flush(ctx context.Context, nodes []Remover, aors []string, perNode int) FlushReport {
+func Fanout(ctx context.Context, nodes []Remover, aors []string, perNode int) kamreg.FlushReport {
 	if perNode < 1 {
 		perNode = 1
 	}
 	var mu sync.Mutex
 	failedAoR := map[string]bool{}
-	var report FlushReport
+	var report kamreg.FlushReport
 	var wg sync.WaitGroup
 	for _, node := range nodes {
 		wg.Add(1)
@@ -63,7 +46,7 @@ func Flush(ctx context.Context, nodes []Remover, aors []string, perNode int) Flu
 			if len(failed) > 1 || len(aors) > 1 {
 				msg = fmt.Sprintf("%d of %d AoRs not flushed: %v", len(failed), len(aors), first)
 			}
-			report.Nodes = append(report.Nodes, NodeFailure{Node: node.Name(), Error: msg})
+			report.Nodes = append(report.Nodes, kamreg.NodeFailure{Node: node.Name(), Error: msg})
 		}(node)
 	}
 	wg.Wait()

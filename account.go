@@ -1,0 +1,27 @@
+package kamreg
+
+// Account is a Kazoo account as kamreg knows it: the realm its phones
+// register in, its parent and whether it is super-duper.
+type Account struct {
+	ID         string
+	Name       string
+	Realm      string
+	ParentID   string
+	SuperDuper bool
+}
+
+// Device is the Kazoo device behind a SIP username of an account.
+type Device struct {
+	AccountID                string
+	Username                 string
+	DeviceID                 string
+	OwnerID                  string
+	SuppressUnregisterNotify bool
+}
+
+// Registrar is a configured Kamailio node as registrations name it: the
+// node that wrote a row, known by its usrloc server_id.
+type Registrar struct {
+	Node     string
+	Hostname string
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/sirupsen/logrus"
+
+	"github.com/kamreg/kamreg"
+	"github.com/kamreg/kamreg/adapter"
+	"github.com/kamreg/kamreg/kamailio"
+	"github.com/kamreg/kamreg/metrics"
+	"github.com/kamreg/kamreg/registry"
+	"github.com/kamreg/kamreg/store"
+)
+
+// newRegistry builds the Registrations service for c: the source of
+// bindings (the location table, or the nodes' memory), kamreg's tables,
+// and the nodes a flush reaches. The returned gauge, when not nil, keeps
+// kamreg_registrations up to date until its context ends.
+func newRegistry(c *config, pool *pgxpool.Pool, clients []*kamailio.Client, m *metrics.Metrics,
+	log *logrus.Logger) (*registry.Registry, func(context.Context), error) {
+	nodes := make([]registry.Node, len(clients))
+	registrars := map[int]kamreg.Registrar{}
+	for i, cl := range clients {
+		nodes[i] = cl
+		if n := cl.Node(); n.ServerID != 0 {
+			registrars[n.ServerID] = adapter.RegistrarOf(n.Name, n.URL)
+		}
+	}
+	var once sync.Map
+	reg := &registry.Registry{
+		Directory:  store.Directory{Pool: pool},
+		Devices:    store.Devices{Pool: pool},
+		Flushes:    store.Flushes{Pool: pool},
+		Nodes:      nodes,
+		Table:      c.LocationTable,
+		Advertise:  c.advertise,
+		Registrars: registrars,
+		PerNode:    c.FlushConcurrency,
+		OnWildcard: func(socket string) {
+			if _, seen := once.LoadOrStore(socket, true); !seen {
+				log.WithField("socket", socket).Warn("Kamailio listens on a wildcard address and nothing advertises " +
+					"the address phones reach: proxy_ip is \"undefined\" (set KAMREG_ADVERTISE, or advertise in kamailio.cfg)")
+			}
+		},
+	}
+	if c.Source == "rpc" {
+		dumpers := make([]registry.Dumper, len(clients))
+		for i, cl := range clients {
+			dumpers[i] = cl
+		}
+		reg.Source = &registry.RPCSource{Nodes: dumpers, Table: c.LocationTable, TTL: c.DumpTTL,
+			OnDump: func(node string) { m.Dumps.WithLabelValues(node).Inc() }}
+		return reg, nil, nil
+	}
+	usrloc, err := kamailio.NewUsrloc(pool, c.LocationTable, c.DBTimezone)
+	if err != nil {
+		return nil, nil, err
+	}
+	reg.Source = usrloc
+	gauge := func(ctx context.Context) {
+		refreshRegistrations(ctx, store.Accounts{Pool: pool}, usrloc, m, log, gaugeInterval)
+	}
+	return reg, gauge, nil
+}
+
+// Registrations per account are counted on this interval, in two
+// queries, for at most maxGaugeAccounts accounts.
+const (
+	gaugeInterval    = 15 * time.Second
+	maxGaugeAccounts = 10000
+)
+
+// refreshRegistrations keeps kamreg_registrations{account_id,realm} up to
+// date until ctx ends.
+func refreshRegistrations(ctx context.Context, accounts registry.AccountLister, rows registry.RealmCounter,
+	m *metrics.Metrics, log *logrus.Logger, every time.Duration) {
+	failing := false
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		qctx, cancel := context.WithTimeout(ctx, every)
+		counts, err := registry.CountByAccount(qctx, accounts, rows, maxGaugeAccounts)
+		cancel()
+		switch {
+		case err != nil && ctx.Err() == nil:
+			if !failing {
+				log.WithError(err).Warn("counting registrations per account failed; kamreg_registrations keeps its last values")
+			}
+			failing = true
+		case err == nil:
+			failing = false
+			m.Registrations.Reset()
+			for _, c := range counts {
+				m.Registrations.WithLabelValues(c.Account.ID, c.Account.Realm).Set(float64(c.Count))
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

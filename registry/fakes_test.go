@@ -1,0 +1,140 @@
+package registry
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kamreg/kamreg"
+	"github.com/kamreg/kamreg/kamailio"
+)
+
+// fakeNode is a Kamailio node: removeFn decides each ul.rm, held says how
+// many contacts ul.lookup finds.
+type fakeNode struct {
+	name     string
+	held     map[string]int
+	removeFn func(aor string) error
+	mu       sync.Mutex
+	removed  []string
+}
+
+func (n *fakeNode) Node() kamailio.Node { return kamailio.Node{Name: n.name} }
+
+func (n *fakeNode) Remove(_ context.Context, _, aor string) error {
+	if n.removeFn != nil {
+		if err := n.removeFn(aor); err != nil {
+			return err
+		}
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.removed = append(n.removed, aor)
+	return nil
+}
+
+func (n *fakeNode) Lookup(_ context.Context, _, aor string) ([]kamailio.Contact, error) {
+	return make([]kamailio.Contact, n.held[aor]), nil
+}
+
+func (n *fakeNode) sortedRemoved() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := append([]string(nil), n.removed...)
+	sort.Strings(out)
+	return out
+}
+
+// fakeSource holds bindings in memory and answers queries as the usrloc
+// reader does (kamailio.Query.Selects), counting its calls.
+type fakeSource struct {
+	bindings []kamreg.Binding
+	aors     map[kamreg.Scope][]kamreg.AoR
+	err      error
+	queries  []kamailio.Query
+	counts   int
+}
+
+func (f *fakeSource) Live(_ context.Context, q kamailio.Query) ([]kamreg.Binding, error) {
+	f.queries = append(f.queries, q)
+	if f.err != nil {
+		return nil, f.err
+	}
+	bs := append([]kamreg.Binding(nil), f.bindings...)
+	sort.Slice(bs, func(i, j int) bool { return bs[i].KeyOf().Less(bs[j].KeyOf()) })
+	var out []kamreg.Binding
+	for i := range bs {
+		if q.Selects(&bs[i]) {
+			out = append(out, bs[i])
+		}
+		if q.Limit > 0 && len(out) == q.Limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeSource) Count(ctx context.Context, q kamailio.Query) (int, error) {
+	f.counts++
+	q.Limit = 0
+	bs, err := f.Live(ctx, q)
+	f.queries = f.queries[:len(f.queries)-1]
+	return len(bs), err
+}
+
+func (f *fakeSource) AoRs(_ context.Context, s kamreg.Scope) ([]kamreg.AoR, error) {
+	return f.aors[s], f.err
+}
+
+// States returns a record for each binding of the AoRs.
+func (f *fakeSource) States(_ context.Context, aors []kamreg.AoR, _ time.Time) ([]kamreg.FlushRecord, error) {
+	var out []kamreg.FlushRecord
+	for _, a := range aors {
+		for _, b := range f.bindings {
+			if b.Username == a.Username && strings.EqualFold(b.Domain, a.Domain) {
+				out = append(out, kamreg.FlushRecord{Ruid: b.Ruid, Username: b.Username, Domain: b.Domain,
+					CallID: b.CallID, CSeq: b.CSeq, LastModified: b.LastModified})
+			}
+		}
+	}
+	return out, nil
+}
+
+// fakeDirectory is kamreg's tables: a directory and flush records.
+type fakeDirectory struct {
+	dir     *kamreg.Directory
+	records []kamreg.FlushRecord
+	err     error
+}
+
+func (f *fakeDirectory) Read(_ context.Context, _ string, withDirectory bool) (*kamreg.Directory, []kamreg.FlushRecord, error) {
+	if !withDirectory {
+		return nil, f.records, f.err
+	}
+	return f.dir, f.records, f.err
+}
+
+func (f *fakeDirectory) Record(_ context.Context, recs []kamreg.FlushRecord) error {
+	if f.err != nil {
+		return f.err
+	}
+	f.records = append(f.records, recs...)
+	return nil
+}
+
+type devices map[string]bool
+
+func (d devices) Exists(_ context.Context, _, username string) (bool, error) {
+	return d[strings.ToLower(username)], nil
+}
+
+func (d devices) Usernames(context.Context, string) ([]string, error) {
+	var out []string
+	for u := range d {
+		out = append(out, u)
+	}
+	sort.Strings(out)
+	return out, nil
+}
