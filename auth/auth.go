@@ -81,13 +81,18 @@ type Chain struct {
 	Tokens TokenChecker
 }
 
-// Authenticate returns the caller's account id, or store.ErrBadToken.
+// Authenticate returns the caller's account id, or store.ErrBadToken. A
+// token that is neither a JWT (when JWTs are on) nor "<id>.<secret>" is
+// store.ErrMalformedToken and never reaches Tokens.
 func (c Chain) Authenticate(ctx context.Context, token string) (string, error) {
 	if strings.Count(token, ".") == 2 {
 		if c.JWT == nil {
-			return "", store.ErrBadToken
+			return "", store.ErrMalformedToken
 		}
 		return c.JWT.Authenticate(ctx, token)
+	}
+	if _, _, ok := store.SplitToken(token); !ok {
+		return "", store.ErrMalformedToken
 	}
 	id, err := c.Tokens.Authenticate(ctx, token)
 	if err != nil && !errors.Is(err, store.ErrBadToken) {

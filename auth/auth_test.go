@@ -9,10 +9,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/kamreg/kamreg/store"
 )
@@ -109,11 +111,15 @@ func (f fakeTokens) Authenticate(_ context.Context, tok string) (string, error) 
 
 func TestChain(t *testing.T) {
 	key := mustKey(t)
+	good := "0123456789abcdef0123456789abcdef." + strings.Repeat("5", 64)
+	unknown := "ffffffffffffffffffffffffffffffff." + strings.Repeat("5", 64)
+	var asked []string
 	api := fakeTokens{func(tok string) (string, error) {
-		if tok == "id.secret" {
+		asked = append(asked, tok)
+		if tok == good {
 			return "api-account", nil
 		}
-		return "", store.ErrBadToken
+		return "", store.ErrUnknownToken
 	}}
 	jwtToken := mint(t, jwt.SigningMethodRS256, key, jwt.MapClaims{"account_id": account, "exp": time.Now().Add(time.Hour).Unix()})
 	tests := []struct {
@@ -123,15 +129,26 @@ func TestChain(t *testing.T) {
 		want  string
 		err   error
 	}{
-		{"API token", Chain{JWT: NewJWT(&key.PublicKey), Tokens: api}, "id.secret", "api-account", nil},
+		{"API token", Chain{JWT: NewJWT(&key.PublicKey), Tokens: api}, good, "api-account", nil},
 		{"JWT", Chain{JWT: NewJWT(&key.PublicKey), Tokens: api}, jwtToken, account, nil},
-		{"JWT without a key configured", Chain{Tokens: api}, jwtToken, "", store.ErrBadToken},
-		{"unknown API token", Chain{Tokens: api}, "x.y", "", store.ErrBadToken},
+		{"JWT without a key configured", Chain{Tokens: api}, jwtToken, "", store.ErrMalformedToken},
+		{"unknown API token", Chain{Tokens: api}, unknown, "", store.ErrUnknownToken},
+		{"malformed: no dot", Chain{Tokens: api}, "nodot", "", store.ErrMalformedToken},
+		{"malformed: short secret", Chain{Tokens: api}, "0123456789abcdef0123456789abcdef.55", "", store.ErrMalformedToken},
+		{"malformed: upper-case id", Chain{Tokens: api}, strings.ToUpper(good[:32]) + good[32:], "", store.ErrMalformedToken},
+		{"malformed: empty", Chain{Tokens: api}, "", "", store.ErrMalformedToken},
 	}
 	for _, tt := range tests {
 		got, err := tt.chain.Authenticate(context.Background(), tt.token)
 		if got != tt.want || !errors.Is(err, tt.err) {
 			t.Errorf("%s: %q, %v; want %q, %v", tt.name, got, err, tt.want, tt.err)
 		}
+		if !errors.Is(err, store.ErrBadToken) && err != nil {
+			t.Errorf("%s: %v is not an ErrBadToken", tt.name, err)
+		}
+	}
+	// Only well-formed API tokens reached the token store.
+	if diff := cmp.Diff([]string{good, unknown}, asked); diff != "" {
+		t.Errorf("tokens looked up (-want +got):\n%s", diff)
 	}
 }

@@ -29,7 +29,7 @@ func TestMetrics(t *testing.T) {
 	deadline := time.Now().Add(40 * time.Second)
 	var body string
 	for {
-		body = string(call(t, "GET", env.main.Base+"/metrics", "").body)
+		body = string(call(t, "GET", env.main.Metrics+"/metrics", "").body)
 		if strings.Contains(body, gauge) || time.Now().After(deadline) {
 			break
 		}
@@ -43,11 +43,21 @@ func TestMetrics(t *testing.T) {
 		`kamreg_kamailio_up{node="main"} 1`,
 		`kamreg_flushes_total{outcome="ok",scope="user"}`,
 		"kamreg_db_pool_connections ",
+		`kamreg_auth_failures_total{reason="invalid"}`,
 		"go_goroutines ",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+	// The API port, the one operators publish, tells nothing about tenants.
+	for _, path := range []string{"/metrics", "/metrics/"} {
+		if r := call(t, "GET", env.main.Base+path, ""); r.status != 404 || strings.Contains(string(r.body), a.id) {
+			t.Errorf("API port %s: %d %s", path, r.status, r.body)
+		}
+	}
+	if r := call(t, "GET", env.main.Metrics+"/readyz", ""); r.status != 200 {
+		t.Errorf("metrics listener /readyz: %d %s", r.status, r.body)
 	}
 }
 
@@ -168,8 +178,10 @@ func TestCheckCommand(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "FAIL Kamailio node dead ("+env.deadNode+") answers: ") {
 		t.Errorf("with a dead node: exit %d:\n%s", code, out)
 	}
-	code, out = run("", "--serving", env.main.Base)
-	if code != 0 || !strings.HasPrefix(out, "ok   "+env.main.Base+"/readyz: ") {
+	metricsAddr := strings.TrimPrefix(env.main.Metrics, "http://")
+	code, out = run("", "--serving", env.main.Base, "--metrics-listen", metricsAddr)
+	if code != 0 || !strings.HasPrefix(out, "ok   "+env.main.Base+"/readyz: ") ||
+		!strings.HasSuffix(out, "ok   "+env.main.Metrics+"/metrics answers\n") {
 		t.Errorf("--serving: exit %d: %s", code, out)
 	}
 }

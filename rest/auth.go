@@ -28,20 +28,29 @@ func credentials(r *http.Request) string {
 type scoped func(w http.ResponseWriter, r *http.Request, a *store.Account)
 
 // authenticate returns the caller's account id, once the token's request
-// rate allows one more.
+// rate allows one more. A client over its limit of failed authentications
+// gets 429 before any lookup, unless its token authenticated lately.
 func (s *Server) authenticate(r *http.Request) (string, error) {
 	token := stateOf(r).token
+	client := s.guard.client(r)
+	if !s.guard.admit(client, token) {
+		return "", errTooManyRequests
+	}
 	if token == "" {
-		return "", errInvalidCredentials
+		return "", s.guard.failed(client, token, failureReason(token, nil), errInvalidCredentials)
 	}
 	caller, err := s.cfg.Tokens.Authenticate(r.Context(), token)
 	if errors.Is(err, store.ErrBadToken) {
-		return "", errInvalidCredentials
+		return "", s.guard.failed(client, token, failureReason(token, err), errInvalidCredentials)
 	}
-	if err == nil && !s.limiters.allow(token) {
+	if err != nil {
+		return "", err
+	}
+	s.guard.succeeded(token)
+	if !s.limiters.allow(token) {
 		return "", errTooManyRequests
 	}
-	return caller, err
+	return caller, nil
 }
 
 // inAccount checks the URL's account (format, then existence, before
@@ -55,9 +64,16 @@ func (s *Server) inAccount(next scoped) handler {
 			return
 		}
 		stateOf(r).accountID = id
+		// A flood of made-up account ids is limited like one of made-up
+		// tokens: an unknown account costs a lookup.
+		client, token := s.guard.client(r), stateOf(r).token
+		if !s.guard.admit(client, token) {
+			respondError(w, r, errTooManyRequests)
+			return
+		}
 		acct, err := s.cfg.Accounts.Get(r.Context(), id)
 		if errors.Is(err, store.ErrNotFound) {
-			err = &unknownAccountError{ID: id}
+			err = s.guard.failed(client, token, "unknown_account", &unknownAccountError{ID: id})
 		}
 		if err != nil {
 			respondError(w, r, err)

@@ -56,8 +56,6 @@ type Config struct {
 	Nodes []NodeChecker
 	// Metrics records requests and flushes; nil records nothing.
 	Metrics *metrics.Metrics
-	// MetricsHandler serves /metrics when set.
-	MetricsHandler http.Handler
 	// RateLimit is the requests per second one token may make (0: no
 	// limit), with bursts of RateBurst (0: twice the rate).
 	RateLimit float64
@@ -65,6 +63,8 @@ type Config struct {
 	// KazooURL, when set, is Kazoo's crossbar: every request no route
 	// serves is proxied there instead of answered 404.
 	KazooURL *url.URL
+	// AuthFailures limits failed authentications per client address.
+	AuthFailures AuthFailureLimit
 }
 
 // Server is the HTTP API.
@@ -72,6 +72,7 @@ type Server struct {
 	cfg      Config
 	router   *mux.Router
 	limiters *limiters
+	guard    *authGuard
 }
 
 // handler is a route's handler for one method.
@@ -95,7 +96,8 @@ func New(cfg Config) *Server {
 	if cfg.Log == nil {
 		cfg.Log = logrus.New()
 	}
-	s := &Server{cfg: cfg, router: mux.NewRouter(), limiters: newLimiters(cfg.RateLimit, cfg.RateBurst)}
+	s := &Server{cfg: cfg, router: mux.NewRouter(), limiters: newLimiters(cfg.RateLimit, cfg.RateBurst),
+		guard: newAuthGuard(cfg.AuthFailures)}
 	// A path with "..", "//" or "%2F" is matched as it is, never cleaned
 	// and redirected: it finds no route, or fails the account id check.
 	s.router.SkipClean(true)
@@ -110,9 +112,6 @@ func New(cfg Config) *Server {
 		{"registrations_count", "/v2/registrations/count", map[string]handler{http.MethodGet: s.superDuper(s.count)}},
 		{"healthz", "/healthz", map[string]handler{http.MethodGet: s.healthz}},
 		{"readyz", "/readyz", map[string]handler{http.MethodGet: s.readyz}},
-	}
-	if cfg.MetricsHandler != nil {
-		routes = append(routes, route{"metrics", "/metrics", map[string]handler{http.MethodGet: cfg.MetricsHandler.ServeHTTP}})
 	}
 	// A trailing slash is the same route, served by the same handler: a
 	// redirect (mux's StrictSlash) would turn a DELETE into a GET and fail

@@ -19,7 +19,11 @@ import (
 // Tokens keeps kamreg API tokens. A token reads "<id>.<secret>": the id is
 // public (it names the token for revocation), and only a SHA-256 of the
 // secret is stored.
-type Tokens struct{ Pool *pgxpool.Pool }
+type Tokens struct {
+	Pool *pgxpool.Pool
+	// OnLookup, when set, is called for each look-up sent to PostgreSQL.
+	OnLookup func()
+}
 
 // ErrBadToken is any token that does not authenticate: malformed, unknown,
 // wrong secret or revoked.
@@ -84,17 +88,20 @@ func (s Tokens) Revoke(ctx context.Context, idOrToken string) error {
 }
 
 // Authenticate returns the account a live token is bound to, or
-// ErrBadToken.
+// ErrBadToken (ErrMalformedToken, ErrUnknownToken or a wrong secret).
 func (s Tokens) Authenticate(ctx context.Context, token string) (string, error) {
 	id, secret, ok := SplitToken(token)
 	if !ok {
-		return "", ErrBadToken
+		return "", ErrMalformedToken
 	}
 	var accountID string
 	var hash []byte
+	if s.OnLookup != nil {
+		s.OnLookup()
+	}
 	err := s.Pool.QueryRow(ctx, `SELECT account_id, secret_hash FROM kamreg_tokens WHERE id = $1 AND revoked_at IS NULL`, id).Scan(&accountID, &hash)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", ErrBadToken
+		return "", ErrUnknownToken
 	}
 	if err != nil {
 		return "", err

@@ -43,29 +43,27 @@ func (k Kamreg) Run(args ...string) (string, error) {
 // Served is a running `kamreg serve`.
 type Served struct {
 	// Base is its URL, http://127.0.0.1:port.
-	Base    string
+	Base string
+	// Metrics is the URL of its metrics listener, http://127.0.0.1:port
+	// (/metrics, /healthz, /readyz); empty when it has none.
+	Metrics string
 	LogPath string
 	Cmd     *exec.Cmd
 	// Done is closed when the process has ended.
 	Done chan struct{}
 }
 
-// Serve starts `kamreg serve` with extra KAMREG_* settings, on a free port
-// of 127.0.0.1 unless they set KAMREG_LISTEN, and waits until it answers
-// /healthz.
+// Serve starts `kamreg serve` with extra KAMREG_* settings, on free ports
+// of 127.0.0.1 for the API and the metrics unless they set KAMREG_LISTEN or
+// KAMREG_METRICS_LISTEN, and waits until it answers /healthz.
 func (k Kamreg) Serve(extra ...string) (*Served, error) {
-	listen := ""
-	for _, kv := range extra {
-		if v, ok := strings.CutPrefix(kv, "KAMREG_LISTEN="); ok {
-			listen = v
-		}
+	listen, err := setting(extra, "KAMREG_LISTEN")
+	if err != nil {
+		return nil, err
 	}
-	if listen == "" {
-		port, err := FreePort()
-		if err != nil {
-			return nil, err
-		}
-		listen = fmt.Sprintf("127.0.0.1:%d", port)
+	metrics, err := setting(extra, "KAMREG_METRICS_LISTEN")
+	if err != nil {
+		return nil, err
 	}
 	log, err := os.CreateTemp(k.LogDir, "kamreg-serve-*.log")
 	if err != nil {
@@ -73,13 +71,16 @@ func (k Kamreg) Serve(extra ...string) (*Served, error) {
 	}
 	defer log.Close()
 	cmd := exec.Command(k.Bin, "serve")
-	cmd.Env = k.env(append([]string{"KAMREG_LISTEN=" + listen}, extra...))
+	cmd.Env = k.env(append([]string{"KAMREG_LISTEN=" + listen, "KAMREG_METRICS_LISTEN=" + metrics}, extra...))
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
 	s := &Served{Base: "http://" + listen, LogPath: log.Name(), Cmd: cmd, Done: make(chan struct{})}
+	if metrics != "" {
+		s.Metrics = "http://" + metrics
+	}
 	go func() { _ = cmd.Wait(); close(s.Done) }()
 	err = waitFor(20*time.Second, "kamreg serve (see "+s.LogPath+")", func() error {
 		select {
@@ -98,6 +99,25 @@ func (k Kamreg) Serve(extra ...string) (*Served, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// setting returns the value extra gives key (the last one wins), or a free
+// port of 127.0.0.1 when it gives none.
+func setting(extra []string, key string) (string, error) {
+	v, found := "", false
+	for _, kv := range extra {
+		if val, ok := strings.CutPrefix(kv, key+"="); ok {
+			v, found = val, true
+		}
+	}
+	if found {
+		return v, nil
+	}
+	port, err := FreePort()
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("127.0.0.1:%d", port), nil
 }
 
 // Close stops kamreg with SIGTERM, and kills it if it has not ended in 10 s.

@@ -2,10 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/kamreg/kamreg/kamailio"
@@ -17,8 +22,8 @@ var errChecksFailed = errors.New("some checks failed")
 
 // check validates the configuration and reaches PostgreSQL, the location
 // table and each Kamailio node, printing one line per check. With
-// --serving URL it only checks that a running kamreg at URL is ready (for
-// container health checks).
+// --serving URL it only checks that a running kamreg at URL is ready, and
+// that its metrics listener answers (for container health checks).
 func check(ctx context.Context, args []string, stdout io.Writer) error {
 	var c config
 	fs := newFlags("check", &c, true)
@@ -27,7 +32,7 @@ func check(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if *serving != "" {
-		return checkServing(ctx, *serving, stdout)
+		return checkServing(ctx, &c, *serving, stdout)
 	}
 	failed := false
 	line := func(what string, err error) bool {
@@ -57,6 +62,10 @@ func check(ctx context.Context, args []string, stdout io.Writer) error {
 				store.EnsureLocationIndex(cctx, pool, c.LocationTable))
 		}
 	}
+	if c.TLSCert != "" {
+		_, err := newCertReloader(c.TLSCert, c.TLSKey)
+		line("TLS certificate and key", err)
+	}
 	if len(c.nodes) == 0 {
 		fmt.Fprintln(stdout, "warn no Kamailio node configured (KAMREG_KAMAILIO_RPC): flushes will answer 503")
 	}
@@ -79,22 +88,75 @@ func usrlocAnswers(ctx context.Context, c *kamailio.Client, table string) error 
 	return err
 }
 
-func checkServing(ctx context.Context, base string, stdout io.Writer) error {
+// checkServing asks the kamreg serving at base for /readyz (trusting
+// KAMREG_TLS_CERT for https), then its metrics listener for /metrics.
+func checkServing(ctx context.Context, c *config, base string, stdout io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/readyz", nil)
+	client, err := servingClient(c)
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	body, err := getOK(ctx, client, strings.TrimSuffix(base, "/")+"/readyz")
 	if err != nil {
 		return err
+	}
+	fmt.Fprintf(stdout, "ok   %s/readyz: %s\n", strings.TrimSuffix(base, "/"), body)
+	if c.MetricsListen == "" {
+		return nil
+	}
+	metrics := "http://" + localAddr(c.MetricsListen) + "/metrics"
+	if _, err := getOK(ctx, http.DefaultClient, metrics); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "ok   %s answers\n", metrics)
+	return nil
+}
+
+// servingClient trusts the system's roots and, when kamreg serves HTTPS,
+// the certificates of KAMREG_TLS_CERT.
+func servingClient(c *config) (*http.Client, error) {
+	if c.TLSCert == "" {
+		return http.DefaultClient, nil
+	}
+	pem, err := os.ReadFile(c.TLSCert)
+	if err != nil {
+		return nil, fmt.Errorf("KAMREG_TLS_CERT: %w", err)
+	}
+	roots, err := x509.SystemCertPool()
+	if err != nil {
+		roots = x509.NewCertPool()
+	}
+	roots.AppendCertsFromPEM(pem)
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}}, nil
+}
+
+func getOK(ctx context.Context, client *http.Client, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s/readyz: %d %s", base, resp.StatusCode, body)
+		return nil, fmt.Errorf("%s: %d %s", url, resp.StatusCode, body)
 	}
-	fmt.Fprintf(stdout, "ok   %s/readyz: %s\n", base, body)
-	return nil
+	return body, nil
+}
+
+// localAddr turns a listen address into one to dial on this host: an
+// empty or unspecified host becomes 127.0.0.1.
+func localAddr(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return listen
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }

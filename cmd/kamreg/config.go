@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -47,12 +48,21 @@ type config struct {
 	RateLimit        float64
 	RateBurst        int
 	KazooURL         string
+	MetricsListen    string
+	AuthFailRate     string
+	AuthFailBurst    int
+	TrustedProxies   string
+	TLSCert          string
+	TLSKey           string
 	DumpTTL          time.Duration
 
 	nodes     []kamailio.Node
 	kazooURL  *url.URL
 	advertise adapter.Advertise
 	jwt       *auth.JWT
+
+	authFailRate   float64
+	trustedProxies []netip.Prefix
 }
 
 // newFlags returns a flag set with the settings every command shares, and
@@ -79,6 +89,12 @@ func newFlags(name string, c *config, serve bool) *flag.FlagSet {
 		fs.Float64Var(&c.RateLimit, "rate-limit", 50, "requests per second one token may make; 0 turns the limit off")
 		fs.IntVar(&c.RateBurst, "rate-burst", 100, "requests one token may make in a burst")
 		fs.StringVar(&c.KazooURL, "kazoo-url", "", "Kazoo crossbar root URL (http://kazoo:8000): requests kamreg does not serve are proxied there")
+		fs.StringVar(&c.MetricsListen, "metrics-listen", "127.0.0.1:9108", "listen address of /metrics (and /healthz, /readyz); empty: no metrics listener")
+		fs.StringVar(&c.AuthFailRate, "auth-fail-rate", "5/s", "failed authentications one client address may make (N/s, N/m or N/h; 0: no limit); beyond: 429")
+		fs.IntVar(&c.AuthFailBurst, "auth-fail-burst", 20, "failed authentications one client address may make in a burst")
+		fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", "comma-separated CIDRs of proxies whose X-Forwarded-For names the client")
+		fs.StringVar(&c.TLSCert, "tls-cert", "", "PEM certificate (chain): serve HTTPS; reloaded on SIGHUP")
+		fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
 	}
 	return fs
 }
@@ -149,6 +165,9 @@ func (c *config) check(serve bool) error {
 	}
 	if c.RateLimit < 0 || c.RateBurst < 1 {
 		return fmt.Errorf("KAMREG_RATE_LIMIT %v / KAMREG_RATE_BURST %d: want a rate of 0 or more and a burst of 1 or more", c.RateLimit, c.RateBurst)
+	}
+	if err := c.checkSecurity(); err != nil {
+		return err
 	}
 	if c.kazooURL, err = parseKazooURL(c.KazooURL); err != nil {
 		return fmt.Errorf("KAMREG_KAZOO_URL %q: %v", c.KazooURL, err)

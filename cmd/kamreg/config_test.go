@@ -38,6 +38,12 @@ func TestInvalidConfiguration(t *testing.T) {
 		{[]string{db, "KAMREG_KAZOO_URL=kazoo:8000"}, nil, "kamreg serve: KAMREG_KAZOO_URL \"kazoo:8000\": want an http:// or https:// URL\n", 1},
 		{[]string{db, "KAMREG_KAZOO_URL=http://kazoo:8000/v2/"}, nil, "kamreg serve: KAMREG_KAZOO_URL \"http://kazoo:8000/v2/\": give the crossbar root without /v2 (http://kazoo:8000): the request's /v2/… path is kept\n", 1},
 		{[]string{db}, []string{"--kazoo-url", "http:///v2"}, "kamreg serve: KAMREG_KAZOO_URL \"http:///v2\": no host\n", 1},
+		{[]string{db, "KAMREG_AUTH_FAIL_RATE=fast"}, nil, "kamreg serve: KAMREG_AUTH_FAIL_RATE \"fast\": want a number of 0 or more, then /s, /m or /h (5/s)\n", 1},
+		{[]string{db, "KAMREG_AUTH_FAIL_RATE=5/d"}, nil, "kamreg serve: KAMREG_AUTH_FAIL_RATE \"5/d\": unit \"d\": want s, m or h\n", 1},
+		{[]string{db, "KAMREG_AUTH_FAIL_BURST=0"}, nil, "kamreg serve: KAMREG_AUTH_FAIL_BURST 0: must be at least 1\n", 1},
+		{[]string{db, "KAMREG_TRUSTED_PROXIES=10.0.0.0/8,proxy"}, nil, "kamreg serve: KAMREG_TRUSTED_PROXIES: \"proxy\" is neither a CIDR nor an address\n", 1},
+		{[]string{db, "KAMREG_TLS_CERT=/x/cert.pem"}, nil, "kamreg serve: KAMREG_TLS_CERT and KAMREG_TLS_KEY go together: set both or neither\n", 1},
+		{[]string{db, "KAMREG_LISTEN=127.0.0.1:9108"}, nil, "kamreg serve: KAMREG_METRICS_LISTEN 127.0.0.1:9108: must differ from KAMREG_LISTEN (the metrics stay off the API port)\n", 1},
 		{[]string{db}, []string{"--listen"}, "kamreg serve: flag needs an argument: -listen\n", 2},
 	}
 	for _, tt := range tests {
@@ -59,5 +65,13 @@ func TestInvalidConfiguration(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want %d, %q", code, errOut.String(), tt.code, tt.stderr)
 			}
 		})
+	}
+}
+
+func TestParsePerSecond(t *testing.T) {
+	for in, want := range map[string]float64{"5/s": 5, "5": 5, "300/m": 5, "0": 0, "0.5/s": 0.5, " 3600 / h ": 1} {
+		if got, err := parsePerSecond(in); err != nil || got != want {
+			t.Errorf("%q: %v, %v; want %v", in, got, err, want)
+		}
 	}
 }

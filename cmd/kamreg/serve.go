@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"runtime/debug"
 	"time"
@@ -64,56 +62,40 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	if gauge != nil {
 		go gauge(ctx)
 	}
+	authMetrics := metrics.NewAuthFailures(promReg)
+	// Token ids with no live row are remembered, so that a flood of
+	// made-up tokens stays off PostgreSQL; malformed ones never reach it.
+	tokens := store.NewNegativeTokens(store.NewCachedTokens(store.Tokens{Pool: pool, OnLookup: authMetrics.Lookup}))
 	api := rest.New(rest.Config{
-		Accounts:       store.NewCachedAccounts(store.Accounts{Pool: pool}),
-		Tokens:         auth.Chain{JWT: c.jwt, Tokens: store.NewCachedTokens(store.Tokens{Pool: pool})},
-		Registrations:  reg,
-		DB:             pool,
-		CORSOrigin:     c.CORSOrigin,
-		Log:            log,
-		Nodes:          checkers,
-		Metrics:        m,
-		MetricsHandler: promhttp.HandlerFor(promReg, promhttp.HandlerOpts{}),
-		RateLimit:      c.RateLimit,
-		RateBurst:      c.RateBurst,
-		KazooURL:       c.kazooURL,
+		Accounts:      store.NewCachedAccounts(store.Accounts{Pool: pool}),
+		Tokens:        auth.Chain{JWT: c.jwt, Tokens: tokens},
+		Registrations: reg,
+		DB:            pool,
+		CORSOrigin:    c.CORSOrigin,
+		Log:           log,
+		Nodes:         checkers,
+		Metrics:       m,
+		RateLimit:     c.RateLimit,
+		RateBurst:     c.RateBurst,
+		KazooURL:      c.kazooURL,
+		AuthFailures: rest.AuthFailureLimit{Rate: c.authFailRate, Burst: c.AuthFailBurst,
+			TrustedProxies: c.trustedProxies, Metrics: authMetrics},
 	})
-	srv := &http.Server{
-		Handler:           api,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      5 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          nil,
-	}
-	ln, err := net.Listen("tcp", c.Listen)
+	ops := api.OpsHandler(promhttp.HandlerFor(promReg, promhttp.HandlerOpts{}))
+	lns, err := listen(&c)
 	if err != nil {
-		return fmt.Errorf("listen %s: %w", c.Listen, err)
+		return err
 	}
 	names := make([]string, len(c.nodes))
 	for i, n := range c.nodes {
 		names[i] = n.Name + "=" + n.URL
 	}
-	log.WithFields(logrus.Fields{"listen": ln.Addr().String(), "kamailio_nodes": names, "source": c.Source,
-		"jwt": c.jwt != nil, "kazoo_url": c.KazooURL}).Info("kamreg serving")
+	log.WithFields(logrus.Fields{"listen": lns.api.Addr().String(), "tls": lns.certs != nil, "metrics_listen": c.MetricsListen,
+		"kamailio_nodes": names, "source": c.Source, "jwt": c.jwt != nil, "kazoo_url": c.KazooURL}).Info("kamreg serving")
 	if len(c.nodes) == 0 {
 		log.Warn("no Kamailio JSON-RPC node configured (KAMREG_KAMAILIO_RPC): flushes will answer 503")
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("shutting down: finishing in-flight requests")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := serveUntil(ctx, lns, api, ops, log); err != nil {
 		return err
 	}
 	log.Info("stopped")

@@ -1,0 +1,161 @@
+package rest
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/kamreg/kamreg/metrics"
+	"github.com/kamreg/kamreg/store"
+)
+
+// guardedServer is a server on fakes whose failed authentications are
+// limited to a burst of 3 that never refills during the test; lookups
+// counts the look-ups of bad tokens and unknown accounts that reached the
+// fakes.
+func guardedServer(t *testing.T, reg prometheus.Registerer) (s *Server, lookups *atomic.Int64) {
+	t.Helper()
+	lookups = &atomic.Int64{}
+	cfg := testConfig(fakeRegistrations{}, nil)
+	tokens, accts := cfg.Tokens, cfg.Accounts
+	cfg.Tokens = fakeTokens{AuthenticateFn: func(tok string) (string, error) {
+		if strings.HasPrefix(tok, "bad") {
+			lookups.Add(1)
+		}
+		if strings.HasPrefix(tok, "malformed") {
+			return "", store.ErrMalformedToken
+		}
+		return tokens.Authenticate(t.Context(), tok)
+	}}
+	cfg.Accounts = fakeAccounts{
+		GetFn: func(id string) (store.Account, error) {
+			if id != acctID && id != superID {
+				lookups.Add(1)
+			}
+			return accts.Get(t.Context(), id)
+		},
+		MayActFn: func(caller, target string) (bool, error) { return accts.MayAct(t.Context(), caller, target) },
+	}
+	cfg.AuthFailures = AuthFailureLimit{Rate: 0.0001, Burst: 3,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, Metrics: metrics.NewAuthFailures(reg)}
+	return New(cfg), lookups
+}
+
+func from(s http.Handler, peer, path, token string, headers ...string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest("GET", path, nil)
+	req.RemoteAddr = peer
+	if token != "" {
+		req.Header.Set("X-Auth-Token", token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, req)
+	return w
+}
+
+func TestFailedAuthenticationsAreLimitedPerAddress(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	s, lookups := guardedServer(t, reg)
+	const flooder = "192.0.2.1:40000"
+
+	// A valid token that authenticated before the flood.
+	if w := from(s, flooder, base, goodTok); w.Code != 200 {
+		t.Fatalf("valid token before the flood: %d %s", w.Code, w.Body)
+	}
+	lookups.Store(0)
+	var codes []int
+	for i := range 10 {
+		codes = append(codes, from(s, flooder, base+"/count", "bad-"+strconv.Itoa(i)).Code)
+	}
+	if diff := cmp.Diff([]int{401, 401, 401, 429, 429, 429, 429, 429, 429, 429}, codes); diff != "" {
+		t.Errorf("made-up tokens (-want +got):\n%s", diff)
+	}
+	if n := lookups.Load(); n != 3 {
+		t.Errorf("%d look-ups reached the token store, want 3 (the burst)", n)
+	}
+	w := from(s, flooder, base, "bad-x")
+	if w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), `"message":"too_many_requests"`) {
+		t.Errorf("429 without Retry-After or envelope: %v %s", w.Header(), w.Body)
+	}
+	lookups.Store(0)
+	tests := []struct {
+		name, peer, path, token string
+		headers                 []string
+		status                  int
+	}{
+		{"the valid token keeps working", flooder, base, goodTok, nil, 200},
+		{"and on the all-realms routes", flooder, "/v2/registrations/count", goodTok, nil, 403},
+		{"no token from the flooder", flooder, base, "", nil, 429},
+		{"made-up accounts from the flooder", flooder, "/v2/accounts/ffffffffffffffffffffffffffffffff/registrations", "", nil, 429},
+		{"a malformed account id is still a 404", flooder, "/v2/accounts/nothex/registrations", "", nil, 404},
+		{"another address", "192.0.2.2:40000", base, "bad", nil, 401},
+		{"another IPv6 /64 is another address", "[2001:db8:0:2::1]:1", base, "bad", nil, 401},
+		{"behind a trusted proxy: the flooder", "10.1.1.1:5000", base, "bad", []string{"X-Forwarded-For", "203.0.113.9, 192.0.2.1"}, 429},
+		{"behind a trusted proxy: another client", "10.1.1.1:5000", base, "bad", []string{"X-Forwarded-For", "192.0.2.1, 198.51.100.7"}, 401},
+		{"an untrusted peer's X-Forwarded-For is ignored", flooder, base, "bad", []string{"X-Forwarded-For", "198.51.100.8"}, 429},
+	}
+	for _, tt := range tests {
+		if w := from(s, tt.peer, tt.path, tt.token, tt.headers...); w.Code != tt.status {
+			t.Errorf("%s: %d, want %d: %s", tt.name, w.Code, tt.status, w.Body)
+		}
+	}
+	if n := lookups.Load(); n != 3 {
+		t.Errorf("%d look-ups for the three other clients' bad tokens, want 3", n)
+	}
+	// The failures and the refusals are counted by reason.
+	from(s, "192.0.2.3:1", base, "malformed-token")
+	from(s, "192.0.2.3:1", "/v2/accounts/ffffffffffffffffffffffffffffffff/registrations", "")
+	want := `
+# HELP kamreg_auth_failures_total Failed authentications by reason: missing, malformed, unknown_token, invalid, unknown_account, and rate_limited (answered 429 before any lookup).
+# TYPE kamreg_auth_failures_total counter
+kamreg_auth_failures_total{reason="invalid"} 6
+kamreg_auth_failures_total{reason="malformed"} 1
+kamreg_auth_failures_total{reason="missing"} 0
+kamreg_auth_failures_total{reason="rate_limited"} 12
+kamreg_auth_failures_total{reason="unknown_account"} 1
+kamreg_auth_failures_total{reason="unknown_token"} 0
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "kamreg_auth_failures_total"); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestClientAddress(t *testing.T) {
+	g := newAuthGuard(AuthFailureLimit{TrustedProxies: []netip.Prefix{
+		netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}})
+	tests := []struct {
+		peer, xff, want string
+	}{
+		{"192.0.2.1:1", "", "192.0.2.1"},
+		{"192.0.2.1:1", "198.51.100.1", "192.0.2.1"},
+		{"10.0.0.1:1", "", "10.0.0.1"},
+		{"10.0.0.1:1", "198.51.100.1", "198.51.100.1"},
+		{"10.0.0.1:1", "6.6.6.6, 198.51.100.1, 10.0.0.2", "198.51.100.1"},
+		{"10.0.0.1:1", "10.0.0.3, 10.0.0.2", "10.0.0.3"},
+		{"10.0.0.1:1", "198.51.100.1, garbage", "10.0.0.1"},
+		{"[fd00::1]:1", "2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
+		{"[::ffff:192.0.2.9]:1", "", "192.0.2.9"},
+		{"[2001:db8::1]:1", "", "2001:db8::/64"},
+		{"@", "", "@"},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = tt.peer
+		if tt.xff != "" {
+			r.Header.Set("X-Forwarded-For", tt.xff)
+		}
+		if got := g.client(r); got != tt.want {
+			t.Errorf("peer %s, X-Forwarded-For %q: %s, want %s", tt.peer, tt.xff, got, tt.want)
+		}
+	}
+}
