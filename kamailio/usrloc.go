@@ -18,11 +18,12 @@ import (
 // plain indexed reads. It never writes them, and reads nothing else:
 // kamreg's own tables belong to store.
 type Usrloc struct {
-	pool *pgxpool.Pool
-	zone *time.Location
-	tz   string
+	pool  *pgxpool.Pool
+	zone  *time.Location
+	tz    string
+	attrs *attrCache
 
-	list, count, aors, states, perRealm string
+	list, count, aors, states, perRealm, attrsOf string
 }
 
 // permanent is how usrloc writes "never expires".
@@ -43,21 +44,21 @@ func NewUsrloc(pool *pgxpool.Pool, table, tz string) (*Usrloc, error) {
 	}
 	loc := pgx.Identifier{table}.Sanitize()
 	attrs := pgx.Identifier{table + "_attrs"}.Sanitize()
-	u := &Usrloc{pool: pool, zone: zone, tz: tz}
-	// The attributes kamreg reads are looked up per row on the stock
-	// (username, domain, ruid) index of location_attrs.
+	u := &Usrloc{pool: pool, zone: zone, tz: tz, attrs: newAttrCache(attrCacheSize)}
 	u.list = `
 		SELECT l.ruid, l.username, coalesce(l.domain, ''), l.contact, coalesce(l.received, ''),
 			coalesce(l.path, ''), coalesce(l.socket, ''), l.callid, l.cseq, l.user_agent, l.expires, l.last_modified,
-			l.server_id, coalesce(a.ccv, ''), coalesce(a.initial, '')
+			l.server_id
 		FROM ` + loc + ` l
-		LEFT JOIN LATERAL (
-			SELECT max(x.avalue) FILTER (WHERE x.aname = 'custom_channel_vars') AS ccv,
-				max(x.avalue) FILTER (WHERE x.aname = 'initial_registration') AS initial
-			FROM ` + attrs + ` x
-			WHERE x.username = l.username AND x.domain = l.domain AND x.ruid = l.ruid) a ON true
 		WHERE %s
 		ORDER BY l.username, l.contact, l.ruid`
+	// The attributes of the bindings not in the cache, on the stock
+	// (username, domain, ruid) index of location_attrs.
+	u.attrsOf = `
+		SELECT x.ruid, x.aname, x.avalue FROM ` + attrs + ` x
+		WHERE (x.username, x.domain, x.ruid) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))
+			AND x.aname IN ('custom_channel_vars', 'initial_registration')
+		ORDER BY x.id`
 	u.count = `SELECT count(*) FROM ` + loc + ` l WHERE %s`
 	u.aors = `SELECT DISTINCT l.username, coalesce(l.domain, '') FROM ` + loc + ` l WHERE %s ORDER BY 1, 2`
 	u.states = `
@@ -96,10 +97,10 @@ func (u *Usrloc) where(q Query, liveOnly bool) (string, []any) {
 	}
 	if q.Scope.Realm != "" {
 		// The (domain, username) index serves this.
-		conds = append(conds, "l.domain = ANY("+arg(variants(q.Scope.Realm))+"::text[])")
+		conds = append(conds, oneOf("l.domain", variants(q.Scope.Realm), arg))
 	}
 	if q.Scope.Username != "" {
-		conds = append(conds, "l.username = ANY("+arg(variants(q.Scope.Username))+"::text[])")
+		conds = append(conds, oneOf("l.username", variants(q.Scope.Username), arg))
 	}
 	if q.Ruids != nil {
 		conds = append(conds, "l.ruid = ANY("+arg(q.Ruids)+"::text[])")
@@ -111,6 +112,15 @@ func (u *Usrloc) where(q Query, liveOnly bool) (string, []any) {
 		return "true", args
 	}
 	return strings.Join(conds, " AND "), args
+}
+
+// oneOf is "col = $n" for one value: a plain equality plans better than
+// "= ANY(array)", which only the case variants of a name need.
+func oneOf(col string, values []string, arg func(any) string) string {
+	if len(values) == 1 {
+		return col + " = " + arg(values[0])
+	}
+	return col + " = ANY(" + arg(values) + "::text[])"
 }
 
 // ListSQL returns the statement and arguments Live runs for q.
@@ -131,7 +141,7 @@ func (u *Usrloc) CountSQL(q Query) (string, []any) {
 }
 
 // Live returns the live bindings the query selects, ordered by username,
-// contact and ruid.
+// contact and ruid, with their usrloc attributes.
 func (u *Usrloc) Live(ctx context.Context, q Query) ([]kamreg.Binding, error) {
 	sql, args := u.ListSQL(q)
 	rows, err := u.pool.Query(ctx, sql, args...)
@@ -142,11 +152,10 @@ func (u *Usrloc) Live(ctx context.Context, q Query) ([]kamreg.Binding, error) {
 	out := make([]kamreg.Binding, 0, 64)
 	var expires, modified time.Time
 	var serverID int32
-	var initial string
 	for rows.Next() {
 		var b kamreg.Binding
 		if err := rows.Scan(&b.Ruid, &b.Username, &b.Domain, &b.Contact, &b.Received, &b.Path, &b.Socket,
-			&b.CallID, &b.CSeq, &b.UserAgent, &expires, &modified, &serverID, &b.ChannelVars, &initial); err != nil {
+			&b.CallID, &b.CSeq, &b.UserAgent, &expires, &modified, &serverID); err != nil {
 			return nil, dberr.Wrap(err)
 		}
 		if expires.Unix() != 0 {
@@ -154,14 +163,60 @@ func (u *Usrloc) Live(ctx context.Context, q Query) ([]kamreg.Binding, error) {
 		}
 		b.LastModified = u.inZone(modified)
 		b.ServerID = int(serverID)
-		if initial != "" {
-			if s, err := strconv.ParseInt(initial, 10, 64); err == nil && s > 0 {
-				b.InitialRegistration = time.Unix(s, 0)
-			}
-		}
 		out = append(out, b)
 	}
-	return out, dberr.Wrap(rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, dberr.Wrap(err)
+	}
+	return out, u.fillAttrs(ctx, out)
+}
+
+// fillAttrs sets each binding's attributes: from the cache while the
+// binding is in the state they were read in, otherwise from
+// location_attrs, in one query for every binding missing.
+func (u *Usrloc) fillAttrs(ctx context.Context, bs []kamreg.Binding) error {
+	var missing []int
+	for i := range bs {
+		if !u.attrs.fill(&bs[i]) {
+			missing = append(missing, i)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	users, domains, ruids := make([]string, len(missing)), make([]string, len(missing)), make([]string, len(missing))
+	for j, i := range missing {
+		users[j], domains[j], ruids[j] = bs[i].Username, bs[i].Domain, bs[i].Ruid
+	}
+	rows, err := u.pool.Query(ctx, u.attrsOf, users, domains, ruids)
+	if err != nil {
+		return dberr.Wrap(err)
+	}
+	defer rows.Close()
+	found := make(map[string]attrs, len(missing))
+	var ruid, name, value string
+	for rows.Next() {
+		if err := rows.Scan(&ruid, &name, &value); err != nil {
+			return dberr.Wrap(err)
+		}
+		a := found[ruid]
+		switch name {
+		case "custom_channel_vars":
+			a.channelVars = value
+		case "initial_registration":
+			if s, err := strconv.ParseInt(value, 10, 64); err == nil && s > 0 {
+				a.initial = time.Unix(s, 0)
+			}
+		}
+		found[ruid] = a
+	}
+	if err := rows.Err(); err != nil {
+		return dberr.Wrap(err)
+	}
+	for _, i := range missing {
+		u.attrs.put(&bs[i], found[bs[i].Ruid])
+	}
+	return nil
 }
 
 // Count returns how many entries Live would return, without a limit.

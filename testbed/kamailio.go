@@ -1,6 +1,7 @@
 package testbed
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -33,6 +34,13 @@ type KamailioOptions struct {
 	MemoryOnly bool
 	// DgramSocket adds jsonrpcs's unix datagram socket (see DgramPath).
 	DgramSocket bool
+	// SharedMemMB and PkgMemMB size Kamailio's shared and per-process
+	// memory; 0 means 128 and 16. A node preloaded with 200,000 contacts
+	// needs about 2048 shared.
+	SharedMemMB, PkgMemMB int
+	// StartTimeout bounds the wait for JSON-RPC to answer; 0 means 20 s.
+	// A node preloading many rows from the table answers only after.
+	StartTimeout time.Duration
 	// SIPTCP adds a SIP listener over TCP on SIPPort, beside UDP.
 	SIPTCP bool
 }
@@ -113,7 +121,8 @@ func (k *Kamailio) Start(ctx context.Context) error {
 	}
 	defer log.Close()
 	o := k.Opts
-	args := []string{"-DD", "-E", "-f", k.cfg(), "-Y", k.Dir, "-w", k.Dir, "-m", "128", "-M", "16",
+	shm, pkg := cmp.Or(o.SharedMemMB, 128), cmp.Or(o.PkgMemMB, 16)
+	args := []string{"-DD", "-E", "-f", k.cfg(), "-Y", k.Dir, "-w", k.Dir, "-m", strconv.Itoa(shm), "-M", strconv.Itoa(pkg),
 		"-A", fmt.Sprintf("SIP_LISTEN=udp:127.0.0.1:%d", k.SIPPort),
 		"-A", fmt.Sprintf("RPC_LISTEN=tcp:127.0.0.1:%d", k.RPCPort),
 		"-A", fmt.Sprintf("DB_MODE=%d", o.DBMode),
@@ -145,7 +154,7 @@ func (k *Kamailio) Start(ctx context.Context) error {
 	go func() { _ = cmd.Wait(); close(done) }()
 	k.cmd, k.done = cmd, done
 	client := k.Client()
-	return waitFor(20*time.Second, "kamailio (see "+k.LogPath()+")", func() error {
+	return waitFor(cmp.Or(o.StartTimeout, 20*time.Second), "kamailio (see "+k.LogPath()+")", func() error {
 		select {
 		case <-done:
 			return fmt.Errorf("kamailio exited")
