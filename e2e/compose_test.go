@@ -60,19 +60,21 @@ func composeFreePort(t *testing.T) int {
 	return 0
 }
 
-// composeRun runs a command with a timeout and returns its combined output.
+// composeRun runs a command with a timeout and returns its standard
+// output; an error carries the tail of both outputs.
 func composeRun(timeout time.Duration, env []string, dir, name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
 	cmd.WaitDelay = 5 * time.Second
 	err := cmd.Run()
 	if err != nil {
-		err = fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, composeTail(out.String(), 4000))
+		err = fmt.Errorf("%s %s: %w\n%s\n%s", name, strings.Join(args, " "), err,
+			composeTail(out.String(), 3000), composeTail(errOut.String(), 3000))
 	}
 	return out.String(), err
 }
@@ -202,7 +204,7 @@ func TestComposeSmoke(t *testing.T) {
 	}
 	composeDocker(t)
 
-	out, err := composeRun(30*time.Minute, nil, root, "scripts/images.sh")
+	out, err := composeRun(30*time.Minute, nil, root, "bash", "-c", "scripts/images.sh 2>&1")
 	t.Logf("base images (%s):\n%s", time.Since(start).Round(time.Second), strings.TrimSpace(out))
 	if err != nil {
 		t.Fatal(err)
@@ -225,7 +227,7 @@ func TestComposeSmoke(t *testing.T) {
 		"KAMREG_VERSION=smoke-test",
 	}
 	compose := func(timeout time.Duration, args ...string) (string, error) {
-		return composeRun(timeout, env, root, "docker-compose", append([]string{"--no-ansi", "-p", project}, args...)...)
+		return composeRun(timeout, env, root, "docker-compose", append([]string{"-p", project}, args...)...)
 	}
 	mustCompose := func(timeout time.Duration, args ...string) string {
 		t.Helper()
@@ -330,8 +332,8 @@ func TestComposeSmoke(t *testing.T) {
 		if r["proxy_ip"] != "127.0.0.1" || r["proxy_port"] != strconv.Itoa(sipPort) {
 			t.Errorf("%v: proxy %v:%v, want the advertised 127.0.0.1:%d", r["username"], r["proxy_ip"], r["proxy_port"], sipPort)
 		}
-		if r["contact_ip"] != "127.0.0.77" || r["realm"] != realm {
-			t.Errorf("%v: contact_ip %v realm %v", r["username"], r["contact_ip"], r["realm"])
+		if r["contact"] != fmt.Sprintf("sip:%v@127.0.0.77:5070", r["username"]) || r["realm"] != realm {
+			t.Errorf("%v: contact %v realm %v in %v", r["username"], r["contact"], r["realm"], r)
 		}
 	}
 	if got := strings.Join(users, ","); got != "alice,bob,carol" {

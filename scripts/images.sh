@@ -59,7 +59,8 @@ trap 'rm -rf "$work"' EXIT
 # build TAG: docker build of the Dockerfile and files in $work/ctx.
 build() {
 	log "building $1"
-	docker build -q -t "$1" "$work/ctx" >/dev/null
+	docker build -t "$1" "$work/ctx" >"$work/build.log" 2>&1 \
+		|| { tail -30 "$work/build.log" >&2; die "docker build of $1 failed"; }
 	rm -rf "$work/ctx"
 }
 
