@@ -3,8 +3,24 @@
 package e2e
 
 import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -94,5 +110,103 @@ func TestNegativeCache(t *testing.T) {
 	}
 	if got := tokenLookups(t, s) - before; got != 1 {
 		t.Errorf("%d token look-ups reached PostgreSQL for 50 tries of one unknown id; want 1", got)
+	}
+}
+
+// TestHTTPSAndSIGHUP serves the API over HTTPS with a certificate of a CA
+// made here, renews the pair and sends SIGHUP: new connections get the new
+// certificate, the connection already open goes on, and the metrics stay
+// on their own plain-HTTP listener.
+func TestHTTPSAndSIGHUP(t *testing.T) {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(100), Subject: pkix.Name{CommonName: "kamreg e2e CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	roots := x509.NewCertPool()
+	roots.AddCert(caCert)
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	issue := func(serial int64) {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keyDER, _ := x509.MarshalECPrivateKey(key)
+		for path, b := range map[string][]byte{
+			certFile: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+			keyFile:  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
+		} {
+			if err := os.WriteFile(path+".new", b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(path+".new", path); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	issue(1)
+	s := serveFor(t, "main="+env.kam.RPCURL(), "KAMREG_TLS_CERT="+certFile, "KAMREG_TLS_KEY="+keyFile)
+	if !strings.HasPrefix(s.Base, "https://127.0.0.1:") {
+		t.Fatalf("base %s", s.Base)
+	}
+	serial := func(c *http.Client) (int64, bool) {
+		t.Helper()
+		reused := false
+		trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { reused = i.Reused }}
+		ctx, cancel := context.WithTimeout(httptrace.WithClientTrace(context.Background(), trace), 10*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "GET", s.Base+"/readyz", nil)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("HTTPS /readyz: %v", err)
+		}
+		defer resp.Body.Close()
+		_, _ = io.Copy(io.Discard, resp.Body)
+		if resp.StatusCode != 200 || resp.TLS.Version < tls.VersionTLS12 {
+			t.Fatalf("HTTPS /readyz: %d over TLS %x", resp.StatusCode, resp.TLS.Version)
+		}
+		return resp.TLS.PeerCertificates[0].SerialNumber.Int64(), reused
+	}
+	open := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	defer open.CloseIdleConnections()
+	if got, _ := serial(open); got != 1 {
+		t.Fatalf("serial %d, want 1", got)
+	}
+	if r := call(t, "GET", s.Metrics+"/metrics", ""); r.status != 200 {
+		t.Errorf("plain-HTTP metrics listener: %d", r.status)
+	}
+
+	issue(2)
+	if err := s.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		fresh := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, DisableKeepAlives: true}}
+		if got, _ := serial(fresh); got == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the renewed certificate was not served within 10 s of SIGHUP")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got, reused := serial(open); got != 1 || !reused {
+		t.Errorf("the connection opened before SIGHUP: serial %d, reused %v; want 1, true", got, reused)
 	}
 }

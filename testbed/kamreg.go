@@ -55,7 +55,8 @@ type Served struct {
 
 // Serve starts `kamreg serve` with extra KAMREG_* settings, on free ports
 // of 127.0.0.1 for the API and the metrics unless they set KAMREG_LISTEN or
-// KAMREG_METRICS_LISTEN, and waits until it answers /healthz.
+// KAMREG_METRICS_LISTEN, and waits until it answers /healthz. With
+// KAMREG_TLS_CERT Base is https://.
 func (k Kamreg) Serve(extra ...string) (*Served, error) {
 	listen, err := setting(extra, "KAMREG_LISTEN")
 	if err != nil {
@@ -78,8 +79,15 @@ func (k Kamreg) Serve(extra ...string) (*Served, error) {
 		return nil, err
 	}
 	s := &Served{Base: "http://" + listen, LogPath: log.Name(), Cmd: cmd, Done: make(chan struct{})}
+	if cert, _ := lookup(extra, "KAMREG_TLS_CERT"); cert != "" {
+		s.Base = "https://" + listen
+	}
+	// Readiness is asked on plain HTTP: the metrics listener when there is
+	// one (the API may serve HTTPS), else the API.
+	health := s.Base + "/healthz"
 	if metrics != "" {
 		s.Metrics = "http://" + metrics
+		health = s.Metrics + "/healthz"
 	}
 	go func() { _ = cmd.Wait(); close(s.Done) }()
 	err = waitFor(20*time.Second, "kamreg serve (see "+s.LogPath+")", func() error {
@@ -88,7 +96,7 @@ func (k Kamreg) Serve(extra ...string) (*Served, error) {
 			return fmt.Errorf("kamreg serve exited")
 		default:
 		}
-		resp, err := http.Get(s.Base + "/healthz")
+		resp, err := http.Get(health)
 		if err == nil {
 			resp.Body.Close()
 		}
@@ -104,13 +112,7 @@ func (k Kamreg) Serve(extra ...string) (*Served, error) {
 // setting returns the value extra gives key (the last one wins), or a free
 // port of 127.0.0.1 when it gives none.
 func setting(extra []string, key string) (string, error) {
-	v, found := "", false
-	for _, kv := range extra {
-		if val, ok := strings.CutPrefix(kv, key+"="); ok {
-			v, found = val, true
-		}
-	}
-	if found {
+	if v, found := lookup(extra, key); found {
 		return v, nil
 	}
 	port, err := FreePort()
@@ -118,6 +120,16 @@ func setting(extra []string, key string) (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("127.0.0.1:%d", port), nil
+}
+
+// lookup returns the value extra gives key; the last one wins.
+func lookup(extra []string, key string) (v string, found bool) {
+	for _, kv := range extra {
+		if val, ok := strings.CutPrefix(kv, key+"="); ok {
+			v, found = val, true
+		}
+	}
+	return v, found
 }
 
 // Close stops kamreg with SIGTERM, and kills it if it has not ended in 10 s.
