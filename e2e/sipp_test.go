@@ -17,7 +17,8 @@ import (
 // sippPhone is one phone of a sippRun: it registers user@domain with the
 // contact sip:user@ContactHost:ContactPort. The Via names ViaHost:ViaPort
 // and carries ;rport only when RPort is set, so a phone can look as if it
-// sat behind a NAT (a private address in its Via, no ;rport).
+// sat behind a NAT (a private address in its Via, no ;rport). The phones of
+// one sippRegister call agree on RPort.
 type sippPhone struct {
 	User, Domain string
 	ViaHost      string
@@ -30,14 +31,15 @@ type sippPhone struct {
 
 // sippScenario registers each CSV line's phone and expects 200, then,
 // after a pause, registers it again with the same Call-ID (a refresh) and
-// expects 200 again. Fields: user, domain, via host, via port, via
-// params, contact host, contact port, expires, pause in milliseconds.
+// expects 200 again. Fields: user, domain, via host, via port, (unused),
+// contact host, contact port, expires. VIA_PARAMS and the pause are set
+// per run.
 const sippScenario = `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="kamreg e2e register and refresh">
   <send retrans="500">
     <![CDATA[
       REGISTER sip:[field1] SIP/2.0
-      Via: SIP/2.0/[transport] [field2]:[field3];branch=[branch][field4]
+      Via: SIP/2.0/[transport] [field2]:[field3];branch=[branch]VIA_PARAMS
       From: <sip:[field0]@[field1]>;tag=[pid]-[call_number]
       To: <sip:[field0]@[field1]>
       Call-ID: [call_id]
@@ -55,7 +57,7 @@ const sippScenario = `<?xml version="1.0" encoding="ISO-8859-1" ?>
   <send retrans="500">
     <![CDATA[
       REGISTER sip:[field1] SIP/2.0
-      Via: SIP/2.0/[transport] [field2]:[field3];branch=[branch][field4]
+      Via: SIP/2.0/[transport] [field2]:[field3];branch=[branch]VIA_PARAMS
       From: <sip:[field0]@[field1]>;tag=[pid]-[call_number]
       To: <sip:[field0]@[field1]>
       Call-ID: [call_id]
@@ -100,17 +102,21 @@ func sippRegister(ctx context.Context, target, transport string, localPort int, 
 		if p.Expires == 0 {
 			p.Expires = 300
 		}
-		params := ""
-		if p.RPort {
-			params = ";rport"
+		if p.RPort != phones[0].RPort {
+			return fmt.Errorf("phones of one sipp run must agree on RPort")
 		}
-		fields := []string{p.User, p.Domain, p.ViaHost, strconv.Itoa(p.ViaPort), params,
+		fields := []string{p.User, p.Domain, p.ViaHost, strconv.Itoa(p.ViaPort), "-",
 			p.ContactHost, strconv.Itoa(p.ContactPort), strconv.Itoa(p.Expires)}
 		csv.WriteString(strings.Join(fields, ";") + "\n")
 	}
 	scenario, users := filepath.Join(dir, "register.xml"), filepath.Join(dir, "phones.csv")
 	pause := strings.Replace(sippScenario, `<pause variable="refresh_pause"/>`,
 		fmt.Sprintf(`<pause milliseconds="%d"/>`, refreshPause.Milliseconds()), 1)
+	params := ""
+	if len(phones) > 0 && phones[0].RPort {
+		params = ";rport"
+	}
+	pause = strings.ReplaceAll(pause, "VIA_PARAMS", params)
 	if err := os.WriteFile(scenario, []byte(pause), 0o644); err != nil {
 		return err
 	}
