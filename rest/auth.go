@@ -33,16 +33,20 @@ type scoped func(w http.ResponseWriter, r *http.Request, a *store.Account)
 func (s *Server) authenticate(r *http.Request) (string, error) {
 	token := stateOf(r).token
 	client := s.guard.client(r)
-	if !s.guard.admit(client, token) {
+	charged, ok := s.guard.admit(client, token)
+	if !ok {
 		return "", errTooManyRequests
 	}
 	if token == "" {
-		return "", s.guard.failed(client, token, failureReason(token, nil), errInvalidCredentials)
+		s.guard.failed(token, failureReason(token, nil))
+		return "", errInvalidCredentials
 	}
 	caller, err := s.cfg.Tokens.Authenticate(r.Context(), token)
 	if errors.Is(err, store.ErrBadToken) {
-		return "", s.guard.failed(client, token, failureReason(token, err), errInvalidCredentials)
+		s.guard.failed(token, failureReason(token, err))
+		return "", errInvalidCredentials
 	}
+	s.guard.refund(client, charged) // a backend failure is not the caller's
 	if err != nil {
 		return "", err
 	}
@@ -67,13 +71,17 @@ func (s *Server) inAccount(next scoped) handler {
 		// A flood of made-up account ids is limited like one of made-up
 		// tokens: an unknown account costs a lookup.
 		client, token := s.guard.client(r), stateOf(r).token
-		if !s.guard.admit(client, token) {
+		charged, admitted := s.guard.admit(client, token)
+		if !admitted {
 			respondError(w, r, errTooManyRequests)
 			return
 		}
 		acct, err := s.cfg.Accounts.Get(r.Context(), id)
 		if errors.Is(err, store.ErrNotFound) {
-			err = s.guard.failed(client, token, "unknown_account", &unknownAccountError{ID: id})
+			s.guard.failed(token, "unknown_account")
+			err = &unknownAccountError{ID: id}
+		} else {
+			s.guard.refund(client, charged)
 		}
 		if err != nil {
 			respondError(w, r, err)

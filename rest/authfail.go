@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/kamreg/kamreg/metrics"
 	"github.com/kamreg/kamreg/store"
 )
@@ -20,9 +18,11 @@ import (
 // that a flood of made-up tokens costs neither the database nor valid
 // callers anything.
 type AuthFailureLimit struct {
-	// Rate is the failed authentications per second one address may make
-	// (0: no limit), in bursts of Burst; beyond it the address gets 429
-	// before any lookup until its bucket refills.
+	// Rate is the lookups of tokens (and accounts) not known good that
+	// one address may cause per second (0: no limit), in bursts of Burst.
+	// A lookup that succeeds is given back, so the budget is spent by
+	// failures; beyond it the address gets 429 before any lookup until its
+	// bucket refills.
 	Rate  float64
 	Burst int
 	// TrustedProxies are the peers whose X-Forwarded-For is believed: the
@@ -48,33 +48,40 @@ func newAuthGuard(cfg AuthFailureLimit) *authGuard {
 		if burst < 1 {
 			burst = max(1, int(4*cfg.Rate))
 		}
-		g.buckets = &addrBuckets{m: map[string]*rate.Limiter{}, limit: rate.Limit(cfg.Rate), burst: burst}
+		g.buckets = &addrBuckets{m: map[string]*bucket{}, rate: cfg.Rate, burst: float64(burst), now: time.Now}
 	}
 	return g
 }
 
-// admit tells whether a request may go on to look its token (and account)
-// up: always for a token that recently authenticated, otherwise only while
-// the address's failures are within the limit. A refusal is counted.
-func (g *authGuard) admit(client, token string) bool {
-	if g.buckets == nil || (token != "" && g.good.has(token)) || g.buckets.left(client) {
-		return true
+// admit tells whether a request may go on to look its token (or account)
+// up, and charges the client's bucket for that lookup unless the token
+// authenticated lately. Charging before the lookup, not after it fails,
+// bounds the lookups however many requests are in flight at once; settle
+// gives the charge back when the lookup succeeds. A refusal is counted.
+func (g *authGuard) admit(client, token string) (charged, ok bool) {
+	if g.buckets == nil || (token != "" && g.good.has(token)) {
+		return false, true
+	}
+	if g.buckets.take(client) {
+		return true, true
 	}
 	g.cfg.Metrics.Inc("rate_limited")
-	return false
+	return false, false
 }
 
-// failed counts a failed authentication of the client and returns what to
-// answer: err, or a 429 once the client is over its limit.
-func (g *authGuard) failed(client, token, reason string, err error) error {
+// refund gives back a charge whose lookup succeeded.
+func (g *authGuard) refund(client string, charged bool) {
+	if charged {
+		g.buckets.refund(client)
+	}
+}
+
+// failed counts a failed authentication; its charge stays taken.
+func (g *authGuard) failed(token, reason string) {
 	g.cfg.Metrics.Inc(reason)
 	if token != "" {
 		g.good.forget(token)
 	}
-	if g.buckets != nil && !g.buckets.take(client) {
-		return errTooManyRequests
-	}
-	return err
 }
 
 // succeeded remembers a token that authenticated.
@@ -143,50 +150,73 @@ func peerAddr(remote string) netip.Addr {
 	return a.Unmap()
 }
 
-// addrBuckets keeps one token bucket of failures per client address.
+// addrBuckets keeps one token bucket of lookups per client address.
 type addrBuckets struct {
 	mu    sync.Mutex
-	m     map[string]*rate.Limiter
-	limit rate.Limit
-	burst int
+	m     map[string]*bucket
+	rate  float64
+	burst float64
+	now   func() time.Time
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
 }
 
 // maxAddrBuckets bounds the addresses kept; when full, the buckets that
 // are full again (idle addresses) are dropped, or failing that, all.
 const maxAddrBuckets = 100000
 
-func (b *addrBuckets) get(client string) *rate.Limiter {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	lim, ok := b.m[client]
+// get returns the client's bucket, refilled up to now; b.mu is held.
+func (b *addrBuckets) get(client string) *bucket {
+	now := b.now()
+	bk, ok := b.m[client]
 	if !ok {
 		if len(b.m) >= maxAddrBuckets {
-			b.prune()
+			b.prune(now)
 		}
-		lim = rate.NewLimiter(b.limit, b.burst)
-		b.m[client] = lim
+		bk = &bucket{tokens: b.burst, last: now}
+		b.m[client] = bk
 	}
-	return lim
+	if now.After(bk.last) {
+		bk.tokens = min(b.burst, bk.tokens+now.Sub(bk.last).Seconds()*b.rate)
+		bk.last = now
+	}
+	return bk
 }
 
 // prune drops the buckets that have refilled; b.mu is held.
-func (b *addrBuckets) prune() {
-	now := time.Now()
-	for k, lim := range b.m {
-		if lim.TokensAt(now) >= float64(b.burst) {
+func (b *addrBuckets) prune(now time.Time) {
+	for k, bk := range b.m {
+		if bk.tokens+now.Sub(bk.last).Seconds()*b.rate >= b.burst {
 			delete(b.m, k)
 		}
 	}
 	if len(b.m) >= maxAddrBuckets {
-		b.m = map[string]*rate.Limiter{}
+		b.m = map[string]*bucket{}
 	}
 }
 
-// left tells whether the client may fail once more.
-func (b *addrBuckets) left(client string) bool { return b.get(client).Tokens() >= 1 }
+// take takes one lookup from the client's bucket; false when it is empty.
+func (b *addrBuckets) take(client string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	bk := b.get(client)
+	if bk.tokens < 1 {
+		return false
+	}
+	bk.tokens--
+	return true
+}
 
-// take counts one failure; false when the client was already over.
-func (b *addrBuckets) take(client string) bool { return b.get(client).Allow() }
+// refund gives one lookup back.
+func (b *addrBuckets) refund(client string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	bk := b.get(client)
+	bk.tokens = min(b.burst, bk.tokens+1)
+}
 
 // goodTokens is a bounded set of SHA-256s of tokens that authenticated
 // lately; the raw tokens are not kept.

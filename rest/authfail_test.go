@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
@@ -157,5 +158,45 @@ func TestClientAddress(t *testing.T) {
 		if got := g.client(r); got != tt.want {
 			t.Errorf("peer %s, X-Forwarded-For %q: %s, want %s", tt.peer, tt.xff, got, tt.want)
 		}
+	}
+}
+
+// TestConcurrentFloodIsBounded sends 50 made-up tokens at once while the
+// token store is slow: no more look-ups start than the burst allows.
+func TestConcurrentFloodIsBounded(t *testing.T) {
+	release := make(chan struct{})
+	var inLookup, answered atomic.Int64
+	cfg := testConfig(fakeRegistrations{}, nil)
+	cfg.Tokens = fakeTokens{AuthenticateFn: func(tok string) (string, error) {
+		inLookup.Add(1)
+		select {
+		case <-release:
+		case <-time.After(10 * time.Second):
+		}
+		return "", store.ErrUnknownToken
+	}}
+	cfg.AuthFailures = AuthFailureLimit{Rate: 0.0001, Burst: 3}
+	s := New(cfg)
+	codes := make(chan int, 50)
+	for i := range 50 {
+		go func() {
+			codes <- from(s, "192.0.2.1:1", base, "bad-"+strconv.Itoa(i)).Code
+			answered.Add(1)
+		}()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for inLookup.Load()+answered.Load() < 50 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if n := inLookup.Load(); n != 3 {
+		t.Errorf("%d look-ups in flight at once, want the burst, 3", n)
+	}
+	close(release)
+	got := map[int]int{}
+	for range 50 {
+		got[<-codes]++
+	}
+	if diff := cmp.Diff(map[int]int{401: 3, 429: 47}, got); diff != "" {
+		t.Errorf("answers (-want +got):\n%s", diff)
 	}
 }
