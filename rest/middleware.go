@@ -71,6 +71,12 @@ func (s *Server) observeWith(next http.Handler, ownHeaders bool) http.Handler {
 
 func (s *Server) logRequest(r *http.Request, st *state, rec *recorder, took time.Duration) {
 	s.cfg.Metrics.ObserveHTTP(st.route, r.Method, rec.status, took)
+	// Requests refused with 429 are counted by the metrics and logged at
+	// debug level only: a line for each request of a flood would fill the
+	// disk and take the CPU the valid clients need.
+	if rec.status == http.StatusTooManyRequests && !s.cfg.Log.IsLevelEnabled(logrus.DebugLevel) {
+		return
+	}
 	fields := logrus.Fields{
 		"request_id":  st.requestID,
 		"method":      r.Method,
@@ -90,6 +96,8 @@ func (s *Server) logRequest(r *http.Request, st *state, rec *recorder, took time
 			entry = entry.WithError(st.err)
 		}
 		entry.Error("request failed")
+	case rec.status == http.StatusTooManyRequests:
+		entry.Debug("request")
 	default:
 		entry.Info("request")
 	}
