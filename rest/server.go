@@ -65,6 +65,13 @@ type Config struct {
 	KazooURL *url.URL
 	// AuthFailures limits failed authentications per client address.
 	AuthFailures AuthFailureLimit
+	// Watch serves the event stream (…/registrations/events); nil answers
+	// it 404. Heartbeat and Recheck are the stream's comment interval
+	// and how often its token is checked again (DefaultHeartbeat,
+	// DefaultRecheck when zero).
+	Watch     Watcher
+	Heartbeat time.Duration
+	Recheck   time.Duration
 }
 
 // Server is the HTTP API.
@@ -107,6 +114,7 @@ func New(cfg Config) *Server {
 			http.MethodGet: s.inAccount(s.list), http.MethodDelete: s.inAccount(s.flushRealm)}},
 		// Before {username}: DELETE …/registrations/count is a 405, as in Kazoo.
 		{"account_registrations_count", acct + "/count", map[string]handler{http.MethodGet: s.inAccount(s.count)}},
+		{"account_registrations_events", acct + "/events", map[string]handler{http.MethodGet: s.inAccount(s.events)}},
 		{"account_registration_user", acct + "/{username}", map[string]handler{http.MethodDelete: s.inAccount(s.flushUser)}},
 		{"registrations", "/v2/registrations", map[string]handler{http.MethodGet: s.superDuper(s.list)}},
 		{"registrations_count", "/v2/registrations/count", map[string]handler{http.MethodGet: s.superDuper(s.count)}},

@@ -55,6 +55,7 @@ type config struct {
 	TLSCert          string
 	TLSKey           string
 	DumpTTL          time.Duration
+	WatchInterval    time.Duration
 
 	nodes     []kamailio.Node
 	kazooURL  *url.URL
@@ -85,6 +86,7 @@ func newFlags(name string, c *config, serve bool) *flag.FlagSet {
 		fs.DurationVar(&c.RPCTimeout, "rpc-timeout", 5*time.Second, "timeout for one JSON-RPC call")
 		fs.IntVar(&c.FlushConcurrency, "flush-concurrency", 16, "most RPC calls in flight during a flush, per node")
 		fs.DurationVar(&c.DumpTTL, "dump-ttl", 2*time.Second, "rpc source: how long one ul.dump per node serves concurrent reads (0: no reuse)")
+		fs.DurationVar(&c.WatchInterval, "watch-interval", time.Second, "how often a watched realm is polled for the event stream")
 		fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply pending migrations at start")
 		fs.Float64Var(&c.RateLimit, "rate-limit", 50, "requests per second one token may make; 0 turns the limit off")
 		fs.IntVar(&c.RateBurst, "rate-burst", 100, "requests one token may make in a burst")

@@ -20,6 +20,7 @@ import (
 	"github.com/kamreg/kamreg/metrics"
 	"github.com/kamreg/kamreg/rest"
 	"github.com/kamreg/kamreg/store"
+	"github.com/kamreg/kamreg/watch"
 )
 
 // shutdownGrace is how long in-flight requests may finish after SIGTERM.
@@ -66,10 +67,16 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	// Token ids with no live row are remembered, so that a flood of
 	// made-up tokens stays off PostgreSQL; malformed ones never reach it.
 	tokens := store.NewNegativeTokens(store.NewCachedTokens(store.Tokens{Pool: pool, OnLookup: authMetrics.Lookup}))
+	// The event stream: one poller per watched realm; a flush through
+	// kamreg makes the realm's poller read at once; SIGTERM ends streams.
+	hub := &watch.Hub{Source: reg, Interval: c.WatchInterval, Metrics: metrics.NewWatch(promReg),
+		OnError: func(realm string, err error) { log.WithError(err).WithField("realm", realm).Warn("watch poll failed") }}
+	context.AfterFunc(ctx, hub.Close)
 	api := rest.New(rest.Config{
 		Accounts:      store.NewCachedAccounts(store.Accounts{Pool: pool}),
 		Tokens:        auth.Chain{JWT: c.jwt, Tokens: tokens},
-		Registrations: reg,
+		Registrations: hub.Notifying(reg),
+		Watch:         hub,
 		DB:            pool,
 		CORSOrigin:    c.CORSOrigin,
 		Log:           log,
