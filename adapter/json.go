@@ -13,31 +13,53 @@ func AppendJSON(b []byte, r *kamreg.Registration) []byte {
 		b = append(b, key...)
 		return jsontext.String(b, v)
 	}
+	// Values repeated under several keys are escaped once, then copied.
+	var contact, host, user []byte
+	again := func(b []byte, key string, enc *[]byte, v string) []byte {
+		b = append(b, key...)
+		if *enc != nil {
+			return append(b, *enc...)
+		}
+		start := len(b)
+		b = jsontext.String(b, v)
+		*enc = b[start:len(b):len(b)]
+		return b
+	}
 	b = str(b, `{"account_name":`, r.AccountName)
 	b = str(b, `,"account_realm":`, r.AccountRealm)
 	b = str(b, `,"authorizing_id":`, r.AuthorizingID)
 	b = str(b, `,"authorizing_type":`, r.AuthorizingType)
 	b = str(b, `,"call_id":`, r.CallID)
-	b = str(b, `,"contact":`, r.Contact)
+	b = again(b, `,"contact":`, &contact, r.Contact)
 	b = str(b, `,"contact_ip":`, r.ContactIP)
 	b = str(b, `,"contact_port":`, r.ContactPort)
 	b = jsontext.Int(append(b, `,"event_timestamp":`...), r.EventTimestamp)
 	b = jsontext.Int(append(b, `,"expires":`...), r.Expires)
-	b = str(b, `,"from_host":`, r.FromHost)
-	b = str(b, `,"from_user":`, r.FromUser)
+	b = again(b, `,"from_host":`, &host, r.FromHost)
+	b = again(b, `,"from_user":`, &user, r.FromUser)
 	b = str(b, `,"network_ip":`, r.NetworkIP)
 	b = str(b, `,"network_port":`, r.NetworkPort)
-	b = str(b, `,"original_contact":`, r.OriginalContact)
+	b = sameOrStr(b, `,"original_contact":`, contact, r.Contact, r.OriginalContact)
 	b = str(b, `,"owner_id":`, r.OwnerID)
 	b = str(b, `,"proxy_ip":`, r.ProxyIP)
 	b = str(b, `,"proxy_port":`, r.ProxyPort)
-	b = str(b, `,"realm":`, r.Realm)
+	b = sameOrStr(b, `,"realm":`, host, r.FromHost, r.Realm)
 	b = jsontext.Bool(append(b, `,"suppress_unregister_notify":`...), r.SuppressUnregisterNotify)
-	b = str(b, `,"to_host":`, r.ToHost)
-	b = str(b, `,"to_user":`, r.ToUser)
+	b = sameOrStr(b, `,"to_host":`, host, r.FromHost, r.ToHost)
+	b = sameOrStr(b, `,"to_user":`, user, r.FromUser, r.ToUser)
 	b = str(b, `,"user_agent":`, r.UserAgent)
-	b = str(b, `,"username":`, r.Username)
+	b = sameOrStr(b, `,"username":`, user, r.FromUser, r.Username)
 	return append(appendExtra(b, r), '}')
+}
+
+// sameOrStr appends key and v, copying enc (the encoding of was) when v
+// is the same value.
+func sameOrStr(b []byte, key string, enc []byte, was, v string) []byte {
+	b = append(b, key...)
+	if v == was {
+		return append(b, enc...)
+	}
+	return jsontext.String(b, v)
 }
 
 // appendExtra appends Kazoo 4's keys that are known, in ExtraKeys order.

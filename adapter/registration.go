@@ -1,7 +1,6 @@
 package adapter
 
 import (
-	"encoding/json"
 	"math"
 	"net/url"
 	"strings"
@@ -28,24 +27,8 @@ type Context struct {
 	// OnWildcard, when set, is told of a listener socket on a wildcard
 	// address with no advertised address: proxy_ip is then "undefined".
 	OnWildcard func(socket string)
-}
-
-// channelVars are the keys kamreg reads from Kazoo's custom_channel_vars.
-type channelVars struct {
-	AuthorizingID           string `json:"Authorizing-ID"`
-	AuthorizingType         string `json:"Authorizing-Type"`
-	OwnerID                 string `json:"Owner-ID"`
-	PresenceID              string `json:"Presence-ID"`
-	RegisterOverwriteNotify any    `json:"Register-Overwrite-Notify"`
-}
-
-func parseChannelVars(s string) channelVars {
-	var cv channelVars
-	if s != "" {
-		// Kazoo writes a JSON object; anything else is ignored.
-		_ = json.Unmarshal([]byte(s), &cv)
-	}
-	return cv
+	// ChannelVars, when set, keeps parsed channel vars across mappings.
+	ChannelVars *ChannelVarsCache
 }
 
 // boolText reads a channel var that Kazoo writes as a boolean or as the
@@ -79,7 +62,7 @@ func orUndefined(values ...string) string {
 // FromBinding maps a binding to a registration. Device records win over
 // channel vars, which win over "undefined".
 func FromBinding(b *kamreg.Binding, c *Context) kamreg.Registration {
-	cv := parseChannelVars(b.ChannelVars)
+	cv := c.ChannelVars.parse(b.ChannelVars)
 	r := kamreg.Registration{
 		AccountName:              kamreg.Undefined,
 		AccountRealm:             kamreg.Undefined,

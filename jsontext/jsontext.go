@@ -10,6 +10,14 @@ import (
 
 const hex = "0123456789abcdef"
 
+// plain marks the ASCII bytes written as they are.
+var plain = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // String appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, and
 // U+2028 and U+2029 are escaped, as encoding/json does.
 func String(buf []byte, s string) []byte {
@@ -18,7 +26,7 @@ func String(buf []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if plain[c] {
 				i++
 				continue
 			}

@@ -1,6 +1,7 @@
 package kamailio
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -23,7 +24,7 @@ type Usrloc struct {
 	tz    string
 	attrs *attrCache
 
-	list, count, aors, states, perRealm, attrsOf string
+	list, count, aors, states, perRealm, attrsOf, sockets string
 }
 
 // permanent is how usrloc writes "never expires".
@@ -67,6 +68,7 @@ func NewUsrloc(pool *pgxpool.Pool, table, tz string) (*Usrloc, error) {
 		JOIN unnest($1::text[], $2::text[]) AS t(u, d) ON l.domain = t.d AND l.username = t.u
 		WHERE l.last_modified <= ($3::timestamptz AT TIME ZONE $4)
 		ORDER BY l.ruid`
+	u.sockets = `SELECT DISTINCT l.socket FROM ` + loc + ` l WHERE coalesce(l.socket, '') <> '' ORDER BY 1 LIMIT 1000`
 	u.perRealm = `SELECT l.domain, count(*) FROM ` + loc + ` l WHERE l.domain = ANY($1::text[]) AND ` + live("$2") +
 		` GROUP BY l.domain`
 	return u, nil
@@ -149,7 +151,8 @@ func (u *Usrloc) Live(ctx context.Context, q Query) ([]kamreg.Binding, error) {
 		return nil, dberr.Wrap(err)
 	}
 	defer rows.Close()
-	out := make([]kamreg.Binding, 0, 64)
+	// A realm of a thousand phones is the common size.
+	out := make([]kamreg.Binding, 0, cmp.Or(min(q.Limit, 1024), 1024))
 	var expires, modified time.Time
 	var serverID int32
 	for rows.Next() {
@@ -293,6 +296,18 @@ func (u *Usrloc) CountByRealm(ctx context.Context, realms []string) (map[string]
 		out[realm] = n
 	}
 	return out, dberr.Wrap(rows.Err())
+}
+
+// Sockets returns the listener sockets the table's rows name (at most
+// 1,000): what kamreg reports as proxy_ip and proxy_port. It reads the
+// whole table; it is for kamreg check, not for requests.
+func (u *Usrloc) Sockets(ctx context.Context) ([]string, error) {
+	rows, err := u.pool.Query(ctx, u.sockets)
+	if err != nil {
+		return nil, dberr.Wrap(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return out, dberr.Wrap(err)
 }
 
 // inZone reads a timestamp without time zone (which pgx returns as UTC

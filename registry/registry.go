@@ -69,6 +69,8 @@ type Registry struct {
 	Advertise  adapter.Advertise
 	Registrars map[int]kamreg.Registrar
 	OnWildcard func(socket string)
+	// ChannelVars, when set, keeps parsed channel vars across reads.
+	ChannelVars *adapter.ChannelVarsCache
 	// PerNode bounds the ul.rm calls in flight on one node.
 	PerNode int
 	// Now is the clock; nil means time.Now.
@@ -138,7 +140,11 @@ func (r *Registry) List(ctx context.Context, q kamreg.ListQuery) (kamreg.Page, e
 	}
 	h := hiddenBy(recs)
 	mc := r.mapping(dir)
-	page := kamreg.Page{Entries: make([]kamreg.Registration, 0, min(len(bs), max(q.Limit, 16)))}
+	size := len(bs)
+	if q.Limit > 0 {
+		size = min(size, q.Limit)
+	}
+	page := kamreg.Page{Entries: make([]kamreg.Registration, 0, size)}
 	var last kamreg.Key
 	for i := range bs {
 		b := &bs[i]
@@ -162,7 +168,7 @@ func (r *Registry) List(ctx context.Context, q kamreg.ListQuery) (kamreg.Page, e
 
 func (r *Registry) mapping(dir *kamreg.Directory) *adapter.Context {
 	return &adapter.Context{Directory: dir, Advertise: r.Advertise, Registrars: r.Registrars,
-		OnWildcard: r.OnWildcard, Now: r.now()}
+		OnWildcard: r.OnWildcard, ChannelVars: r.ChannelVars, Now: r.now()}
 }
 
 // Count returns how many entries List would return without a page: the

@@ -65,6 +65,11 @@ func (r *RPCSource) nodeDump(ctx context.Context, n Dumper, reuse bool) (dump, e
 		}
 	}
 	ch := r.group.DoChan(name, func() (any, error) {
+		// A reader that found no fresh dump may get here just after
+		// another flight stored one: use it.
+		if d, ok := r.cached(name); ok && reuse {
+			return d, nil
+		}
 		start := r.now()
 		if r.OnDump != nil {
 			r.OnDump(name)

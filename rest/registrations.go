@@ -46,8 +46,8 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, a *kamreg.Account)
 		return
 	}
 	n := len(page.Entries)
-	raw := adapter.AppendJSONList(make([]byte, 0, n*adapter.JSONSizeHint+2), page.Entries)
-	respondRaw(w, r, raw, paging{size: &n, startKey: o.startKey, nextKey: next})
+	respondList(w, r, func(b []byte) []byte { return adapter.AppendJSONList(b, page.Entries) },
+		paging{size: &n, startKey: o.startKey, nextKey: next})
 }
 
 func (s *Server) count(w http.ResponseWriter, r *http.Request, a *kamreg.Account) {

@@ -42,6 +42,30 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
+// OpenWait opens the pool like Open, trying again while PostgreSQL does
+// not answer, with a backoff from 500 ms to 5 s, for at most wait; each
+// failed try is told to retrying. A bad URL fails at once.
+func OpenWait(ctx context.Context, url string, wait time.Duration, retrying func(err error, retry time.Duration)) (*pgxpool.Pool, error) {
+	if _, err := pgxpool.ParseConfig(url); err != nil {
+		return nil, fmt.Errorf("database url: %w", err)
+	}
+	deadline := time.Now().Add(wait)
+	delay := 500 * time.Millisecond
+	for {
+		pool, err := Open(ctx, url)
+		if err == nil || time.Now().Add(delay).After(deadline) {
+			return pool, err
+		}
+		retrying(err, delay)
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
+}
+
 // MigrationsTable is where goose records which migrations ran.
 const MigrationsTable = "kamreg_schema_migrations"
 

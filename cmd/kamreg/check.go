@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/kamreg/kamreg/kamailio"
 	"github.com/kamreg/kamreg/store"
 )
@@ -58,8 +60,11 @@ func check(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		line("kamreg's migrations applied", err)
 		if c.Source == "db" {
-			line(fmt.Sprintf("usrloc table %q present and indexed", c.LocationTable),
-				store.EnsureLocationIndex(cctx, pool, c.LocationTable))
+			if line(fmt.Sprintf("usrloc table %q present and indexed", c.LocationTable),
+				store.EnsureLocationIndex(cctx, pool, c.LocationTable)) {
+				line("every listener socket in the table has an address to report as proxy_ip",
+					wildcardSockets(cctx, pool, &c))
+			}
 		}
 	}
 	if c.TLSCert != "" {
@@ -77,6 +82,25 @@ func check(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if failed {
 		return errChecksFailed
+	}
+	return nil
+}
+
+// wildcardSockets fails when rows name a listener on a wildcard address
+// (Kamailio listening on 0.0.0.0 with no advertise) that KAMREG_ADVERTISE
+// does not map: kamreg would report proxy_ip "undefined" for them.
+func wildcardSockets(ctx context.Context, pool *pgxpool.Pool, c *config) error {
+	u, err := kamailio.NewUsrloc(pool, c.LocationTable, c.DBTimezone)
+	if err != nil {
+		return err
+	}
+	sockets, err := u.Sockets(ctx)
+	if err != nil {
+		return err
+	}
+	if w := c.advertise.Wildcards(sockets); len(w) > 0 {
+		return fmt.Errorf("%s on a wildcard address: set advertise in kamailio.cfg, or KAMREG_ADVERTISE=%s=<address phones reach>:<port>",
+			strings.Join(w, ", "), w[0])
 	}
 	return nil
 }

@@ -76,11 +76,18 @@ func TestComposeFile(t *testing.T) {
 			t.Errorf("kamreg's environment lacks %s", need)
 		}
 	}
-	if kr.Build != "." {
-		t.Errorf("kamreg build %v, want .", kr.Build)
+	if b, _ := kr.Build.(map[string]any); b["context"] != "." || b["args"] == nil {
+		t.Errorf("kamreg build %v, want context . with the VERSION argument", kr.Build)
 	}
-	if diff := cmp.Diff([]string{"8000:8000"}, kr.Ports); diff != "" || !strings.HasSuffix(kr.Environment["KAMREG_LISTEN"], ":8000") {
+	// Published on the address and port the operator chooses (.env).
+	if diff := cmp.Diff([]string{"${KAMREG_BIND:-0.0.0.0}:${KAMREG_HTTP_PORT:-8000}:8000"}, kr.Ports); diff != "" ||
+		!strings.HasSuffix(kr.Environment["KAMREG_LISTEN"], ":8000") {
 		t.Errorf("kamreg ports %v, listen %q", kr.Ports, kr.Environment["KAMREG_LISTEN"])
+	}
+	for _, p := range kr.Ports {
+		if strings.Contains(p, "9108") {
+			t.Errorf("the metrics port is published: %s", p)
+		}
 	}
 	for _, dep := range []string{"postgres", "kamailio"} {
 		if kr.DependsOn[dep].Condition != "service_healthy" {
@@ -93,7 +100,8 @@ func TestComposeFile(t *testing.T) {
 
 	// Kamailio: SIP published, JSON-RPC kept on the compose network.
 	k := c.Services["kamailio"]
-	if diff := cmp.Diff([]string{"5060:5060/udp", "5060:5060/tcp"}, k.Ports); diff != "" {
+	sip := "${KAMREG_BIND:-0.0.0.0}:${KAMREG_SIP_PORT:-5060}:5060"
+	if diff := cmp.Diff([]string{sip + "/udp", sip + "/tcp"}, k.Ports); diff != "" {
 		t.Errorf("kamailio ports (-want +got):\n%s", diff)
 	}
 	for _, p := range append(k.Ports, kr.Ports...) {

@@ -72,7 +72,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err == errHelp {
 			return 0
 		}
-		if err == errChecksFailed {
+		if err == errChecksFailed || err == errLogged {
 			return 1
 		}
 		fmt.Fprintf(stderr, "kamreg %s: %s\n", name, oneLine(err.Error()))

@@ -32,14 +32,15 @@ func newRegistry(c *config, pool *pgxpool.Pool, clients []*kamailio.Client, m *m
 	}
 	var once sync.Map
 	reg := &registry.Registry{
-		Directory:  store.Directory{Pool: pool},
-		Devices:    store.Devices{Pool: pool},
-		Flushes:    store.Flushes{Pool: pool},
-		Nodes:      nodes,
-		Table:      c.LocationTable,
-		Advertise:  c.advertise,
-		Registrars: registrars,
-		PerNode:    c.FlushConcurrency,
+		Directory:   store.Directory{Pool: pool},
+		Devices:     store.Devices{Pool: pool},
+		Flushes:     store.Flushes{Pool: pool},
+		Nodes:       nodes,
+		Table:       c.LocationTable,
+		Advertise:   c.advertise,
+		Registrars:  registrars,
+		PerNode:     c.FlushConcurrency,
+		ChannelVars: adapter.NewChannelVarsCache(100000),
 		OnWildcard: func(socket string) {
 			if _, seen := once.LoadOrStore(socket, true); !seen {
 				log.WithField("socket", socket).Warn("Kamailio listens on a wildcard address and nothing advertises " +
@@ -65,6 +66,29 @@ func newRegistry(c *config, pool *pgxpool.Pool, clients []*kamailio.Client, m *m
 		refreshRegistrations(ctx, store.Accounts{Pool: pool}, usrloc, m, log, gaugeInterval)
 	}
 	return reg, gauge, nil
+}
+
+// probeInterval is how often each node is pinged, so that
+// kamreg_kamailio_up says at once, and stays true, whether it answers.
+const probeInterval = 10 * time.Second
+
+// probeNodes pings every node now and on every interval until ctx ends;
+// each call's outcome sets kamreg_kamailio_up (kamailio.Client.Observe).
+func probeNodes(ctx context.Context, clients []*kamailio.Client, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		for _, c := range clients {
+			pctx, cancel := context.WithTimeout(ctx, every)
+			_ = c.Ping(pctx)
+			cancel()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Registrations per account are counted on this interval, in two
