@@ -56,6 +56,7 @@ type config struct {
 	TLSKey           string
 	DumpTTL          time.Duration
 	WatchInterval    time.Duration
+	DBWait           time.Duration
 
 	nodes     []kamailio.Node
 	kazooURL  *url.URL
@@ -85,6 +86,7 @@ func newFlags(name string, c *config, serve bool) *flag.FlagSet {
 		fs.StringVar(&c.CORSOrigin, "cors-origin", "*", "Access-Control-Allow-Origin")
 		fs.DurationVar(&c.RPCTimeout, "rpc-timeout", 5*time.Second, "timeout for one JSON-RPC call")
 		fs.IntVar(&c.FlushConcurrency, "flush-concurrency", 16, "most RPC calls in flight during a flush, per node")
+		fs.DurationVar(&c.DBWait, "db-wait", 2*time.Minute, "how long serve waits for PostgreSQL at start, retrying with backoff")
 		fs.DurationVar(&c.DumpTTL, "dump-ttl", 2*time.Second, "rpc source: how long one ul.dump per node serves concurrent reads (0: no reuse)")
 		fs.DurationVar(&c.WatchInterval, "watch-interval", time.Second, "how often a watched realm is polled for the event stream")
 		fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply pending migrations at start")

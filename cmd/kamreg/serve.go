@@ -31,16 +31,16 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	if err := parse(newFlags("serve", &c, true), args); err != nil {
 		return err
 	}
+	// A bad setting is one plain line on stderr, as for every command;
+	// what fails after the configuration is read is logged.
 	if err := c.check(true); err != nil {
 		return err
 	}
-	out := newLogWriter(os.Stderr)
-	defer out.Close()
-	log := c.logger(out)
+	log := c.logger(os.Stderr)
 	tuneGC()
 	pool, err := prepare(ctx, &c, !c.NoMigrate, c.Source == "db", log)
 	if err != nil {
-		return err
+		return fatal(log, c.LogFormat, err)
 	}
 	defer pool.Close()
 
@@ -58,11 +58,12 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	}
 	reg, gauge, err := newRegistry(&c, pool, clients, m, log)
 	if err != nil {
-		return err
+		return fatal(log, c.LogFormat, err)
 	}
 	if gauge != nil {
 		go gauge(ctx)
 	}
+	go probeNodes(ctx, clients, probeInterval)
 	authMetrics := metrics.NewAuthFailures(promReg)
 	// Token ids with no live row are remembered, so that a flood of
 	// made-up tokens stays off PostgreSQL; malformed ones never reach it.
@@ -91,7 +92,7 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	ops := api.OpsHandler(promhttp.HandlerFor(promReg, promhttp.HandlerOpts{}))
 	lns, err := listen(&c)
 	if err != nil {
-		return err
+		return fatal(log, c.LogFormat, err)
 	}
 	names := make([]string, len(c.nodes))
 	for i, n := range c.nodes {
@@ -107,6 +108,19 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// errLogged is a start-up failure already written to the log.
+var errLogged = errors.New("logged")
+
+// fatal writes a start-up failure to the log, as one JSON line when the
+// log is JSON, and returns errLogged; in text format the caller prints it.
+func fatal(log *logrus.Logger, format string, err error) error {
+	if format == "text" {
+		return err
+	}
+	log.WithError(err).Error("kamreg cannot start")
+	return errLogged
 }
 
 // tuneGC trades memory for CPU: a list of 1,000 registrations allocates a
@@ -126,7 +140,10 @@ func tuneGC() {
 // reads the location table, makes sure its index exists, saying clearly
 // when the table is missing.
 func prepare(ctx context.Context, c *config, migrate, location bool, log *logrus.Logger) (*pgxpool.Pool, error) {
-	pool, err := store.Open(ctx, c.DatabaseURL)
+	// After a host or daemon restart the database may come up after kamreg.
+	pool, err := store.OpenWait(ctx, c.DatabaseURL, c.DBWait, func(err error, retry time.Duration) {
+		log.WithError(err).WithField("retry_in", retry.String()).Warn("PostgreSQL does not answer yet; waiting for it")
+	})
 	if err != nil {
 		return nil, err
 	}
