@@ -129,6 +129,7 @@ func New(cfg Config) *Server {
 		s.router.Handle(rt.path, h)
 		s.router.Handle(rt.path+"/", h)
 	}
+	s.mountUI()
 	s.router.NotFoundHandler = s.notFound()
 	if cfg.KazooURL != nil {
 		s.router.NotFoundHandler = s.kazooProxy(cfg.KazooURL)

@@ -1,0 +1,326 @@
+// The registrations page: a token, an account, its live registrations.
+import {Api, ApiError} from "./api.js";
+import {readEvents} from "./stream.js";
+
+const $ = (id) => document.getElementById(id);
+
+// The token lives in this tab's sessionStorage only; the account ids used
+// lately (not secrets) are remembered across tabs.
+const TOKEN = "kamreg.token";
+const ACCOUNTS = "kamreg.accounts";
+
+const state = {
+  api: null,
+  account: "",
+  rows: new Map(),
+  sort: {key: "username", dir: 1},
+  filter: "",
+  abort: null,
+};
+
+const keyOf = (r) => `${r.username}\u0000${r.contact}`;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function setStatus(name, text) {
+  $("status").dataset.state = name;
+  $("status").textContent = text;
+}
+
+function showError(err) {
+  const el = $("error");
+  el.textContent = err ? String(err.message || err) : "";
+  el.hidden = !err;
+}
+
+function notice(text) {
+  const el = $("notice");
+  el.textContent = text;
+  el.hidden = !text;
+}
+
+function accountsSeen() {
+  try {
+    return JSON.parse(localStorage.getItem(ACCOUNTS) || "[]").filter((a) => /^[0-9a-f]{32}$/.test(a));
+  } catch {
+    return [];
+  }
+}
+
+function rememberAccount(id) {
+  const list = [id, ...accountsSeen().filter((a) => a !== id)].slice(0, 10);
+  localStorage.setItem(ACCOUNTS, JSON.stringify(list));
+  fillAccounts();
+}
+
+function fillAccounts() {
+  const dl = $("accounts");
+  dl.replaceChildren(...accountsSeen().map((a) => Object.assign(document.createElement("option"), {value: a})));
+}
+
+// A row's place in time: when it expires, from the seconds left it came with.
+function stamp(r) {
+  r._deadline = r.expires > 0 ? Date.now() + r.expires * 1000 : 0;
+  return r;
+}
+
+function source(r) {
+  const ip = r.source_ip || (r.network_ip !== "undefined" ? r.network_ip : "");
+  const port = r.source_port || (r.network_port !== "undefined" ? r.network_port : "");
+  return ip ? `${ip}:${port}` : "";
+}
+
+function secondsLeft(r) {
+  return r._deadline ? Math.max(0, Math.round((r._deadline - Date.now()) / 1000)) : Infinity;
+}
+
+function expiresText(r) {
+  const s = secondsLeft(r);
+  if (s === Infinity) {
+    return "permanent";
+  }
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m} min ${String(s % 60).padStart(2, "0")} s` : `${s} s`;
+}
+
+const sortValue = {
+  username: (r) => r.username,
+  contact: (r) => r.contact,
+  source: (r) => source(r),
+  user_agent: (r) => r.user_agent,
+  expires: (r) => secondsLeft(r),
+};
+
+function visibleRows() {
+  const f = state.filter.toLowerCase();
+  const rows = [...state.rows.values()].filter((r) => !f ||
+    [r.username, r.contact, source(r), r.user_agent, r.call_id].some((v) => String(v).toLowerCase().includes(f)));
+  const {key, dir} = state.sort;
+  const val = sortValue[key];
+  rows.sort((a, b) => {
+    const x = val(a);
+    const y = val(b);
+    const c = typeof x === "number" ? x - y : String(x).localeCompare(String(y));
+    return (c || a.contact.localeCompare(b.contact)) * dir;
+  });
+  return rows;
+}
+
+function cell(label, text, cls) {
+  const td = document.createElement("td");
+  td.dataset.label = label;
+  td.textContent = text;
+  if (cls) {
+    td.className = cls;
+  }
+  return td;
+}
+
+function render() {
+  const rows = visibleRows();
+  const body = $("regs").tBodies[0];
+  body.replaceChildren(...rows.map((r) => {
+    const tr = document.createElement("tr");
+    tr.dataset.key = keyOf(r);
+    tr.dataset.username = r.username;
+    const flush = document.createElement("button");
+    flush.type = "button";
+    flush.className = "flush-one danger";
+    flush.dataset.username = r.username;
+    flush.textContent = "Flush";
+    flush.setAttribute("aria-label", `Flush ${r.username}`);
+    const actions = cell("", "", "actions");
+    actions.append(flush);
+    tr.append(cell("User", r.username, "username"), cell("Contact", r.contact, "contact"),
+      cell("Source", source(r), "source"), cell("User agent", r.user_agent, "agent"),
+      cell("Expires in", expiresText(r), "expires"), actions);
+    if (r._fresh) {
+      tr.classList.add("fresh");
+    }
+    return tr;
+  }));
+  const total = state.rows.size;
+  $("count").textContent = String(rows.length);
+  $("count-label").textContent = rows.length === total ?
+    (total === 1 ? "registration" : "registrations") : `of ${total} registrations`;
+  $("empty").hidden = rows.length > 0;
+  for (const th of $("regs").tHead.rows[0].cells) {
+    if (th.dataset.key) {
+      th.setAttribute("aria-sort", th.dataset.key !== state.sort.key ? "none" :
+        (state.sort.dir > 0 ? "ascending" : "descending"));
+    }
+  }
+}
+
+function apply(ev) {
+  switch (ev.type) {
+    case "snapshot":
+      state.rows = new Map(ev.data.map((r) => [keyOf(r), stamp(r)]));
+      setStatus("live", "live");
+      $("view").hidden = false;
+      break;
+    case "registered":
+    case "refreshed":
+      ev.data._fresh = true;
+      state.rows.set(keyOf(ev.data), stamp(ev.data));
+      setTimeout(() => { ev.data._fresh = false; }, 3000);
+      break;
+    case "unregistered":
+      state.rows.delete(keyOf(ev.data));
+      break;
+    default:
+      return;
+  }
+  render();
+}
+
+// follow reads the stream, reconnecting (with a fresh snapshot) when it
+// ends, until stopped or refused.
+async function follow(api, signal) {
+  let delay = 1000;
+  while (!signal.aborted) {
+    setStatus("connecting", "connecting…");
+    try {
+      const resp = await api.events(signal);
+      showError(null);
+      delay = 1000;
+      await readEvents(resp, apply);
+    } catch (err) {
+      if (signal.aborted) {
+        return;
+      }
+      showError(err);
+      if (err instanceof ApiError && err.status >= 400 && err.status < 500 && err.status !== 429) {
+        setStatus("off", "stopped");
+        return;
+      }
+    }
+    if (signal.aborted) {
+      return;
+    }
+    setStatus("retry", "reconnecting…");
+    await sleep(delay);
+    delay = Math.min(delay * 2, 15000);
+  }
+}
+
+function start(token, account) {
+  if (state.abort) {
+    state.abort.abort();
+  }
+  state.api = new Api(token, account);
+  state.account = account;
+  state.rows = new Map();
+  state.abort = new AbortController();
+  sessionStorage.setItem(TOKEN, token);
+  rememberAccount(account);
+  $("signout").hidden = false;
+  $("token").value = "";
+  $("token").placeholder = "token kept for this tab";
+  $("token").required = false;
+  notice("");
+  follow(state.api, state.abort.signal);
+}
+
+function confirmFlush(text) {
+  const dlg = $("confirm");
+  $("confirm-text").textContent = text;
+  dlg.returnValue = "";
+  dlg.showModal();
+  return new Promise((resolve) => dlg.addEventListener("close", () => resolve(dlg.returnValue === "ok"), {once: true}));
+}
+
+async function flush(username) {
+  const what = username ? `every contact of ${username}` : `all ${state.rows.size} registrations of the account`;
+  if (!await confirmFlush(`Flush ${what}? Phones show again when they next register.`)) {
+    return;
+  }
+  try {
+    await (username ? state.api.flushUser(username) : state.api.flushAll());
+    showError(null);
+    notice(username ? `Flushed ${username}.` : "Flushed the account.");
+  } catch (err) {
+    showError(err);
+  }
+}
+
+async function downloadCSV() {
+  try {
+    const blob = await state.api.csv();
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = `registrations-${state.account}.csv`;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+  } catch (err) {
+    showError(err);
+  }
+}
+
+function init() {
+  fillAccounts();
+  const seen = accountsSeen();
+  if (seen.length > 0) {
+    $("account").value = seen[0];
+  }
+  $("login").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const token = $("token").value.trim() || sessionStorage.getItem(TOKEN) || "";
+    const account = $("account").value.trim().toLowerCase();
+    if (!token) {
+      showError(new Error("Paste an API token first."));
+      return;
+    }
+    start(token, account);
+  });
+  $("signout").addEventListener("click", () => {
+    if (state.abort) {
+      state.abort.abort();
+    }
+    sessionStorage.removeItem(TOKEN);
+    state.rows = new Map();
+    render();
+    $("view").hidden = true;
+    $("signout").hidden = true;
+    $("token").placeholder = "paste a kamreg API token or a Kazoo JWT";
+    $("token").required = true;
+    setStatus("off", "not connected");
+  });
+  $("filter").addEventListener("input", (e) => {
+    state.filter = e.target.value;
+    render();
+  });
+  $("regs").tHead.addEventListener("click", (e) => {
+    const th = e.target.closest("th[data-key]");
+    if (!th) {
+      return;
+    }
+    const key = th.dataset.key;
+    state.sort = {key, dir: state.sort.key === key ? -state.sort.dir : 1};
+    render();
+  });
+  $("regs").tBodies[0].addEventListener("click", (e) => {
+    const b = e.target.closest("button.flush-one");
+    if (b) {
+      flush(b.dataset.username);
+    }
+  });
+  $("flush-all").addEventListener("click", () => flush(""));
+  $("csv").addEventListener("click", downloadCSV);
+  // Expiry counts down between events.
+  setInterval(() => {
+    for (const tr of $("regs").tBodies[0].rows) {
+      const r = state.rows.get(tr.dataset.key);
+      if (r) {
+        tr.querySelector(".expires").textContent = expiresText(r);
+      }
+    }
+  }, 1000);
+  const token = sessionStorage.getItem(TOKEN);
+  if (token && seen.length > 0) {
+    start(token, seen[0]);
+  }
+}
+
+init();
