@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -128,12 +129,27 @@ func (r reply) json(t *testing.T) map[string]any {
 	return v
 }
 
-// call sends a request with an optional token and extra headers.
+// call sends a request with an optional token and extra headers. It is
+// safe on any goroutine: a request that gets no answer is a t.Error and a
+// reply with status 0 and the error as its body.
 func call(t *testing.T, method, url, token string, headers ...string) reply {
 	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
+	r, err := tryCall(method, url, token, headers...)
 	if err != nil {
-		t.Fatal(err)
+		t.Errorf("%v", err)
+		return reply{body: []byte(err.Error())}
+	}
+	return r
+}
+
+// tryCall sends a request with an optional token and extra headers, and
+// gives up after 30 s.
+func tryCall(method, url, token string, headers ...string) (reply, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, url, nil)
+	if err != nil {
+		return reply{}, err
 	}
 	if token != "" {
 		req.Header.Set("X-Auth-Token", token)
@@ -141,18 +157,50 @@ func call(t *testing.T, method, url, token string, headers ...string) reply {
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
+		return reply{}, fmt.Errorf("%s %s: %w", method, url, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatal(err)
+		return reply{}, fmt.Errorf("%s %s: reading the body: %w", method, url, err)
 	}
-	return reply{status: resp.StatusCode, header: resp.Header, body: body}
+	return reply{status: resp.StatusCode, header: resp.Header, body: body}, nil
+}
+
+// callAsync sends a request on another goroutine; the result comes on the
+// channel.
+func callAsync(method, url, token string, headers ...string) <-chan callResult {
+	done := make(chan callResult, 1)
+	go func() {
+		r, err := tryCall(method, url, token, headers...)
+		done <- callResult{r, err}
+	}()
+	return done
+}
+
+// callResult is what callAsync delivers.
+type callResult struct {
+	reply
+	err error
+}
+
+// await waits up to timeout for a callAsync result; it fails the test
+// when none comes or the request got no answer. Call it on the test
+// goroutine.
+func await(t *testing.T, done <-chan callResult, timeout time.Duration, what string) reply {
+	t.Helper()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			t.Fatalf("%s: %v", what, r.err)
+		}
+		return r.reply
+	case <-time.After(timeout):
+		t.Fatalf("%s: no answer within %s", what, timeout)
+		return reply{}
+	}
 }
 
 // register registers phones with the shared Kamailio through sipp.
@@ -178,8 +226,8 @@ func waitCount(t *testing.T, s *kamregServer, a account, want int) {
 	deadline := time.Now().Add(15 * time.Second)
 	var last string
 	for time.Now().Before(deadline) {
-		r := call(t, "GET", s.Base+"/v2/accounts/"+a.id+"/registrations/count", a.token)
-		if r.status == 200 {
+		r, err := tryCall("GET", s.Base+"/v2/accounts/"+a.id+"/registrations/count", a.token)
+		if err == nil && r.status == 200 {
 			var v struct{ Data struct{ Count int } }
 			_ = json.Unmarshal(r.body, &v)
 			if v.Data.Count == want {
@@ -187,6 +235,9 @@ func waitCount(t *testing.T, s *kamregServer, a account, want int) {
 			}
 		}
 		last = string(r.body)
+		if err != nil {
+			last = err.Error()
+		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("count of %s never became %d; last answer %s", a.realm, want, last)

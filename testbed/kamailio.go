@@ -176,8 +176,7 @@ func (k *Kamailio) Stop() {
 // would: usrloc gets no chance to write its memory to the database.
 func (k *Kamailio) Kill() {
 	if k.cmd != nil {
-		_ = syscall.Kill(-k.cmd.Process.Pid, syscall.SIGKILL)
-		<-k.done
+		killGroup(k.cmd, k.done)
 		k.cmd = nil
 	}
 }

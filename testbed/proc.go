@@ -124,7 +124,16 @@ func stopGroup(cmd *exec.Cmd, done <-chan struct{}, grace time.Duration) {
 	select {
 	case <-done:
 	case <-time.After(grace):
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-done
+		killGroup(cmd, done)
+	}
+}
+
+// killGroup kills the process group of cmd and waits up to 10 s for it to
+// end.
+func killGroup(cmd *exec.Cmd, done <-chan struct{}) {
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
 	}
 }
