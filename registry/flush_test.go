@@ -72,13 +72,22 @@ func TestFlushUser(t *testing.T) {
 		{"unknown", devices{}, nil, nil, kamreg.ErrUnknownUser},
 		{"device only", devices{"dave": true}, nil, nil, nil},
 		{"in the location table", devices{}, []kamreg.AoR{{Username: "dave", Domain: "acme.test"}}, nil, nil},
+		{"only a row a flush record hides", devices{}, []kamreg.AoR{{Username: "flushed", Domain: "acme.test"}}, nil, kamreg.ErrUnknownUser},
 		{"only in Kamailio's memory", devices{}, nil, map[string]int{"dave@acme.test": 1}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			k1 := &fakeNode{name: "k1", held: tt.held}
-			dir := &fakeDirectory{}
+			live := bind("r-dave", "dave", "acme.test", "sip:dave@127.0.0.9")
+			hidden := bind("r-flushed", "Dave", "acme.test", "sip:dave@127.0.0.8")
+			dir := &fakeDirectory{records: []kamreg.FlushRecord{{Ruid: "r-flushed", CallID: hidden.CallID, CSeq: hidden.CSeq,
+				LastModified: hidden.LastModified}}}
 			src := &fakeSource{aors: map[kamreg.Scope][]kamreg.AoR{{Realm: "Acme.Test", Username: "Dave"}: tt.rows}}
+			if len(tt.rows) > 0 && tt.rows[0].Username == "dave" {
+				src.bindings = []kamreg.Binding{live}
+			} else if len(tt.rows) > 0 {
+				src.bindings = []kamreg.Binding{hidden}
+			}
 			r := &Registry{Source: src, Directory: dir, Devices: tt.devices, Flushes: dir, Nodes: []Node{k1}, Table: "location"}
 			_, err := r.FlushUser(context.Background(), acmeAccount, "Dave")
 			if !errors.Is(err, tt.wantErr) {
@@ -95,7 +104,8 @@ func TestFlushUser(t *testing.T) {
 
 func TestFlushFailures(t *testing.T) {
 	rows := map[kamreg.Scope][]kamreg.AoR{{Realm: "Acme.Test", Username: "a"}: {{Username: "a", Domain: "acme.test"}}}
-	r := &Registry{Source: &fakeSource{aors: rows}, Directory: &fakeDirectory{}, Devices: devices{}, Flushes: &fakeDirectory{}, Table: "location"}
+	src := &fakeSource{aors: rows, bindings: []kamreg.Binding{bind("r-a", "a", "acme.test", "sip:a@127.0.0.1")}}
+	r := &Registry{Source: src, Directory: &fakeDirectory{}, Devices: devices{}, Flushes: &fakeDirectory{}, Table: "location"}
 	report, err := r.FlushUser(context.Background(), acmeAccount, "a")
 	var incomplete *kamreg.FlushError
 	if !errors.As(err, &incomplete) || incomplete.Cause != ErrNoNodes || len(report.Failed) != 1 {

@@ -238,7 +238,8 @@ func (r *Registry) FlushRealm(ctx context.Context, a kamreg.Account) (kamreg.Flu
 
 // FlushUser flushes every contact of username in the account's realm on
 // every node. It returns kamreg.ErrUnknownUser when the account has
-// neither a device record nor a registration for the username.
+// neither a device record nor a registration for the username: a live row
+// no flush record hides, or contacts a node holds (ul.lookup).
 func (r *Registry) FlushUser(ctx context.Context, a kamreg.Account, username string) (kamreg.FlushReport, error) {
 	scope := kamreg.Scope{Realm: a.Realm, Username: username}
 	known, err := r.Devices.Exists(ctx, a.ID, username)
@@ -254,7 +255,15 @@ func (r *Registry) FlushUser(ctx context.Context, a kamreg.Account, username str
 	for _, x := range rows {
 		set.add(x)
 	}
-	if !known && len(rows) == 0 && !r.heldInMemory(ctx, set.list()) {
+	if !known && len(rows) > 0 {
+		// A row counts while it is live and no flush record hides it.
+		n, err := r.Count(ctx, kamreg.ListQuery{Scope: scope})
+		if err != nil {
+			return kamreg.FlushReport{}, err
+		}
+		known = n > 0
+	}
+	if !known && !r.heldInMemory(ctx, set.list()) {
 		return kamreg.FlushReport{}, kamreg.ErrUnknownUser
 	}
 	return r.flush(ctx, set.list())
