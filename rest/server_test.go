@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -329,4 +332,121 @@ func TestPanicIsA500Envelope(t *testing.T) {
 	if w.Code != 500 || !strings.Contains(w.Body.String(), `"message":"internal_error"`) {
 		t.Errorf("%d %s", w.Code, w.Body)
 	}
+}
+
+// errorRow is the contract's error table (CONTRACT section 1, "Envelope
+// (error)") for one golden, written by hand: the goldens are written from
+// the code under test, so this is what keeps them from drifting with it.
+type errorRow struct {
+	status    string // the envelope's "error": the HTTP status as a string
+	message   string
+	authToken string
+	// data is the exact "data", keys in the order the answer must give
+	// them.
+	data string
+}
+
+var contractErrors = map[string]errorRow{
+	// 401: no token, unknown token, bad signature or expired token.
+	"error_no_token":  {"401", "invalid_credentials", "", `{"message":"invalid credentials"}`},
+	"error_bad_token": {"401", "invalid_credentials", "nope", `{"message":"invalid credentials"}`},
+	// 403: not the account, not an ancestor, not super-duper.
+	"error_forbidden": {"403", "forbidden", otherTok, `{"message":"forbidden"}`},
+	// 404: the account id is not 32 lowercase hex characters.
+	"error_malformed_account": {"404", "bad identifier", "", `{"message":"invalid account_id 'xyz'"}`},
+	// 404: a well-formed but unknown account id.
+	"error_unknown_account": {"404", "bad_identifier", goodTok,
+		`{"cause":"ffffffffffffffffffffffffffffffff","message":"bad identifier"}`},
+	// 404: DELETE of an unknown username.
+	"error_unknown_username": {"404", "bad identifier", goodTok, `["nobody"]`},
+	// 405, with an Allow header.
+	"error_method": {"405", "invalid_method", goodTok, `{"message":"method not allowed"}`},
+	// 400: a bad page_size, start_key or filter.
+	"error_page_size": {"400", "invalid request", goodTok,
+		`{"message":"page_size must be one integer from 1 to 10000","parameter":"page_size"}`},
+	"error_start_key": {"400", "invalid request", goodTok,
+		`{"message":"malformed start_key: pass the next_start_key of the page before, unchanged","parameter":"start_key"}`},
+	"error_filter_key": {"400", "invalid request", goodTok,
+		`{"message":"unknown key \"nope\": filters work on the keys of a registration","parameter":"filter_nope"}`},
+	// 503: PostgreSQL unreachable or failing (a Kamailio source that
+	// cannot answer is a backend failure too, never an empty list).
+	"error_datastore": {"503", "datastore fatal error", goodTok, `{"message":"PostgreSQL is unreachable or failing"}`},
+	"error_datastore_missing_table": {"503", "datastore fatal error", goodTok,
+		`{"message":"a table is missing (relation \"location\" does not exist): load Kamailio's usrloc schema and run kamreg migrate"}`},
+	"error_flush_not_recorded": {"503", "datastore fatal error", goodTok,
+		`{"message":"the flush reached every node but could not be recorded: PostgreSQL is unreachable or failing"}`},
+	"error_kamailio_source": {"503", "datastore fatal error", goodTok,
+		`{"message":"Kamailio node k2 did not answer: ul.dump: reply too large: more than 67108864 bytes"}`},
+	// 503: a flush that did not reach every node.
+	"error_flush_incomplete": {"503", "flush incomplete", goodTok,
+		`{"message":"the flush did not reach every Kamailio node: 2 of 3 AoRs not acknowledged everywhere",` +
+			`"nodes":[{"node":"k2","error":"2 of 3 AoRs not flushed: node k2: connection refused"}],"flushed":1,"failed":2}`},
+	"error_flush_no_nodes": {"503", "flush incomplete", goodTok,
+		`{"message":"no Kamailio JSON-RPC node is configured (KAMREG_KAMAILIO_RPC)","nodes":[],"flushed":0,"failed":1}`},
+	// Beyond the table, in the same envelope: an unknown path, and the
+	// limit on failed authentications.
+	"error_not_found":    {"404", "not_found", goodTok, `{"message":"not found"}`},
+	"error_rate_limited": {"429", "too_many_requests", goodTok, `{"message":"too many requests"}`},
+}
+
+// TestErrorGoldensMatchContract checks every error golden against the
+// contract's error table written above: envelope keys in order, status,
+// message and data (shape, key order and text).
+func TestErrorGoldensMatchContract(t *testing.T) {
+	files, err := filepath.Glob("testdata/error_*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, strings.TrimSuffix(filepath.Base(f), ".json"))
+	}
+	var want []string
+	for name := range contractErrors {
+		want = append(want, name)
+	}
+	sort.Strings(want)
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("error goldens without a hand-written row, or rows without a golden (-rows +goldens):\n%s", diff)
+	}
+	for _, name := range names {
+		row, ok := contractErrors[name]
+		if !ok {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			raw, err := os.ReadFile("testdata/" + name + ".json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var compact bytes.Buffer
+			if err := json.Compact(&compact, raw); err != nil {
+				t.Fatalf("not JSON: %v", err)
+			}
+			wantText := `{"auth_token":` + jsonString(row.authToken) + `,"data":` + row.data + `,"error":"` + row.status +
+				`","message":` + jsonString(row.message) + `,"request_id":"rid","status":"error"}`
+			if diff := cmp.Diff(wantText, compact.String()); diff != "" {
+				t.Errorf("(-contract +golden):\n%s", diff)
+			}
+		})
+	}
+	// The goldens' statuses are the ones the golden cases expect, and a
+	// 405 names what is allowed.
+	for _, tt := range goldenCases() {
+		row, ok := contractErrors[tt.name]
+		if ok && row.status != strconv.Itoa(tt.status) {
+			t.Errorf("%s: the golden case expects %d, the contract %s", tt.name, tt.status, row.status)
+		}
+		if ok && row.status == "405" {
+			w := do(newTestServer(t, tt.regs, nil), tt.method, tt.path, tt.token)
+			if allow := w.Header().Get("Allow"); !strings.Contains(allow, "DELETE") {
+				t.Errorf("%s: Allow %q, want DELETE in it", tt.name, allow)
+			}
+		}
+	}
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
