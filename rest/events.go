@@ -64,7 +64,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, a *kamreg.Accoun
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	sw := &sseWriter{w: w, rc: rc, buf: make([]byte, 0, 4096)}
+	sw := &sseWriter{w: w, rc: rc, buf: make([]byte, 0, 1024)}
 	id, data := sub.Snapshot()
 	sw.buf = append(sw.buf, "retry: "+strconv.Itoa(eventRetry)+"\n"...)
 	sw.event(watch.Snapshot, id, data)
@@ -136,7 +136,14 @@ type sseWriter struct {
 	w   http.ResponseWriter
 	rc  *http.ResponseController
 	buf []byte
+	// err is a write that failed before flush.
+	err error
 }
+
+// sseBufMax is the most a stream's buffer keeps between writes: a
+// snapshot (a megabyte for a thousand registrations) is written from the
+// shared encoding, never copied into each of a thousand streams' buffers.
+const sseBufMax = 16 << 10
 
 // event appends one event; data is one line of JSON.
 func (sw *sseWriter) event(typ string, id uint64, data []byte) {
@@ -145,18 +152,29 @@ func (sw *sseWriter) event(typ string, id uint64, data []byte) {
 	sw.buf = append(sw.buf, "\nid: "...)
 	sw.buf = strconv.AppendUint(sw.buf, id, 10)
 	sw.buf = append(sw.buf, "\ndata: "...)
-	sw.buf = append(sw.buf, data...)
+	if len(data) > sseBufMax {
+		sw.err = errors.Join(sw.err, sw.write(sw.buf), sw.write(data))
+		sw.buf = sw.buf[:0]
+	} else {
+		sw.buf = append(sw.buf, data...)
+	}
 	sw.buf = append(sw.buf, "\n\n"...)
+}
+
+func (sw *sseWriter) write(b []byte) error {
+	_ = sw.rc.SetWriteDeadline(time.Now().Add(eventWriteWait))
+	_, err := sw.w.Write(b)
+	return err
 }
 
 // flush sends what was appended, within eventWriteWait.
 func (sw *sseWriter) flush() error {
-	_ = sw.rc.SetWriteDeadline(time.Now().Add(eventWriteWait))
-	_, err := sw.w.Write(sw.buf)
+	err := errors.Join(sw.err, sw.write(sw.buf))
 	if err == nil {
 		err = sw.rc.Flush()
 	}
-	if cap(sw.buf) > 1<<20 {
+	sw.err = nil
+	if cap(sw.buf) > sseBufMax {
 		sw.buf = nil
 	}
 	sw.buf = sw.buf[:0]

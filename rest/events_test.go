@@ -303,3 +303,30 @@ func TestEventStreamEndsAtShutdown(t *testing.T) {
 	s.hub.Close()
 	waitEnd(t, blocks)
 }
+
+func TestEventStreamLargeSnapshot(t *testing.T) {
+	src := &liveSource{}
+	var entries []watch.Entry
+	var want []string
+	for i := 0; i < 60; i++ {
+		r := sampleRegistrations()[0]
+		r.CallID = "call-" + strings.Repeat("x", 200) + string(rune('A'+i%26)) + string(rune('a'+i/26))
+		entries = append(entries, live(r.CallID, r))
+		want = append(want, r.CallID)
+	}
+	src.set(entries...)
+	s := newStreamServer(t, src, nil)
+	_, blocks := openStream(t, s.URL+eventsPath, goodTok)
+	snap := nextBlock(t, blocks)
+	if len(snap.Data) <= sseBufMax {
+		t.Fatalf("snapshot of %d bytes: want one larger than the stream's buffer", len(snap.Data))
+	}
+	if d := cmp.Diff(want, calls(t, snap)); d != "" {
+		t.Errorf("snapshot (-want +got):\n%s", d)
+	}
+	src.set(entries[1:]...)
+	s.poll(t)
+	if b := nextBlock(t, blocks); b.Event != watch.Unregistered || calls(t, b)[0] != want[0] {
+		t.Errorf("after the snapshot: %+v", b)
+	}
+}

@@ -168,25 +168,21 @@ func (p *poller) join(w *Watch) bool {
 		p.mu.Unlock()
 		return false
 	}
-	entries, gen := p.entries, p.gen
+	entries := p.entries
 	w.snapshotID = p.seq
 	p.watchers[w] = struct{}{}
-	cached := len(w.filters) == 0 && p.snap != nil && p.snapGen == gen
-	if cached {
+	if len(w.filters) == 0 {
+		// Encoded once per read and shared: a thousand watchers joining
+		// at once cost one encoding, not a thousand copies.
+		if p.snap == nil || p.snapGen != p.gen {
+			p.snap, p.snapGen = appendList(nil, entries, nil), p.gen
+		}
 		w.snapshot = p.snap
-	}
-	p.mu.Unlock()
-	if cached {
+		p.mu.Unlock()
 		return true
 	}
+	p.mu.Unlock()
 	w.snapshot = appendList(nil, entries, w.filters)
-	if len(w.filters) == 0 {
-		p.mu.Lock()
-		if p.snapGen != gen || p.snap == nil {
-			p.snap, p.snapGen = w.snapshot, gen
-		}
-		p.mu.Unlock()
-	}
 	return true
 }
 
