@@ -2,7 +2,7 @@
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all deps build test check unit fuzz-short fuzz integration compose-test images demo bench bench-db bench-load bench-flush bench-authflood clean
+.PHONY: all deps build test check unit fuzz-short fuzz integration compose-test images demo bench bench-db bench-load bench-flush bench-authflood bench-watch clean
 
 all: build
 
@@ -63,7 +63,7 @@ demo: deps build
 	$(GO) run ./testbed/demo --kamreg bin/kamreg
 
 # Benchmarks (bench/README.md has the figures).
-bench: bench-db bench-load bench-flush bench-authflood
+bench: bench-db bench-load bench-flush bench-authflood bench-watch
 
 bench-db: deps build
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk
@@ -77,6 +77,9 @@ bench-flush: deps build
 
 bench-authflood: deps build
 	$(GO) run ./bench/authflood --kamreg bin/kamreg
+
+bench-watch: deps build
+	$(GO) run ./bench/watch --kamreg bin/kamreg
 
 clean:
 	rm -rf bin
