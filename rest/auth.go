@@ -7,6 +7,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/store"
 )
 
@@ -25,7 +26,7 @@ func credentials(r *http.Request) string {
 }
 
 // scoped is a handler for one account (a) or, when a is nil, all realms.
-type scoped func(w http.ResponseWriter, r *http.Request, a *store.Account)
+type scoped func(w http.ResponseWriter, r *http.Request, a *kamreg.Account)
 
 // authenticate returns the caller's account id, once the token's request
 // rate allows one more. A client over its limit of failed authentications
@@ -77,7 +78,7 @@ func (s *Server) inAccount(next scoped) handler {
 			return
 		}
 		acct, err := s.cfg.Accounts.Get(r.Context(), id)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, kamreg.ErrNotFound) {
 			s.guard.failed(token, "unknown_account")
 			err = &unknownAccountError{ID: id}
 		} else {
@@ -115,7 +116,7 @@ func (s *Server) superDuper(next scoped) handler {
 		}
 		stateOf(r).accountID = caller
 		acct, err := s.cfg.Accounts.Get(r.Context(), caller)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && !acct.SuperDuper) {
+		if errors.Is(err, kamreg.ErrNotFound) || (err == nil && !acct.SuperDuper) {
 			err = errForbidden
 		}
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/metrics"
 	"github.com/kamreg/kamreg/store"
 )
@@ -37,7 +38,7 @@ func guardedServer(t *testing.T, reg prometheus.Registerer) (s *Server, lookups 
 		return tokens.Authenticate(t.Context(), tok)
 	}}
 	cfg.Accounts = fakeAccounts{
-		GetFn: func(id string) (store.Account, error) {
+		GetFn: func(id string) (kamreg.Account, error) {
 			if id != acctID && id != superID {
 				lookups.Add(1)
 			}

@@ -62,7 +62,7 @@ func migrateCmd(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func accountsPut(ctx context.Context, args []string, stdout io.Writer) error {
-	var a store.Account
+	var a kamreg.Account
 	return adminCommand(ctx, "accounts put", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&a.ID, "id", "", "account id (32 lowercase hex)")
 		fs.StringVar(&a.Name, "name", "", "account name")
@@ -148,7 +148,7 @@ func tokensRevoke(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		id := fs.Arg(0)
 		err := store.Tokens{Pool: pool}.Revoke(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, kamreg.ErrNotFound) {
 			return fmt.Errorf("no live token with id %s", id)
 		}
 		if err != nil {
