@@ -43,8 +43,10 @@ fuzz:
 		$(GO) test $$pkg -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME); \
 	done
 
+# Every package with the integration tag: the e2e suite, and the SQL of
+# store/ and kamailio/ against a throwaway PostgreSQL.
 integration:
-	$(GO) test -tags integration -count=1 -timeout 20m -v ./e2e/
+	$(GO) test -tags integration -count=1 -timeout 20m -v ./...
 
 # docker-compose.yml for real: dockerd (started when none runs), the base
 # images (scripts/images.sh builds them when they cannot be pulled), the
