@@ -104,3 +104,41 @@ func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
 // validUTF8Same compares a string with what a JSON decoder gives back for
 // it: invalid UTF-8 comes back as U+FFFD.
 func validUTF8Same(sent, got string) bool { return strings.ToValidUTF8(sent, "\uFFFD") == got }
+
+// regs1000 is a list of 1,000 registrations as the API returns them.
+func regs1000() []kamreg.Registration {
+	b := binding()
+	c := mapCtx(acme())
+	out := make([]kamreg.Registration, 1000)
+	for i := range out {
+		out[i] = FromBinding(&b, c)
+	}
+	return out
+}
+
+func BenchmarkFromBinding(b *testing.B) {
+	bd := binding()
+	for _, cache := range []*ChannelVarsCache{nil, NewChannelVarsCache(16)} {
+		c := mapCtx(acme())
+		c.ChannelVars = cache
+		b.Run(map[bool]string{true: "parsed", false: "cached"}[cache == nil], func(b *testing.B) {
+			for b.Loop() {
+				_ = FromBinding(&bd, c)
+			}
+		})
+	}
+}
+
+func BenchmarkParseURI(b *testing.B) {
+	for b.Loop() {
+		_, _ = ParseURI("sip:alice@[2001:db8::1]:5062;transport=tcp;ob")
+	}
+}
+
+func BenchmarkJSON1000Registrations(b *testing.B) {
+	regs := regs1000()
+	buf := make([]byte, 0, len(regs)*JSONSizeHint)
+	for b.Loop() {
+		buf = AppendJSONList(buf[:0], regs)
+	}
+}
