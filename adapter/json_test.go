@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -102,8 +103,17 @@ func TestKeysMatchJSON(t *testing.T) {
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
 
 // validUTF8Same compares a string with what a JSON decoder gives back for
-// it: invalid UTF-8 comes back as U+FFFD.
-func validUTF8Same(sent, got string) bool { return strings.ToValidUTF8(sent, "\uFFFD") == got }
+// it: each byte of invalid UTF-8 comes back as U+FFFD, as encoding/json
+// writes it.
+func validUTF8Same(sent, got string) bool {
+	var want strings.Builder
+	for i := 0; i < len(sent); {
+		r, size := utf8.DecodeRuneInString(sent[i:])
+		want.WriteRune(r) // RuneError for an invalid byte, with size 1
+		i += size
+	}
+	return want.String() == got
+}
 
 // regs1000 is a list of 1,000 registrations as the API returns them.
 func regs1000() []kamreg.Registration {
