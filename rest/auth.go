@@ -36,6 +36,7 @@ func (s *Server) authenticate(r *http.Request) (string, error) {
 	client := s.guard.client(r)
 	charged, ok := s.guard.admit(client, token)
 	if !ok {
+		s.guard.hold(r)
 		return "", errTooManyRequests
 	}
 	if token == "" {
@@ -74,6 +75,7 @@ func (s *Server) inAccount(next scoped) handler {
 		client, token := s.guard.client(r), stateOf(r).token
 		charged, admitted := s.guard.admit(client, token)
 		if !admitted {
+			s.guard.hold(r)
 			respondError(w, r, errTooManyRequests)
 			return
 		}

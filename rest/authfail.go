@@ -30,6 +30,12 @@ type AuthFailureLimit struct {
 	TrustedProxies []netip.Prefix
 	// Metrics counts the failures by reason; nil counts nothing.
 	Metrics *metrics.AuthFailures
+	// Hold is how long a refusal over the limit is held back before it is
+	// answered (0: not at all): a flooding client that waits for each
+	// answer then sends a few requests a second instead of thousands, and
+	// the refusals cost the CPU nothing that valid callers on the same
+	// cores need. At most heldMax refusals are held at once.
+	Hold time.Duration
 }
 
 // authGuard applies an AuthFailureLimit.
@@ -39,10 +45,36 @@ type authGuard struct {
 	// good remembers tokens that authenticated, so that they keep working
 	// from an address whose failures are over the limit.
 	good *goodTokens
+	// held bounds the refusals being held back at once (see hold).
+	held chan struct{}
+}
+
+// heldMax bounds the refusals held back at once; beyond, a refusal is
+// answered at once.
+const heldMax = 4096
+
+// hold waits cfg.Hold before a refusal is answered, unless the request
+// ends first or heldMax refusals are already waiting.
+func (g *authGuard) hold(r *http.Request) {
+	if g.cfg.Hold <= 0 {
+		return
+	}
+	select {
+	case g.held <- struct{}{}:
+	default:
+		return
+	}
+	defer func() { <-g.held }()
+	t := time.NewTimer(g.cfg.Hold)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+	}
 }
 
 func newAuthGuard(cfg AuthFailureLimit) *authGuard {
-	g := &authGuard{cfg: cfg, good: newGoodTokens(goodTokensMax, goodTokenTTL)}
+	g := &authGuard{cfg: cfg, good: newGoodTokens(goodTokensMax, goodTokenTTL), held: make(chan struct{}, heldMax)}
 	if cfg.Rate > 0 {
 		burst := cfg.Burst
 		if burst < 1 {

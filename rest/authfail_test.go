@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -199,5 +200,45 @@ func TestConcurrentFloodIsBounded(t *testing.T) {
 	}
 	if diff := cmp.Diff(map[int]int{401: 3, 429: 47}, got); diff != "" {
 		t.Errorf("answers (-want +got):\n%s", diff)
+	}
+}
+
+// TestRefusalsAreHeldBack: a refusal over the limit waits Hold before its
+// 429 (a flooding client slows down to the server's pace), a request that
+// ends meanwhile is let go at once, and a token that authenticated lately
+// is never held.
+func TestRefusalsAreHeldBack(t *testing.T) {
+	s, _ := guardedServer(t, prometheus.NewRegistry())
+	s.guard.cfg.Hold = 200 * time.Millisecond
+	const peer = "127.0.0.9:5000"
+	if w := from(s, peer, base, goodTok); w.Code != 200 {
+		t.Fatalf("valid token: %d", w.Code)
+	}
+	for i := 0; i < 3; i++ { // the burst
+		from(s, peer, base, "bad-"+strconv.Itoa(i))
+	}
+	start := time.Now()
+	if w := from(s, peer, base, "bad-over"); w.Code != 429 {
+		t.Fatalf("over the limit: %d", w.Code)
+	}
+	if took := time.Since(start); took < 200*time.Millisecond {
+		t.Errorf("the refusal was answered after %s, want it held 200 ms", took)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequest("GET", base, nil).WithContext(ctx)
+	req.RemoteAddr = peer
+	req.Header.Set("X-Auth-Token", "bad-gone")
+	start = time.Now()
+	s.ServeHTTP(httptest.NewRecorder(), req)
+	if took := time.Since(start); took >= 200*time.Millisecond {
+		t.Errorf("a request that had ended was held %s", took)
+	}
+	start = time.Now()
+	if w := from(s, peer, base, goodTok); w.Code != 200 {
+		t.Errorf("a valid token from the same address: %d %s", w.Code, w.Body)
+	}
+	if took := time.Since(start); took >= 200*time.Millisecond {
+		t.Errorf("a valid token was held %s", took)
 	}
 }

@@ -87,7 +87,7 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 		RateBurst:     c.RateBurst,
 		KazooURL:      c.kazooURL,
 		AuthFailures: rest.AuthFailureLimit{Rate: c.authFailRate, Burst: c.AuthFailBurst,
-			TrustedProxies: c.trustedProxies, Metrics: authMetrics},
+			TrustedProxies: c.trustedProxies, Metrics: authMetrics, Hold: authFailHold},
 	})
 	ops := api.OpsHandler(promhttp.HandlerFor(promReg, promhttp.HandlerOpts{}))
 	lns, err := listen(&c)
@@ -109,6 +109,10 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	log.Info("stopped")
 	return nil
 }
+
+// authFailHold is how long a request refused for too many failed
+// authentications waits before its 429.
+const authFailHold = time.Second
 
 // errLogged is a start-up failure already written to the log.
 var errLogged = errors.New("logged")
