@@ -115,7 +115,7 @@ func run(ctx context.Context, bin, listen string) error {
 	go keepRegistering(ctx, kam, phones)
 
 	step("starting kamreg on " + listen)
-	served, err := kr.Serve("KAMREG_LISTEN="+listen, "KAMREG_KAMAILIO_RPC=demo="+kam.RPCURL())
+	served, err := kr.Serve("KAMREG_LISTEN="+listen, "KAMREG_METRICS_LISTEN=127.0.0.1:9108", "KAMREG_KAMAILIO_RPC=demo="+kam.RPCURL())
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func run(ctx context.Context, bin, listen string) error {
 	if err := waitCount(ctx, base+"/v2/accounts/"+accountID+"/registrations/count?auth_token="+token, 4); err != nil {
 		return err
 	}
-	printTry(base, token, superToken, kam, serveLog)
+	printTry(base, served.Metrics, token, superToken, kam, serveLog)
 	select {
 	case <-ctx.Done():
 		step("stopping")
@@ -175,7 +175,7 @@ func waitCount(ctx context.Context, url string, want int) error {
 	return fmt.Errorf("the demo account never counted %d registrations; last answer %s", want, last)
 }
 
-func printTry(base, token, superToken string, kam *testbed.Kamailio, serveLog string) {
+func printTry(base, metrics, token, superToken string, kam *testbed.Kamailio, serveLog string) {
 	acct := base + "/v2/accounts/" + accountID + "/registrations"
 	fmt.Printf(`
 kamreg is serving the demo on %[1]s (logs: %[5]s)
@@ -200,9 +200,14 @@ Errors:
 Every realm (super-duper token):
   curl -s -H "X-Auth-Token: %[4]s" %[1]s/v2/registrations/count
 
-Health and metrics:
-  curl -s %[1]s/healthz; curl -s %[1]s/readyz; curl -s %[1]s/metrics | head
+Kazoo 4 keys, the live stream and the page:
+  curl -s -H "X-Auth-Token: $TOKEN" "%[3]s?filter_proxy_protocol=udp"
+  curl -sN -H "X-Auth-Token: $TOKEN" %[3]s/events      # Server-Sent Events; Ctrl-C to stop
+  open %[1]s/ui/ in a browser and paste the token
+
+Health and metrics (the metrics listener, never the API port):
+  curl -s %[1]s/healthz; curl -s %[1]s/readyz; curl -s %[8]s/metrics | head
 
 The phones register again every 4 minutes. Ctrl-C stops everything.
-`, base, token, acct, superToken, serveLog, kam.SIPAddr(), kam.RPCURL())
+`, base, token, acct, superToken, serveLog, kam.SIPAddr(), kam.RPCURL(), metrics)
 }
