@@ -33,6 +33,11 @@ func (c *lookupCache[V]) get(key string, lookup func() (V, error)) (V, error) {
 		return v, nil
 	}
 	v, err, _ := c.group.Do(key, func() (any, error) {
+		// A caller that missed may get here just after another flight
+		// stored the value: use it.
+		if v, ok := c.lru.Get(key); ok {
+			return v, nil
+		}
 		v, err := lookup()
 		if err == nil {
 			c.lru.Add(key, v)
