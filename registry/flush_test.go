@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -119,5 +120,51 @@ func TestFlushFailures(t *testing.T) {
 	want := "the flush reached every node but could not be recorded: PostgreSQL is unreachable or failing"
 	if kamreg.ErrorCode(err) != kamreg.EUNAVAILABLE || kamreg.ErrorMessage(err) != want {
 		t.Errorf("record failure: %v", err)
+	}
+}
+
+// TestFlushRecordsTheRowsAsTheyWereBeforeTheRemoval: a phone that
+// registers again while the flush runs (a new CSeq, the same second) is
+// listed after it; the others are hidden.
+func TestFlushRecordsTheRowsAsTheyWereBeforeTheRemoval(t *testing.T) {
+	src, dir := acme()
+	src.aors = map[kamreg.Scope][]kamreg.AoR{{Realm: "Acme.Test"}: {{Username: "alice", Domain: "acme.test"}, {Username: "bob", Domain: "acme.test"}}}
+	k1 := &fakeNode{name: "k1", removeFn: func(aor string) error {
+		if aor == "bob@acme.test" { // bob's phone registers again at once
+			for i := range src.bindings {
+				if src.bindings[i].Username == "bob" {
+					src.bindings[i].CSeq++
+				}
+			}
+		}
+		return nil
+	}}
+	r := &Registry{Source: src, Directory: dir, Devices: devices{}, Flushes: dir, Nodes: []Node{k1}, Table: "location", PerNode: 1,
+		Now: func() time.Time { return now }}
+	if _, err := r.FlushRealm(context.Background(), acmeAccount); err != nil {
+		t.Fatal(err)
+	}
+	page, err := r.List(context.Background(), kamreg.ListQuery{Scope: kamreg.Scope{Realm: "acme.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"r3", "r4"}, ruids(page)); diff != "" {
+		t.Errorf("listed after the flush (-want +got):\n%s", diff)
+	}
+}
+
+// TestAnIncompleteFlushThatCannotBeRecordedStillNamesTheNode: the report
+// of the nodes that failed is not lost to the recording's failure.
+func TestAnIncompleteFlushThatCannotBeRecordedStillNamesTheNode(t *testing.T) {
+	src, dir := acme()
+	src.aors = map[kamreg.Scope][]kamreg.AoR{{Realm: "Acme.Test"}: {{Username: "alice", Domain: "acme.test"}}}
+	down := kamreg.Errorf(kamreg.EUNAVAILABLE, "PostgreSQL is unreachable or failing")
+	k2 := &fakeNode{name: "k2", removeFn: func(string) error { return errors.New("node k2: timeout") }}
+	r := &Registry{Source: src, Directory: dir, Devices: devices{}, Flushes: &fakeDirectory{err: down},
+		Nodes: []Node{&fakeNode{name: "k1"}, k2}, Table: "location"}
+	_, err := r.FlushRealm(context.Background(), acmeAccount)
+	var incomplete *kamreg.FlushError
+	if !errors.As(err, &incomplete) || len(incomplete.Report.Nodes) != 1 || incomplete.Report.Nodes[0].Node != "k2" {
+		t.Errorf("error %v, want a FlushError naming k2", err)
 	}
 }

@@ -27,7 +27,7 @@ type Source interface {
 	// scanning any node's memory.
 	AoRs(ctx context.Context, s kamreg.Scope) ([]kamreg.AoR, error)
 	// States returns the bindings the AoRs have now, leaving out those
-	// modified after before: what a flush started then removed.
+	// modified after before: read just before a flush, what it removes.
 	States(ctx context.Context, aors []kamreg.AoR, before time.Time) ([]kamreg.FlushRecord, error)
 }
 
@@ -285,8 +285,10 @@ func (r *Registry) heldInMemory(ctx context.Context, aors []kamreg.AoR) bool {
 }
 
 // flush removes the AoRs on every node and records the rows of those every
-// node acknowledged. Anything short of every node acknowledging every AoR
-// is a *kamreg.FlushError.
+// node acknowledged, as they were just before the removal: a phone that
+// registers again afterwards (a new Call-ID, CSeq or last_modified) is not
+// hidden, even within the same second. Anything short of every node
+// acknowledging every AoR is a *kamreg.FlushError.
 func (r *Registry) flush(ctx context.Context, aors []kamreg.AoR) (kamreg.FlushReport, error) {
 	names := make([]string, len(aors))
 	byName := make(map[string]kamreg.AoR, len(aors))
@@ -298,29 +300,42 @@ func (r *Registry) flush(ctx context.Context, aors []kamreg.AoR) (kamreg.FlushRe
 		report := kamreg.FlushReport{Failed: names}
 		return report, &kamreg.FlushError{Report: report, Cause: ErrNoNodes}
 	}
+	states, err := r.Source.States(ctx, aors, r.now())
+	if err != nil {
+		return kamreg.FlushReport{}, err
+	}
 	removers := make([]Remover, len(r.Nodes))
 	for i, n := range r.Nodes {
 		removers[i] = remover{node: n, table: r.Table}
 	}
-	at := r.now()
 	report := Fanout(ctx, removers, names, r.PerNode)
-	done := make([]kamreg.AoR, 0, len(report.Flushed))
+	if f, ok := r.Source.(forgetter); ok {
+		f.Forget()
+	}
+	acknowledged := make(map[kamreg.AoR]bool, len(report.Flushed))
 	for _, name := range report.Flushed {
-		done = append(done, byName[name])
+		acknowledged[byName[name]] = true
 	}
-	states, err := r.Source.States(ctx, done, at)
-	if err == nil {
-		err = r.Flushes.Record(ctx, states)
+	done := states[:0]
+	for _, f := range states {
+		if acknowledged[kamreg.AoR{Username: f.Username, Domain: f.Domain}] {
+			done = append(done, f)
+		}
 	}
-	if err != nil {
-		return report, kamreg.Wrap(kamreg.EUNAVAILABLE, err,
-			"the flush reached every node but could not be recorded: %s", kamreg.ErrorMessage(err))
-	}
-	if !report.Complete() {
-		return report, &kamreg.FlushError{Report: report}
+	recErr := r.Flushes.Record(ctx, done)
+	switch {
+	case !report.Complete():
+		return report, &kamreg.FlushError{Report: report, Cause: recErr}
+	case recErr != nil:
+		return report, kamreg.Wrap(kamreg.EUNAVAILABLE, recErr,
+			"the flush reached every node but could not be recorded: %s", kamreg.ErrorMessage(recErr))
 	}
 	return report, nil
 }
+
+// forgetter is a source that keeps what it read (RPCSource): after a flush
+// its next read must ask the nodes again.
+type forgetter interface{ Forget() }
 
 type remover struct {
 	node  Node

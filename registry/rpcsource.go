@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +40,9 @@ type RPCSource struct {
 	group singleflight.Group
 	mu    sync.Mutex
 	dumps map[string]dump
+	// gen counts the flushes: a dump started before a flush is neither
+	// kept nor shared with readers that came after it.
+	gen uint64
 }
 
 // dump is one node's memory as of at.
@@ -64,7 +68,10 @@ func (r *RPCSource) nodeDump(ctx context.Context, n Dumper, reuse bool) (dump, e
 			return d, nil
 		}
 	}
-	ch := r.group.DoChan(name, func() (any, error) {
+	r.mu.Lock()
+	gen := r.gen
+	r.mu.Unlock()
+	ch := r.group.DoChan(name+"\x00"+strconv.FormatUint(gen, 10), func() (any, error) {
 		// A reader that found no fresh dump may get here just after
 		// another flight stored one: use it.
 		if d, ok := r.cached(name); ok && reuse {
@@ -80,10 +87,12 @@ func (r *RPCSource) nodeDump(ctx context.Context, n Dumper, reuse bool) (dump, e
 		}
 		d := dump{at: start, records: recs}
 		r.mu.Lock()
-		if r.dumps == nil {
-			r.dumps = map[string]dump{}
+		if r.gen == gen { // no flush since the dump started
+			if r.dumps == nil {
+				r.dumps = map[string]dump{}
+			}
+			r.dumps[name] = d
 		}
-		r.dumps[name] = d
 		r.mu.Unlock()
 		return d, nil
 	})
@@ -105,10 +114,12 @@ func (r *RPCSource) cached(name string) (dump, bool) {
 	return d, ok && r.TTL > 0 && r.now().Sub(d.at) < r.TTL
 }
 
-// Forget drops the dumps kept for reuse (after a flush).
+// Forget drops the dumps kept for reuse (after a flush), and any dump in
+// flight: readers after a flush get a dump started after it.
 func (r *RPCSource) Forget() {
 	r.mu.Lock()
 	r.dumps = nil
+	r.gen++
 	r.mu.Unlock()
 }
 
@@ -195,9 +206,8 @@ func (r *RPCSource) AoRs(_ context.Context, s kamreg.Scope) ([]kamreg.AoR, error
 }
 
 // States returns nothing: ul.rm changes a node's memory at once, so no
-// flush record is needed. It drops the dumps kept for reuse, so that this
-// replica's next read asks the nodes again.
+// flush record is needed. After the flush the registry calls Forget, so
+// that this replica's next read asks the nodes again.
 func (r *RPCSource) States(context.Context, []kamreg.AoR, time.Time) ([]kamreg.FlushRecord, error) {
-	r.Forget()
 	return nil, nil
 }

@@ -151,7 +151,7 @@ func TestRPCSourceSharesDumps(t *testing.T) {
 	if d := k1.dumps.Load(); d != 2 {
 		t.Errorf("a read after the TTL sent %d dumps in all, want 2", d)
 	}
-	_, _ = r.States(ctx, nil, now())
+	r.Forget() // what the registry does after a flush
 	_, _ = r.Count(ctx, kamailio.Query{})
 	if d := k1.dumps.Load(); d != 3 {
 		t.Errorf("a read after a flush sent %d dumps in all, want 3", d)
@@ -166,5 +166,43 @@ func TestRPCSourceWithoutReuse(t *testing.T) {
 	}
 	if d := k1.dumps.Load(); d != 3 {
 		t.Errorf("TTL 0: %d dumps for 3 reads, want 3", d)
+	}
+}
+
+// TestRPCSourceForgetsADumpInFlight: a dump that started before a flush is
+// neither kept nor shared with a read that comes after the flush.
+func TestRPCSourceForgetsADumpInFlight(t *testing.T) {
+	k1 := &dumpNode{name: "k1", gate: make(chan struct{})}
+	r := &RPCSource{Nodes: []Dumper{k1}, Table: "location", TTL: time.Hour}
+	ctx := context.Background()
+	first := make(chan error, 1)
+	go func() { _, err := r.Count(ctx, kamailio.Query{}); first <- err }()
+	deadline := time.Now().Add(10 * time.Second)
+	for k1.dumps.Load() < 1 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond) // waiting for the dump to start
+	}
+	r.Forget() // a flush ends while the dump runs
+	second := make(chan error, 1)
+	go func() { _, err := r.Count(ctx, kamailio.Query{}); second <- err }()
+	for k1.dumps.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond) // the read after the flush starts its own dump
+	}
+	close(k1.gate)
+	for _, ch := range []chan error{first, second} {
+		select {
+		case err := <-ch:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a read did not end")
+		}
+	}
+	if d := k1.dumps.Load(); d != 2 {
+		t.Fatalf("%d dumps, want 2: the read after the flush shared the older one", d)
+	}
+	_, _ = r.Count(ctx, kamailio.Query{})
+	if d := k1.dumps.Load(); d != 2 {
+		t.Errorf("a read after both sent dump %d: the post-flush dump was not kept", d)
 	}
 }

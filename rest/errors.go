@@ -126,13 +126,16 @@ func flushAnswer(f *kamreg.FlushError) apiError {
 		d.Nodes = []kamreg.NodeFailure{}
 	}
 	switch {
-	case f.Cause != nil:
+	case f.Cause != nil && len(f.Report.Nodes) == 0: // nothing was sent
 		d.Message = kamreg.ErrorMessage(f.Cause)
 	case d.Failed > 0:
 		d.Message = fmt.Sprintf("the flush did not reach every Kamailio node: %d of %d AoRs not acknowledged everywhere",
 			d.Failed, d.Failed+d.Flushed)
 	default:
 		d.Message = "the flush did not reach every Kamailio node"
+	}
+	if f.Cause != nil && len(f.Report.Nodes) > 0 {
+		d.Message += "; what was flushed could not be recorded: " + kamreg.ErrorMessage(f.Cause)
 	}
 	return apiError{Status: http.StatusServiceUnavailable, Message: "flush incomplete", Data: d}
 }
