@@ -28,23 +28,35 @@ func newLookupCache[V any](ttl time.Duration) *lookupCache[V] {
 	return &lookupCache[V]{lru: expirable.NewLRU[string, V](cacheMax, nil, ttl)}
 }
 
-func (c *lookupCache[V]) get(key string, lookup func() (V, error)) (V, error) {
+// lookupTimeout bounds a shared lookup: it runs on its own context, so
+// that one caller going away does not fail the others waiting on it.
+const lookupTimeout = 10 * time.Second
+
+func (c *lookupCache[V]) get(ctx context.Context, key string, lookup func(context.Context) (V, error)) (V, error) {
 	if v, ok := c.lru.Get(key); ok {
 		return v, nil
 	}
-	v, err, _ := c.group.Do(key, func() (any, error) {
+	ch := c.group.DoChan(key, func() (any, error) {
 		// A caller that missed may get here just after another flight
 		// stored the value: use it.
 		if v, ok := c.lru.Get(key); ok {
 			return v, nil
 		}
-		v, err := lookup()
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lookupTimeout)
+		defer cancel()
+		v, err := lookup(lctx)
 		if err == nil {
 			c.lru.Add(key, v)
 		}
 		return v, err
 	})
-	return v.(V), err
+	select {
+	case res := <-ch:
+		return res.Val.(V), res.Err
+	case <-ctx.Done():
+		var zero V
+		return zero, ctx.Err()
+	}
 }
 
 // CachedAccounts reuses account lookups and authorization answers for
@@ -73,12 +85,14 @@ func newCachedAccounts(a CachedAccountsSource, ttl time.Duration) *CachedAccount
 
 // Get returns one account, or kamreg.ErrNotFound.
 func (c *CachedAccounts) Get(ctx context.Context, id string) (kamreg.Account, error) {
-	return c.accounts.get(id, func() (kamreg.Account, error) { return c.Accounts.Get(ctx, id) })
+	return c.accounts.get(ctx, id, func(ctx context.Context) (kamreg.Account, error) { return c.Accounts.Get(ctx, id) })
 }
 
 // MayAct tells whether caller may act on target.
 func (c *CachedAccounts) MayAct(ctx context.Context, caller, target string) (bool, error) {
-	return c.mayAct.get(caller+"/"+target, func() (bool, error) { return c.Accounts.MayAct(ctx, caller, target) })
+	return c.mayAct.get(ctx, caller+"/"+target, func(ctx context.Context) (bool, error) {
+		return c.Accounts.MayAct(ctx, caller, target)
+	})
 }
 
 // CachedTokens reuses successful authentications for CacheTTL; failures
@@ -103,5 +117,5 @@ func newCachedTokens(t Authenticator, ttl time.Duration) *CachedTokens {
 // Authenticate returns the account a token is bound to, or
 // kamreg.ErrBadToken.
 func (c *CachedTokens) Authenticate(ctx context.Context, token string) (string, error) {
-	return c.ok.get(token, func() (string, error) { return c.Tokens.Authenticate(ctx, token) })
+	return c.ok.get(ctx, token, func(ctx context.Context) (string, error) { return c.Tokens.Authenticate(ctx, token) })
 }

@@ -138,3 +138,32 @@ func TestCachedTokensForgetRevocationWithinTTL(t *testing.T) {
 		t.Errorf("a revoked token still works after the cache lifetime: %v", err)
 	}
 }
+
+// TestALeaderGoingAwayFailsNobodyElse: the caller whose miss started the
+// shared lookup goes away; the others waiting on it still get the account.
+func TestALeaderGoingAwayFailsNobodyElse(t *testing.T) {
+	inner := &countingAccounts{gate: make(chan struct{})}
+	c := newCachedAccounts(inner, time.Minute)
+	leaderCtx, leave := context.WithCancel(context.Background())
+	leader := make(chan error, 1)
+	go func() { _, err := c.Get(leaderCtx, "a"); leader <- err }()
+	deadline := time.Now().Add(5 * time.Second)
+	for inner.gets.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond) // waiting for the shared lookup to start
+	}
+	follower := make(chan error, 1)
+	go func() { _, err := c.Get(context.Background(), "a"); follower <- err }()
+	leave()
+	if err := <-leader; err == nil {
+		t.Error("the caller that went away got an answer")
+	}
+	close(inner.gate)
+	select {
+	case err := <-follower:
+		if err != nil {
+			t.Errorf("the other caller failed with the leader: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the other caller got no answer")
+	}
+}
