@@ -140,3 +140,19 @@ func TestReadFailuresAreNeverAnEmptyList(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchVersion: a refresh (CSeq, Call-ID, last_modified) is a new
+// version; an expiry computed from another dump's time is not.
+func TestWatchVersion(t *testing.T) {
+	a := bind("r1", "alice", "acme.test", "sip:alice@127.0.0.1")
+	laterDump := a
+	laterDump.Expires = a.Expires.Add(-700 * time.Millisecond)
+	refreshed := a
+	refreshed.CSeq++
+	if version(&a) != version(&laterDump) {
+		t.Error("the same binding seen in a later dump has a new version")
+	}
+	if version(&a) == version(&refreshed) {
+		t.Error("a refreshed binding has the same version")
+	}
+}

@@ -43,12 +43,11 @@ func (r *Registry) Watched(ctx context.Context, realm string) ([]watch.Entry, er
 	return out, nil
 }
 
-// version is what a REGISTER refreshing a binding changes: its expiry,
-// CSeq, Call-ID or last modification.
+// version is what a REGISTER refreshing a binding changes: its CSeq,
+// Call-ID or last modification. Not its expiry: the rpc source computes
+// that from the time of each dump, which would make every dump a refresh.
 func version(b *kamreg.Binding) string {
-	v := make([]byte, 0, 64+len(b.CallID))
-	v = strconv.AppendInt(v, b.Expires.UnixNano(), 36)
-	v = append(v, ' ')
+	v := make([]byte, 0, 32+len(b.CallID))
 	v = strconv.AppendInt(v, b.LastModified.UnixNano(), 36)
 	v = append(v, ' ')
 	v = strconv.AppendInt(v, int64(b.CSeq), 10)
