@@ -80,6 +80,13 @@ var (
 	// ErrBadToken is any token that does not authenticate: malformed,
 	// unknown, wrong secret, revoked or expired.
 	ErrBadToken = &Error{Code: EINVALID, Message: "invalid credentials"}
+	// ErrMalformedToken is a token that cannot be one (neither
+	// "<id>.<secret>" nor a JWT): it never reaches the database. It is an
+	// ErrBadToken.
+	ErrMalformedToken = fmt.Errorf("%w: malformed token", ErrBadToken)
+	// ErrUnknownToken is a token whose id has no live row. It is an
+	// ErrBadToken.
+	ErrUnknownToken = fmt.Errorf("%w: no live token with that id", ErrBadToken)
 )
 
 // FlushError is a flush that did not reach every node: the report says

@@ -1,6 +1,7 @@
 // Package metrics defines kamreg's Prometheus metrics in one place: HTTP
-// requests, Kamailio JSON-RPC calls, flushes, the PostgreSQL pool and
-// registrations per account.
+// requests, Kamailio JSON-RPC calls, flushes, dumps, authentication
+// failures, the event stream and registrations per account; the pool's
+// statistics are exported by store, which owns the pool.
 package metrics
 
 import (

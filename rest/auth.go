@@ -8,7 +8,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/kamreg/kamreg"
-	"github.com/kamreg/kamreg/store"
 )
 
 // credentials returns the caller's token: X-Auth-Token, ?auth_token=, or
@@ -44,7 +43,7 @@ func (s *Server) authenticate(r *http.Request) (string, error) {
 		return "", errInvalidCredentials
 	}
 	caller, err := s.cfg.Tokens.Authenticate(r.Context(), token)
-	if errors.Is(err, store.ErrBadToken) {
+	if errors.Is(err, kamreg.ErrBadToken) {
 		s.guard.failed(token, failureReason(token, err))
 		return "", errInvalidCredentials
 	}
@@ -65,7 +64,7 @@ func (s *Server) authenticate(r *http.Request) (string, error) {
 func (s *Server) inAccount(next scoped) handler {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := mux.Vars(r)["account_id"]
-		if !store.ValidID(id) {
+		if !kamreg.ValidID(id) {
 			respondError(w, r, &malformedAccountError{ID: id})
 			return
 		}

@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/metrics"
-	"github.com/kamreg/kamreg/store"
 )
 
 // AuthFailureLimit limits failed authentications per client address, so
@@ -124,9 +124,9 @@ func failureReason(token string, err error) string {
 	switch {
 	case token == "":
 		return "missing"
-	case errors.Is(err, store.ErrMalformedToken):
+	case errors.Is(err, kamreg.ErrMalformedToken):
 		return "malformed"
-	case errors.Is(err, store.ErrUnknownToken):
+	case errors.Is(err, kamreg.ErrUnknownToken):
 		return "unknown_token"
 	}
 	return "invalid"

@@ -17,7 +17,6 @@ import (
 
 	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/metrics"
-	"github.com/kamreg/kamreg/store"
 )
 
 // guardedServer is a server on fakes whose failed authentications are
@@ -34,7 +33,7 @@ func guardedServer(t *testing.T, reg prometheus.Registerer) (s *Server, lookups 
 			lookups.Add(1)
 		}
 		if strings.HasPrefix(tok, "malformed") {
-			return "", store.ErrMalformedToken
+			return "", kamreg.ErrMalformedToken
 		}
 		return tokens.Authenticate(t.Context(), tok)
 	}}
@@ -175,7 +174,7 @@ func TestConcurrentFloodIsBounded(t *testing.T) {
 		case <-release:
 		case <-time.After(10 * time.Second):
 		}
-		return "", store.ErrUnknownToken
+		return "", kamreg.ErrUnknownToken
 	}}
 	cfg.AuthFailures = AuthFailureLimit{Rate: 0.0001, Burst: 3}
 	s := New(cfg)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/kamreg/kamreg"
-	"github.com/kamreg/kamreg/store"
 	"github.com/kamreg/kamreg/watch"
 )
 
@@ -107,7 +106,7 @@ func (s *Server) stillAllowed(r *http.Request, accountID string) bool {
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ReadTimeout)
 	defer cancel()
 	caller, err := s.cfg.Tokens.Authenticate(ctx, stateOf(r).token)
-	if errors.Is(err, store.ErrBadToken) {
+	if errors.Is(err, kamreg.ErrBadToken) {
 		return false
 	}
 	if err != nil {

@@ -74,7 +74,16 @@ func (s *Server) flushRealm(w http.ResponseWriter, r *http.Request, a *kamreg.Ac
 }
 
 func (s *Server) flushUser(w http.ResponseWriter, r *http.Request, a *kamreg.Account) {
-	username := mux.Vars(r)["username"]
+	s.flushUsername(w, r, a, mux.Vars(r)["username"])
+}
+
+// flushEventsUser flushes the username "events", whose path the event
+// stream's route takes for GET.
+func (s *Server) flushEventsUser(w http.ResponseWriter, r *http.Request, a *kamreg.Account) {
+	s.flushUsername(w, r, a, "events")
+}
+
+func (s *Server) flushUsername(w http.ResponseWriter, r *http.Request, a *kamreg.Account, username string) {
 	if !plausibleUsername(username) {
 		respondError(w, r, &unknownUserError{Username: username})
 		return

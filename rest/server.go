@@ -22,7 +22,7 @@ type Accounts interface {
 }
 
 // Authenticator returns the account a token is bound to, or
-// store.ErrBadToken.
+// kamreg.ErrBadToken.
 type Authenticator interface {
 	Authenticate(ctx context.Context, token string) (string, error)
 }
@@ -114,7 +114,9 @@ func New(cfg Config) *Server {
 			http.MethodGet: s.inAccount(s.list), http.MethodDelete: s.inAccount(s.flushRealm)}},
 		// Before {username}: DELETE …/registrations/count is a 405, as in Kazoo.
 		{"account_registrations_count", acct + "/count", map[string]handler{http.MethodGet: s.inAccount(s.count)}},
-		{"account_registrations_events", acct + "/events", map[string]handler{http.MethodGet: s.inAccount(s.events)}},
+		// GET is the event stream; DELETE flushes a user named "events".
+		{"account_registrations_events", acct + "/events", map[string]handler{http.MethodGet: s.inAccount(s.events),
+			http.MethodDelete: s.inAccount(s.flushEventsUser)}},
 		{"account_registration_user", acct + "/{username}", map[string]handler{http.MethodDelete: s.inAccount(s.flushUser)}},
 		{"registrations", "/v2/registrations", map[string]handler{http.MethodGet: s.superDuper(s.list)}},
 		{"registrations_count", "/v2/registrations/count", map[string]handler{http.MethodGet: s.superDuper(s.count)}},

@@ -450,3 +450,19 @@ func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+// TestAUserNamedEvents: the event stream's path still flushes a user named
+// "events" on DELETE, as any other username.
+func TestAUserNamedEvents(t *testing.T) {
+	var flushed []string
+	s := newTestServer(t, fakeRegistrations{FlushUserFn: func(_ kamreg.Account, u string) (kamreg.FlushReport, error) {
+		flushed = append(flushed, u)
+		return kamreg.FlushReport{Flushed: []string{u + "@r"}}, nil
+	}}, nil)
+	if w := do(s, "DELETE", base+"/events", goodTok); w.Code != 200 {
+		t.Fatalf("DELETE …/events: %d %s", w.Code, w.Body)
+	}
+	if diff := cmp.Diff([]string{"events"}, flushed); diff != "" {
+		t.Errorf("flushed (-want +got):\n%s", diff)
+	}
+}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"fmt"
-	"regexp"
 
 	"github.com/kamreg/kamreg"
 )
@@ -15,10 +14,8 @@ func invalid(field, message string) error {
 	return kamreg.Errorf(kamreg.EINVALID, "invalid %s: %s", field, message)
 }
 
-var hexID = regexp.MustCompile(`^[0-9a-f]{32}$`)
-
-// ValidID tells whether id is a Kazoo id: 32 lowercase hex characters.
-func ValidID(id string) bool { return hexID.MatchString(id) }
+// ValidID is kamreg.ValidID.
+func ValidID(id string) bool { return kamreg.ValidID(id) }
 
 func checkID(field, id string) error {
 	if !ValidID(id) {

@@ -3,18 +3,18 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
+
+	"github.com/kamreg/kamreg"
 )
 
 // Why a token failed, for metrics; both are ErrBadToken to callers.
 var (
-	// ErrMalformedToken is a token that is not "<id>.<secret>" (nor a JWT):
-	// it never reaches the database.
-	ErrMalformedToken = fmt.Errorf("%w: malformed token", ErrBadToken)
-	// ErrUnknownToken is a token whose id has no live row.
-	ErrUnknownToken = fmt.Errorf("%w: no live token with that id", ErrBadToken)
+	// ErrMalformedToken is kamreg.ErrMalformedToken.
+	ErrMalformedToken = kamreg.ErrMalformedToken
+	// ErrUnknownToken is kamreg.ErrUnknownToken.
+	ErrUnknownToken = kamreg.ErrUnknownToken
 )
 
 // NegativeTTL is how long a token id with no live row is answered without

@@ -46,7 +46,7 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 
 	promReg := prometheus.NewRegistry()
 	promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		metrics.NewPoolCollector(pool))
+		store.NewPoolCollector(pool))
 	m := metrics.New(promReg)
 	setBuildInfo(m)
 	clients := make([]*kamailio.Client, len(c.nodes))

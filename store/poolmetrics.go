@@ -1,4 +1,4 @@
-package metrics
+package store
 
 import (
 	"github.com/jackc/pgx/v5/pgxpool"
