@@ -40,6 +40,17 @@ func (k Kamreg) Run(args ...string) (string, error) {
 	return strings.TrimSpace(string(out)), err
 }
 
+// AccountWithToken creates (or updates) an account with `kamreg accounts
+// put` (flags such as "--superduper" or "--parent ID" may follow) and
+// returns a new API token for it.
+func (k Kamreg) AccountWithToken(id, name, realm string, flags ...string) (string, error) {
+	args := append([]string{"accounts", "put", "--id", id, "--name", name, "--realm", realm}, flags...)
+	if _, err := k.Run(args...); err != nil {
+		return "", err
+	}
+	return k.Run("tokens", "create", "--account", id)
+}
+
 // Served is a running `kamreg serve`.
 type Served struct {
 	// Base is its URL, http://127.0.0.1:port.

@@ -63,10 +63,7 @@ func run(bin string, valid, flood int, dur time.Duration) error {
 		return err
 	}
 	const id, realm = "f100d000000000000000000000000001", "flood.bench.test"
-	if _, err := kr.Run("accounts", "put", "--id", id, "--name", "Flood", "--realm", realm); err != nil {
-		return err
-	}
-	token, err := kr.Run("tokens", "create", "--account", id)
+	token, err := kr.AccountWithToken(id, "Flood", realm)
 	if err != nil {
 		return err
 	}

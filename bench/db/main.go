@@ -65,7 +65,8 @@ func run(bin string, total int, dur time.Duration) error {
 	if _, err := kr.Run("migrate"); err != nil {
 		return err
 	}
-	if _, err := kr.Run("accounts", "put", "--id", accountID, "--name", "Bench", "--realm", realm); err != nil {
+	token, err := kr.AccountWithToken(accountID, "Bench", realm)
+	if err != nil {
 		return err
 	}
 	for i := 0; i < 100; i++ {
@@ -74,10 +75,7 @@ func run(bin string, total int, dur time.Duration) error {
 			return err
 		}
 	}
-	token, err := kr.Run("tokens", "create", "--account", accountID)
-	if err != nil {
-		return err
-	}
+
 	served, err := kr.Serve("KAMREG_RATE_LIMIT=0")
 	if err != nil {
 		return err

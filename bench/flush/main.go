@@ -89,10 +89,7 @@ func run(bin string, preload, rounds int) error {
 	}
 	// One super-duper token acts on both accounts.
 	super := "00000000000000000000000000f1a5ff"
-	if _, err := kr.Run("accounts", "put", "--id", super, "--name", "Bench super", "--realm", "super.flush.bench.test", "--superduper"); err != nil {
-		return err
-	}
-	token, err := kr.Run("tokens", "create", "--account", super)
+	token, err := kr.AccountWithToken(super, "Bench super", "super.flush.bench.test", "--superduper")
 	if err != nil {
 		return err
 	}

@@ -61,10 +61,7 @@ func run(bin string, rounds, watchers, phones int, hold time.Duration) error {
 	if _, err := kr.Run("migrate"); err != nil {
 		return err
 	}
-	if _, err := kr.Run("accounts", "put", "--id", accountID, "--name", "Watch bench", "--realm", realmName); err != nil {
-		return err
-	}
-	token, err := kr.Run("tokens", "create", "--account", accountID)
+	token, err := kr.AccountWithToken(accountID, "Watch bench", realmName)
 	if err != nil {
 		return err
 	}
