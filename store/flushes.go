@@ -60,16 +60,3 @@ func scanFlushes(rows pgx.Rows) ([]kamreg.FlushRecord, error) {
 	}
 	return out, dberr.Wrap(rows.Err())
 }
-
-// Live returns the records of realm (every realm for "") that still hide
-// rows.
-func (s Flushes) Live(ctx context.Context, realm string) ([]kamreg.FlushRecord, error) {
-	b := &pgx.Batch{}
-	var out []kamreg.FlushRecord
-	queue(b, strings.ToLower(realm), flushesOfRealm, flushesOfAll).Query(func(rows pgx.Rows) error {
-		var err error
-		out, err = scanFlushes(rows)
-		return err
-	})
-	return out, dberr.Wrap(s.Pool.SendBatch(ctx, b).Close())
-}

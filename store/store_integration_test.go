@@ -456,7 +456,7 @@ func TestFlushesAndDirectory(t *testing.T) {
 		{"nobody.test", nil},
 		{"", []kamreg.FlushRecord{alice, bob, carol}},
 	} {
-		got, err := flushes.Live(ctx, tt.realm)
+		_, got, err := Directory{Pool: pool}.Read(ctx, tt.realm, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -512,7 +512,7 @@ func TestFlushesAndDirectory(t *testing.T) {
 	if _, err := pool.Exec(ctx, `UPDATE kamreg_flushes SET expires_at = now() - interval '1 second' WHERE ruid = 'r2'`); err != nil {
 		t.Fatal(err)
 	}
-	got, err := flushes.Live(ctx, "root.test")
+	_, got, err := Directory{Pool: pool}.Read(ctx, "root.test", false)
 	if err != nil {
 		t.Fatal(err)
 	}
