@@ -17,25 +17,45 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kamreg/kamreg/app"
 	"github.com/kamreg/kamreg/testbed"
 )
 
-// kamregServer is a running `kamreg serve`.
+// kamregServer is a running kamreg server, in this process or not.
 type kamregServer = testbed.Served
 
 func kamregEnv() []string {
 	return append(os.Environ(), "KAMREG_DATABASE_URL="+env.pg.URL, "KAMREG_DB_TIMEZONE="+kamailioTZ, "KAMREG_LOG_LEVEL=debug")
 }
 
-// startKamreg starts `kamreg serve` on a free port with the given nodes;
-// extra KAMREG_* settings override the defaults.
+// startKamreg runs kamreg in this process (app.App) on free ports with the
+// given nodes; extra KAMREG_* settings override the defaults.
 func startKamreg(nodes string, extra ...string) (*kamregServer, error) {
-	kr := testbed.Kamreg{Bin: env.bin, DBURL: env.pg.URL, LogDir: env.dir,
+	return startKamregWith(app.Options{}, nodes, extra...)
+}
+
+// startKamregWith runs kamreg in this process with options: a clock,
+// intervals, fake nodes.
+func startKamregWith(o app.Options, nodes string, extra ...string) (*kamregServer, error) {
+	return startInProcess(kamregBed(), o, kamregSettings(nodes, extra)...)
+}
+
+// startKamregBinary runs the built `kamreg serve`, for what only a process
+// shows: signals and the exit status.
+func startKamregBinary(nodes string, extra ...string) (*kamregServer, error) {
+	return kamregBed().Serve(kamregSettings(nodes, extra)...)
+}
+
+func kamregBed() testbed.Kamreg {
+	return testbed.Kamreg{Bin: env.bin, DBURL: env.pg.URL, LogDir: env.dir,
 		Env: []string{"KAMREG_DB_TIMEZONE=" + kamailioTZ, "KAMREG_LOG_LEVEL=debug"}}
-	// Every test calls from 127.0.0.1, standing for many clients: failed
-	// authentications get a large burst here (security_test.go runs with
-	// the default limit).
-	return kr.Serve(append([]string{"KAMREG_KAMAILIO_RPC=" + nodes, "KAMREG_RPC_TIMEOUT=2s", "KAMREG_AUTH_FAIL_BURST=100000"}, extra...)...)
+}
+
+// kamregSettings are the settings of every test server. Every test calls
+// from 127.0.0.1, standing for many clients: failed authentications get a
+// large burst here (security_test.go runs with the default limit).
+func kamregSettings(nodes string, extra []string) []string {
+	return append([]string{"KAMREG_KAMAILIO_RPC=" + nodes, "KAMREG_RPC_TIMEOUT=2s", "KAMREG_AUTH_FAIL_BURST=100000"}, extra...)
 }
 
 // cli runs a kamreg command on the shared database and returns its exit

@@ -1,9 +1,11 @@
 //go:build integration
 
-// Package e2e drives the built kamreg binary over HTTP against a real
-// PostgreSQL 15, a real Kamailio 5.6 (usrloc db_mode 2) and phones
-// registered by sipp, all on loopback. Run it with `make test`; a missing
-// dependency fails the run.
+// Package e2e drives kamreg over HTTP against a real PostgreSQL 15, a
+// real Kamailio 5.6 (usrloc db_mode 2), phones registered by sipp and
+// headless Chromium, all on loopback. Most tests run the server in this
+// process (app.App, through startInProcess); the command line, the
+// signals and the exit status are tested on the built binary. Run it with
+// `make test`; a missing dependency fails the run.
 package e2e
 
 import (
@@ -15,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kamreg/kamreg/app"
 	"github.com/kamreg/kamreg/testbed"
 )
 
@@ -82,7 +85,9 @@ func setup(m *testing.M) int {
 		return 1
 	}
 	env.deadNode = fmt.Sprintf("http://127.0.0.1:%d/RPC", dead)
-	if env.main, err = startKamreg("main=" + env.kam.RPCURL()); err != nil {
+	// kamreg_registrations is counted every second, not every 15 s, so
+	// that TestMetrics sees a flush in it soon.
+	if env.main, err = startKamregWith(app.Options{GaugeInterval: time.Second}, "main="+env.kam.RPCURL()); err != nil {
 		fmt.Fprintln(os.Stderr, "kamreg:", err)
 		return 1
 	}

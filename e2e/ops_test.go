@@ -127,7 +127,7 @@ func TestGracefulShutdown(t *testing.T) {
 	node := newHeldNode(t, "", 0)
 	// The RPC timeout outlasts the hold: the held call is answered, not
 	// tried again.
-	kr, err := startKamreg("held="+node.URL(), "KAMREG_FLUSH_CONCURRENCY=1", "KAMREG_RPC_TIMEOUT=10s")
+	kr, err := startKamregBinary("held="+node.URL(), "KAMREG_FLUSH_CONCURRENCY=1", "KAMREG_RPC_TIMEOUT=10s")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -182,7 +182,12 @@ func TestHTTPSAndSIGHUP(t *testing.T) {
 		}
 	}
 	issue(1)
-	s := serveFor(t, "main="+env.kam.RPCURL(), "KAMREG_TLS_CERT="+certFile, "KAMREG_TLS_KEY="+keyFile)
+	// SIGHUP goes to a process: this one runs the binary.
+	s, err := startKamregBinary("main="+env.kam.RPCURL(), "KAMREG_TLS_CERT="+certFile, "KAMREG_TLS_KEY="+keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
 	if !strings.HasPrefix(s.Base, "https://127.0.0.1:") {
 		t.Fatalf("base %s", s.Base)
 	}

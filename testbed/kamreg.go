@@ -1,6 +1,7 @@
 package testbed
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -51,7 +52,8 @@ func (k Kamreg) AccountWithToken(id, name, realm string, flags ...string) (strin
 	return k.Run("tokens", "create", "--account", id)
 }
 
-// Served is a running `kamreg serve`.
+// Served is a running kamreg server: a `kamreg serve` process (Serve), or
+// a server run in this process (then Cmd is nil and Stop ends it).
 type Served struct {
 	// Base is its URL, http://127.0.0.1:port.
 	Base string
@@ -59,9 +61,13 @@ type Served struct {
 	// (/metrics, /healthz, /readyz); empty when it has none.
 	Metrics string
 	LogPath string
-	Cmd     *exec.Cmd
-	// Done is closed when the process has ended.
+	// Cmd is the process; nil in this process.
+	Cmd *exec.Cmd
+	// Done is closed when the server has ended.
 	Done chan struct{}
+	// Stop ends a server run in this process; Done is closed once it has
+	// ended.
+	Stop context.CancelFunc
 }
 
 // Serve starts `kamreg serve` with extra KAMREG_* settings, on free ports
@@ -143,11 +149,25 @@ func lookup(extra []string, key string) (v string, found bool) {
 	return v, found
 }
 
-// Close stops kamreg with SIGTERM, and kills it if it has not ended in 10 s.
-func (s *Served) Close() { stopGroup(s.Cmd, s.Done, 10*time.Second) }
+// Close stops kamreg with SIGTERM, and kills it if it has not ended in 10 s;
+// in this process it ends Serve and waits as long for Close.
+func (s *Served) Close() {
+	if s.Cmd == nil {
+		s.Stop()
+		select {
+		case <-s.Done:
+		case <-time.After(10 * time.Second):
+		}
+		return
+	}
+	stopGroup(s.Cmd, s.Done, 10*time.Second)
+}
 
 // PeakRSS returns the process's peak resident set in kB (while it runs).
 func (s *Served) PeakRSS() (int, error) {
+	if s.Cmd == nil {
+		return 0, fmt.Errorf("kamreg runs in this process: no peak resident set of its own")
+	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.Cmd.Process.Pid))
 	if err != nil {
 		return 0, err

@@ -12,21 +12,22 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kamreg/kamreg"
+	"github.com/kamreg/kamreg/app"
 	"github.com/kamreg/kamreg/store"
 )
 
 // adminCommand parses the shared flags plus the command's own, opens the
 // database and runs fn.
 func adminCommand(ctx context.Context, name string, args []string, own func(*flag.FlagSet), fn func(*flag.FlagSet, *pgxpool.Pool) error) error {
-	var c config
-	fs := newFlags(name, &c, false)
+	var c app.Config
+	fs := c.Flags(name, false)
 	if own != nil {
 		own(fs)
 	}
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := c.check(false); err != nil {
+	if err := checkConfig(&c, false); err != nil {
 		return err
 	}
 	pool, err := store.Open(ctx, c.DatabaseURL)
@@ -45,15 +46,15 @@ func noArgs(fs *flag.FlagSet) error {
 }
 
 func migrateCmd(ctx context.Context, args []string, stdout io.Writer) error {
-	var c config
-	if err := parse(newFlags("migrate", &c, false), args); err != nil {
+	var c app.Config
+	if err := parse(c.Flags("migrate", false), args); err != nil {
 		return err
 	}
-	if err := c.check(false); err != nil {
+	if err := checkConfig(&c, false); err != nil {
 		return err
 	}
-	log := c.logger(os.Stderr)
-	pool, err := prepare(ctx, &c, true, true, log)
+	log := c.Logger(os.Stderr)
+	pool, err := app.OpenDatabase(ctx, &c, true, true, log)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/kamreg/kamreg/app"
 	"github.com/kamreg/kamreg/kamailio"
 	"github.com/kamreg/kamreg/store"
 )
@@ -27,8 +28,8 @@ var errChecksFailed = errors.New("some checks failed")
 // --serving URL it only checks that a running kamreg at URL is ready, and
 // that its metrics listener answers (for container health checks).
 func check(ctx context.Context, args []string, stdout io.Writer) error {
-	var c config
-	fs := newFlags("check", &c, true)
+	var c app.Config
+	fs := c.Flags("check", true)
 	serving := fs.String("serving", "", "only check that the kamreg serving at this base URL is ready")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -46,7 +47,7 @@ func check(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "ok   %s\n", what)
 		return true
 	}
-	if !line("configuration", c.check(true)) {
+	if !line("configuration", checkConfig(&c, true)) {
 		return errChecksFailed
 	}
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -68,13 +69,12 @@ func check(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	if c.TLSCert != "" {
-		_, err := newCertReloader(c.TLSCert, c.TLSKey)
-		line("TLS certificate and key", err)
+		line("TLS certificate and key", c.CheckTLS())
 	}
-	if len(c.nodes) == 0 {
+	if len(c.Nodes()) == 0 {
 		fmt.Fprintln(stdout, "warn no Kamailio node configured (KAMREG_KAMAILIO_RPC): flushes will answer 503")
 	}
-	for _, n := range c.nodes {
+	for _, n := range c.Nodes() {
 		client := kamailio.NewClient(n, c.RPCTimeout, kamailio.DefaultMaxReply)
 		line(fmt.Sprintf("Kamailio node %s (%s) answers", n.Name, n.URL), client.Ping(cctx))
 		line(fmt.Sprintf("Kamailio node %s has usrloc table %q", n.Name, c.LocationTable),
@@ -89,7 +89,7 @@ func check(ctx context.Context, args []string, stdout io.Writer) error {
 // wildcardSockets fails when rows name a listener on a wildcard address
 // (Kamailio listening on 0.0.0.0 with no advertise) that KAMREG_ADVERTISE
 // does not map: kamreg would report proxy_ip "undefined" for them.
-func wildcardSockets(ctx context.Context, pool *pgxpool.Pool, c *config) error {
+func wildcardSockets(ctx context.Context, pool *pgxpool.Pool, c *app.Config) error {
 	u, err := kamailio.NewUsrloc(pool, c.LocationTable, c.DBTimezone)
 	if err != nil {
 		return err
@@ -98,7 +98,7 @@ func wildcardSockets(ctx context.Context, pool *pgxpool.Pool, c *config) error {
 	if err != nil {
 		return err
 	}
-	if w := c.advertise.Wildcards(sockets); len(w) > 0 {
+	if w := c.Advertised().Wildcards(sockets); len(w) > 0 {
 		return fmt.Errorf("%s on a wildcard address: set advertise in kamailio.cfg, or KAMREG_ADVERTISE=%s=<address phones reach>:<port>",
 			strings.Join(w, ", "), w[0])
 	}
@@ -114,7 +114,7 @@ func usrlocAnswers(ctx context.Context, c *kamailio.Client, table string) error 
 
 // checkServing asks the kamreg serving at base for /readyz (trusting
 // KAMREG_TLS_CERT for https), then its metrics listener for /metrics.
-func checkServing(ctx context.Context, c *config, base string, stdout io.Writer) error {
+func checkServing(ctx context.Context, c *app.Config, base string, stdout io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	client, err := servingClient(c)
@@ -139,7 +139,7 @@ func checkServing(ctx context.Context, c *config, base string, stdout io.Writer)
 
 // servingClient trusts the system's roots and, when kamreg serves HTTPS,
 // the certificates of KAMREG_TLS_CERT.
-func servingClient(c *config) (*http.Client, error) {
+func servingClient(c *app.Config) (*http.Client, error) {
 	if c.TLSCert == "" {
 		return http.DefaultClient, nil
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/kamreg/kamreg/app"
 	"gopkg.in/yaml.v3"
 )
 
@@ -61,8 +62,8 @@ func TestComposeFile(t *testing.T) {
 
 	// kamreg: configured only through KAMREG_* variables kamreg knows.
 	known := map[string]bool{}
-	var cfg config
-	newFlags("serve", &cfg, true).VisitAll(func(f *flag.Flag) {
+	var cfg app.Config
+	cfg.Flags("serve", true).VisitAll(func(f *flag.Flag) {
 		known["KAMREG_"+strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))] = true
 	})
 	kr := c.Services["kamreg"]

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"fmt"
@@ -58,7 +58,7 @@ func parsePrefixes(s string) ([]netip.Prefix, error) {
 
 // checkSecurity validates the settings of the metrics listener, the limit
 // on failed authentications, trusted proxies and TLS.
-func (c *config) checkSecurity() error {
+func (c *Config) checkSecurity() error {
 	var err error
 	if c.authFailRate, err = parsePerSecond(c.AuthFailRate); err != nil {
 		return fmt.Errorf("KAMREG_AUTH_FAIL_RATE %q: %v", c.AuthFailRate, err)
@@ -72,7 +72,8 @@ func (c *config) checkSecurity() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return fmt.Errorf("KAMREG_TLS_CERT and KAMREG_TLS_KEY go together: set both or neither")
 	}
-	if c.MetricsListen != "" && c.MetricsListen == c.Listen {
+	// Port 0 asks for a free port: two of them never collide.
+	if c.MetricsListen != "" && c.MetricsListen == c.Listen && !strings.HasSuffix(c.Listen, ":0") {
 		return fmt.Errorf("KAMREG_METRICS_LISTEN %s: must differ from KAMREG_LISTEN (the metrics stay off the API port)", c.MetricsListen)
 	}
 	return nil

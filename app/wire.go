@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -19,8 +19,8 @@ import (
 // newRegistry builds the Registrations service for c: the source of
 // bindings (the location table, or the nodes' memory), kamreg's tables,
 // and the nodes a flush reaches. The returned gauge, when not nil, keeps
-// kamreg_registrations up to date until its context ends.
-func newRegistry(c *config, pool *pgxpool.Pool, clients []*kamailio.Client, m *metrics.Metrics,
+// kamreg_registrations up to date, every interval, until its context ends.
+func newRegistry(c *Config, o *Options, pool *pgxpool.Pool, clients []Node, m *metrics.Metrics,
 	log *logrus.Logger) (*registry.Registry, func(context.Context), error) {
 	nodes := make([]registry.Node, len(clients))
 	registrars := map[int]kamreg.Registrar{}
@@ -41,6 +41,7 @@ func newRegistry(c *config, pool *pgxpool.Pool, clients []*kamailio.Client, m *m
 		Registrars:  registrars,
 		PerNode:     c.FlushConcurrency,
 		ChannelVars: adapter.NewChannelVarsCache(100000),
+		Now:         o.Now,
 		OnWildcard: func(socket string) {
 			if _, seen := once.LoadOrStore(socket, true); !seen {
 				log.WithField("socket", socket).Warn("Kamailio listens on a wildcard address and nothing advertises " +
@@ -53,7 +54,7 @@ func newRegistry(c *config, pool *pgxpool.Pool, clients []*kamailio.Client, m *m
 		for i, cl := range clients {
 			dumpers[i] = cl
 		}
-		reg.Source = &registry.RPCSource{Nodes: dumpers, Table: c.LocationTable, TTL: c.DumpTTL,
+		reg.Source = &registry.RPCSource{Nodes: dumpers, Table: c.LocationTable, TTL: c.DumpTTL, Now: o.Now,
 			OnDump: func(node string) { m.Dumps.WithLabelValues(node).Inc() }}
 		return reg, nil, nil
 	}
@@ -63,18 +64,14 @@ func newRegistry(c *config, pool *pgxpool.Pool, clients []*kamailio.Client, m *m
 	}
 	reg.Source = usrloc
 	gauge := func(ctx context.Context) {
-		refreshRegistrations(ctx, store.Accounts{Pool: pool}, usrloc, m, log, gaugeInterval)
+		refreshRegistrations(ctx, store.Accounts{Pool: pool}, usrloc, m, log, o.gaugeInterval())
 	}
 	return reg, gauge, nil
 }
 
-// probeInterval is how often each node is pinged, so that
-// kamreg_kamailio_up says at once, and stays true, whether it answers.
-const probeInterval = 10 * time.Second
-
 // probeNodes pings every node now and on every interval until ctx ends;
 // each call's outcome sets kamreg_kamailio_up (kamailio.Client.Observe).
-func probeNodes(ctx context.Context, clients []*kamailio.Client, every time.Duration) {
+func probeNodes(ctx context.Context, clients []Node, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -91,12 +88,9 @@ func probeNodes(ctx context.Context, clients []*kamailio.Client, every time.Dura
 	}
 }
 
-// Registrations per account are counted on this interval, in two
-// queries, for at most maxGaugeAccounts accounts.
-const (
-	gaugeInterval    = 15 * time.Second
-	maxGaugeAccounts = 10000
-)
+// Registrations per account are counted in two queries, for at most
+// maxGaugeAccounts accounts.
+const maxGaugeAccounts = 10000
 
 // refreshRegistrations keeps kamreg_registrations{account_id,realm} up to
 // date until ctx ends.

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"errors"
@@ -7,11 +7,9 @@ import (
 	"io"
 	"net/netip"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
-	"github.com/peterbourgon/ff/v3"
 	"github.com/sirupsen/logrus"
 
 	"github.com/kamreg/kamreg/adapter"
@@ -20,17 +18,10 @@ import (
 	"github.com/kamreg/kamreg/store"
 )
 
-// errHelp is returned after -h printed the flags.
-var errHelp = errors.New("help")
-
-// usageError is a bad command line.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
-
-// config is every setting of CONTRACT §3; each has a flag and a KAMREG_*
-// variable of the same name.
-type config struct {
+// Config is every setting of CONTRACT §3; each has a flag and a KAMREG_*
+// variable of the same name (Flags). Check validates it and fills in what
+// the settings parse to.
+type Config struct {
 	Listen           string
 	DatabaseURL      string
 	KamailioRPC      string
@@ -67,9 +58,9 @@ type config struct {
 	trustedProxies []netip.Prefix
 }
 
-// newFlags returns a flag set with the settings every command shares, and
-// the serve settings when serve is true.
-func newFlags(name string, c *config, serve bool) *flag.FlagSet {
+// Flags returns the flag set of the command kamreg NAME: the settings
+// every command shares, and the serve settings when serve is true.
+func (c *Config) Flags(name string, serve bool) *flag.FlagSet {
 	fs := flag.NewFlagSet("kamreg "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL URL of the database holding Kamailio's location table and kamreg's tables (required)")
@@ -103,27 +94,13 @@ func newFlags(name string, c *config, serve bool) *flag.FlagSet {
 	return fs
 }
 
-// parse reads flags, then KAMREG_* variables for flags not given.
-func parse(fs *flag.FlagSet, args []string) error {
-	err := ff.Parse(fs, args, ff.WithEnvVarPrefix("KAMREG"))
-	if errors.Is(err, flag.ErrHelp) {
-		fs.SetOutput(os.Stderr)
-		fs.PrintDefaults()
-		return errHelp
-	}
-	if err != nil {
-		if inner := errors.Unwrap(err); inner != nil {
-			err = inner // drop ff's "error parsing commandline arguments"
-		}
-		return usageError{err.Error()}
-	}
-	return nil
-}
+// ErrNoDatabase is Check's answer when no database URL is set.
+var ErrNoDatabase = errors.New("KAMREG_DATABASE_URL (or --database-url) is required")
 
-// check validates the shared settings, and the serve settings when serve.
-func (c *config) check(serve bool) error {
+// Check validates the shared settings, and the serve settings when serve.
+func (c *Config) Check(serve bool) error {
 	if c.DatabaseURL == "" {
-		return usageError{"KAMREG_DATABASE_URL (or --database-url) is required"}
+		return ErrNoDatabase
 	}
 	if err := store.CheckTableName(c.LocationTable); err != nil {
 		return err
@@ -182,8 +159,8 @@ func (c *config) check(serve bool) error {
 	return nil
 }
 
-// logger builds the logrus logger the settings describe.
-func (c *config) logger(out io.Writer) *logrus.Logger {
+// Logger builds the logrus logger the settings describe.
+func (c *Config) Logger(out io.Writer) *logrus.Logger {
 	log := logrus.New()
 	log.SetOutput(out)
 	level, _ := logrus.ParseLevel(c.LogLevel)
@@ -218,3 +195,9 @@ func parseKazooURL(s string) (*url.URL, error) {
 	}
 	return u, nil
 }
+
+// Nodes are the Kamailio nodes KAMREG_KAMAILIO_RPC names (after Check).
+func (c *Config) Nodes() []kamailio.Node { return c.nodes }
+
+// Advertised is what KAMREG_ADVERTISE maps (after Check).
+func (c *Config) Advertised() adapter.Advertise { return c.advertise }

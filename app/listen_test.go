@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -91,7 +91,7 @@ func TestTLSServesAndReloadsOnSIGHUP(t *testing.T) {
 	ca := newTestCA(t)
 	dir := t.TempDir()
 	certFile, keyFile := ca.issue(t, dir, 1)
-	c := &config{Listen: "127.0.0.1:0", MetricsListen: "127.0.0.1:0", TLSCert: certFile, TLSKey: keyFile}
+	c := &Config{Listen: "127.0.0.1:0", MetricsListen: "127.0.0.1:0", TLSCert: certFile, TLSKey: keyFile}
 	lns, err := listen(c)
 	if err != nil {
 		t.Fatal(err)
@@ -193,7 +193,7 @@ func TestTLSBadPairAtStart(t *testing.T) {
 		{certFile, otherKey, "KAMREG_TLS_CERT/KAMREG_TLS_KEY: loading " + certFile + " and " + otherKey + ": tls: private key does not match public key"},
 		{filepath.Join(dir, "missing.pem"), otherKey, "KAMREG_TLS_CERT/KAMREG_TLS_KEY: loading " + filepath.Join(dir, "missing.pem") + " and " + otherKey + ": open " + filepath.Join(dir, "missing.pem") + ": no such file or directory"},
 	} {
-		lns, err := listen(&config{Listen: "127.0.0.1:0", TLSCert: tt.cert, TLSKey: tt.key})
+		lns, err := listen(&Config{Listen: "127.0.0.1:0", TLSCert: tt.cert, TLSKey: tt.key})
 		if err == nil {
 			lns.api.Close()
 			t.Errorf("%s and %s: no error", tt.cert, tt.key)

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -27,7 +27,7 @@ type listeners struct {
 
 // listen opens the API listener (HTTPS when a certificate is configured)
 // and the metrics listener (none when c.MetricsListen is empty).
-func listen(c *config) (*listeners, error) {
+func listen(c *Config) (*listeners, error) {
 	var l listeners
 	if c.TLSCert != "" {
 		var err error
@@ -48,6 +48,17 @@ func listen(c *config) (*listeners, error) {
 	}
 	return &l, nil
 }
+
+// close closes both listeners.
+func (l *listeners) close() {
+	l.api.Close()
+	if l.metrics != nil {
+		l.metrics.Close()
+	}
+}
+
+// shutdownGrace is how long in-flight requests may finish after SIGTERM.
+const shutdownGrace = 30 * time.Second
 
 // newHTTPServer returns a server with kamreg's timeouts; its own errors
 // (TLS handshakes that failed, mostly scanners) are logged at debug level.
@@ -173,4 +184,14 @@ func (r *certReloader) reloadOnSIGHUP(log *logrus.Logger) (stop func()) {
 		}
 	}()
 	return func() { signal.Stop(hup); close(done) }
+}
+
+// CheckTLS loads the certificate and key of KAMREG_TLS_CERT and
+// KAMREG_TLS_KEY, as serve would; nil when TLS is off.
+func (c *Config) CheckTLS() error {
+	if c.TLSCert == "" {
+		return nil
+	}
+	_, err := newCertReloader(c.TLSCert, c.TLSKey)
+	return err
 }
