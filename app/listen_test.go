@@ -2,16 +2,8 @@ package app
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptrace"
 	"os"
@@ -21,70 +13,32 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kamreg/kamreg/testbed"
 	"github.com/sirupsen/logrus"
 )
 
-// testCA is a throwaway certificate authority.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
-}
-
+// newTestCA makes a CA for the test.
 func newTestCA(t *testing.T) testCA {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := testbed.NewCA()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1000), Subject: pkix.Name{CommonName: "kamreg test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return testCA{cert, key, pool}
+	return testCA{ca}
 }
+
+// testCA is a throwaway certificate authority.
+type testCA struct{ *testbed.CA }
 
 // issue writes a certificate for 127.0.0.1 with the given serial, and its
 // key, to cert.pem and key.pem in dir.
 func (ca testCA) issue(t *testing.T, dir string, serial int64) (certFile, keyFile string) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "kamreg"},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
 	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	write(t, certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-	write(t, keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}))
+	if err := ca.Issue(certFile, keyFile, serial); err != nil {
+		t.Fatal(err)
+	}
 	return certFile, keyFile
-}
-
-// write replaces a file in one rename, as a certificate manager does.
-func write(t *testing.T, path string, b []byte) {
-	t.Helper()
-	tmp := path + ".new"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func TestTLSServesAndReloadsOnSIGHUP(t *testing.T) {
@@ -115,7 +69,7 @@ func TestTLSServesAndReloadsOnSIGHUP(t *testing.T) {
 	}()
 	base := "https://" + lns.api.Addr().String()
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: ca.pool}}}
+		TLSClientConfig: &tls.Config{RootCAs: ca.Pool}}}
 	defer client.CloseIdleConnections()
 
 	// get returns the serial of the certificate the connection used and
@@ -146,7 +100,7 @@ func TestTLSServesAndReloadsOnSIGHUP(t *testing.T) {
 	}
 	// TLS 1.1 is refused.
 	old := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
-		RootCAs: ca.pool, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}}}
+		RootCAs: ca.Pool, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}}}
 	if _, err := old.Get(base + "/old"); err == nil || !strings.Contains(err.Error(), "version") {
 		t.Errorf("a TLS 1.1 client: %v, want a protocol version error", err)
 	}
@@ -158,7 +112,7 @@ func TestTLSServesAndReloadsOnSIGHUP(t *testing.T) {
 	}
 	fresh := func() int64 {
 		cl := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
-			TLSClientConfig: &tls.Config{RootCAs: ca.pool}, DisableKeepAlives: true}}
+			TLSClientConfig: &tls.Config{RootCAs: ca.Pool}, DisableKeepAlives: true}}
 		s, _ := get(cl, "/fresh")
 		return s
 	}
@@ -174,7 +128,9 @@ func TestTLSServesAndReloadsOnSIGHUP(t *testing.T) {
 	}
 
 	// A broken pair on reload keeps the one in use.
-	write(t, keyFile, []byte("not a key"))
+	if err := testbed.ReplaceFile(keyFile, []byte("not a key")); err != nil {
+		t.Fatal(err)
+	}
 	if err := lns.certs.reload(); err == nil {
 		t.Error("a broken key was accepted")
 	}

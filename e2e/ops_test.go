@@ -69,7 +69,7 @@ func TestLogs(t *testing.T) {
 	call(t, "GET", env.main.Base+"/v2/accounts/"+a.id+"/registrations", a.token, "X-Request-ID", "log-check-1")
 	call(t, "GET", env.main.Base+"/v2/accounts/"+a.id+"/registrations/count?auth_token="+a.token, "", "X-Request-ID", "log-check-2")
 	call(t, "GET", env.main.Base+"/v2/accounts/"+a.id+"/registrations", "nope."+a.token[33:], "X-Request-ID", "log-check-3")
-	// kamreg writes its log out at least every 100 ms.
+	// Each request is logged as it ends; the loop waits out the last line.
 	var raw []byte
 	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		var err error

@@ -26,23 +26,7 @@ import (
 var pg *testbed.Postgres
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	if err := testbed.Check(); err != nil {
-		fmt.Fprintln(os.Stderr, "integration tests:", err)
-		return 1
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	var err error
-	if pg, err = testbed.StartPostgres(ctx, nil); err != nil {
-		fmt.Fprintln(os.Stderr, "postgres:", err)
-		return 1
-	}
-	defer pg.Close()
-	return m.Run()
+	os.Exit(testbed.RunWithPostgres(m, &pg))
 }
 
 var databases atomic.Int64

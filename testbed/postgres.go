@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -149,4 +151,24 @@ func (p *Postgres) Close() {
 		_ = p.pg(context.Background(), PGBin+"/pg_ctl", "-D", p.data(), "-m", "immediate", "-w", "stop")
 	}
 	os.RemoveAll(p.Dir)
+}
+
+// RunWithPostgres runs a package's tests (m.Run) with a throwaway
+// PostgreSQL in *pg, after checking the testbed's programs, and returns
+// the exit status for os.Exit: 1 when something is missing or PostgreSQL
+// does not start.
+func RunWithPostgres(m *testing.M, pg **Postgres) int {
+	if err := Check(); err != nil {
+		fmt.Fprintln(os.Stderr, "integration tests:", err)
+		return 1
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var err error
+	if *pg, err = StartPostgres(ctx, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "postgres:", err)
+		return 1
+	}
+	defer (*pg).Close()
+	return m.Run()
 }
