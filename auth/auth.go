@@ -13,6 +13,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/store"
 )
 
@@ -50,7 +51,7 @@ type claims struct {
 // Authenticate returns the account_id claim of a valid token: signed with
 // the configured key by RS256, RS384 or RS512 (never "none" nor an HMAC
 // algorithm), with an exp not passed (give or take Leeway). Anything else
-// is store.ErrBadToken.
+// is kamreg.ErrBadToken.
 func (j *JWT) Authenticate(_ context.Context, token string) (string, error) {
 	var c claims
 	_, err := jwt.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
@@ -63,8 +64,8 @@ func (j *JWT) Authenticate(_ context.Context, token string) (string, error) {
 		jwt.WithExpirationRequired(),
 		jwt.WithLeeway(Leeway),
 		jwt.WithTimeFunc(j.now))
-	if err != nil || !store.ValidID(c.AccountID) {
-		return "", store.ErrBadToken
+	if err != nil || !kamreg.ValidID(c.AccountID) {
+		return "", kamreg.ErrBadToken
 	}
 	return c.AccountID, nil
 }
@@ -81,21 +82,21 @@ type Chain struct {
 	Tokens TokenChecker
 }
 
-// Authenticate returns the caller's account id, or store.ErrBadToken. A
+// Authenticate returns the caller's account id, or kamreg.ErrBadToken. A
 // token that is neither a JWT (when JWTs are on) nor "<id>.<secret>" is
-// store.ErrMalformedToken and never reaches Tokens.
+// kamreg.ErrMalformedToken and never reaches Tokens.
 func (c Chain) Authenticate(ctx context.Context, token string) (string, error) {
 	if strings.Count(token, ".") == 2 {
 		if c.JWT == nil {
-			return "", store.ErrMalformedToken
+			return "", kamreg.ErrMalformedToken
 		}
 		return c.JWT.Authenticate(ctx, token)
 	}
 	if _, _, ok := store.SplitToken(token); !ok {
-		return "", store.ErrMalformedToken
+		return "", kamreg.ErrMalformedToken
 	}
 	id, err := c.Tokens.Authenticate(ctx, token)
-	if err != nil && !errors.Is(err, store.ErrBadToken) {
+	if err != nil && !errors.Is(err, kamreg.ErrBadToken) {
 		return "", err
 	}
 	return id, err

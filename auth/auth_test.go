@@ -15,8 +15,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/kamreg/kamreg/store"
+	"github.com/kamreg/kamreg"
 )
 
 const account = "0123456789abcdef0123456789abcdef"
@@ -91,7 +90,7 @@ func TestJWT(t *testing.T) {
 			if tt.ok && (err != nil || got != account) {
 				t.Errorf("got %q, %v; want %s", got, err, account)
 			}
-			if !tt.ok && !errors.Is(err, store.ErrBadToken) {
+			if !tt.ok && !errors.Is(err, kamreg.ErrBadToken) {
 				t.Errorf("got %q, %v; want ErrBadToken", got, err)
 			}
 		})
@@ -119,7 +118,7 @@ func TestChain(t *testing.T) {
 		if tok == good {
 			return "api-account", nil
 		}
-		return "", store.ErrUnknownToken
+		return "", kamreg.ErrUnknownToken
 	}}
 	jwtToken := mint(t, jwt.SigningMethodRS256, key, jwt.MapClaims{"account_id": account, "exp": time.Now().Add(time.Hour).Unix()})
 	tests := []struct {
@@ -131,19 +130,19 @@ func TestChain(t *testing.T) {
 	}{
 		{"API token", Chain{JWT: NewJWT(&key.PublicKey), Tokens: api}, good, "api-account", nil},
 		{"JWT", Chain{JWT: NewJWT(&key.PublicKey), Tokens: api}, jwtToken, account, nil},
-		{"JWT without a key configured", Chain{Tokens: api}, jwtToken, "", store.ErrMalformedToken},
-		{"unknown API token", Chain{Tokens: api}, unknown, "", store.ErrUnknownToken},
-		{"malformed: no dot", Chain{Tokens: api}, "nodot", "", store.ErrMalformedToken},
-		{"malformed: short secret", Chain{Tokens: api}, "0123456789abcdef0123456789abcdef.55", "", store.ErrMalformedToken},
-		{"malformed: upper-case id", Chain{Tokens: api}, strings.ToUpper(good[:32]) + good[32:], "", store.ErrMalformedToken},
-		{"malformed: empty", Chain{Tokens: api}, "", "", store.ErrMalformedToken},
+		{"JWT without a key configured", Chain{Tokens: api}, jwtToken, "", kamreg.ErrMalformedToken},
+		{"unknown API token", Chain{Tokens: api}, unknown, "", kamreg.ErrUnknownToken},
+		{"malformed: no dot", Chain{Tokens: api}, "nodot", "", kamreg.ErrMalformedToken},
+		{"malformed: short secret", Chain{Tokens: api}, "0123456789abcdef0123456789abcdef.55", "", kamreg.ErrMalformedToken},
+		{"malformed: upper-case id", Chain{Tokens: api}, strings.ToUpper(good[:32]) + good[32:], "", kamreg.ErrMalformedToken},
+		{"malformed: empty", Chain{Tokens: api}, "", "", kamreg.ErrMalformedToken},
 	}
 	for _, tt := range tests {
 		got, err := tt.chain.Authenticate(context.Background(), tt.token)
 		if got != tt.want || !errors.Is(err, tt.err) {
 			t.Errorf("%s: %q, %v; want %q, %v", tt.name, got, err, tt.want, tt.err)
 		}
-		if !errors.Is(err, store.ErrBadToken) && err != nil {
+		if !errors.Is(err, kamreg.ErrBadToken) && err != nil {
 			t.Errorf("%s: %v is not an ErrBadToken", tt.name, err)
 		}
 	}

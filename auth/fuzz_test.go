@@ -10,6 +10,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/store"
 )
 
@@ -25,10 +26,10 @@ func FuzzToken(f *testing.F) {
 	for _, s := range []string{signed, "a.b.c", "0123456789abcdef0123456789abcdef." + "00", "..", "e30.e30.", ""} {
 		f.Add(s)
 	}
-	chain := Chain{JWT: NewJWT(&key.PublicKey), Tokens: fakeTokens{func(string) (string, error) { return "", store.ErrBadToken }}}
+	chain := Chain{JWT: NewJWT(&key.PublicKey), Tokens: fakeTokens{func(string) (string, error) { return "", kamreg.ErrBadToken }}}
 	f.Fuzz(func(t *testing.T, tok string) {
 		id, err := chain.Authenticate(context.Background(), tok)
-		if !errors.Is(err, store.ErrBadToken) || id != "" {
+		if !errors.Is(err, kamreg.ErrBadToken) || id != "" {
 			t.Errorf("%q authenticated as %q (%v)", tok, id, err)
 		}
 		_, _, _ = store.SplitToken(tok)

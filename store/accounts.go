@@ -12,9 +12,6 @@ import (
 	"github.com/kamreg/kamreg/dberr"
 )
 
-// Account is kamreg.Account.
-type Account = kamreg.Account
-
 // Accounts reads and writes kamreg_accounts.
 type Accounts struct{ Pool *pgxpool.Pool }
 
@@ -32,7 +29,7 @@ const ancestors = `
 
 // Put creates or updates an account after checking its fields, that the
 // parent exists and that the parent link makes no cycle.
-func (s Accounts) Put(ctx context.Context, a Account) error {
+func (s Accounts) Put(ctx context.Context, a kamreg.Account) error {
 	if err := checkID("account id", a.ID); err != nil {
 		return err
 	}
@@ -83,25 +80,25 @@ func (s Accounts) Put(ctx context.Context, a Account) error {
 
 const accountColumns = `id, name, realm, coalesce(parent_id, ''), superduper`
 
-func scanAccount(row pgx.Row) (Account, error) {
-	var a Account
+func scanAccount(row pgx.Row) (kamreg.Account, error) {
+	var a kamreg.Account
 	err := row.Scan(&a.ID, &a.Name, &a.Realm, &a.ParentID, &a.SuperDuper)
 	return a, dberr.Wrap(err)
 }
 
-// Get returns one account, or ErrNotFound.
-func (s Accounts) Get(ctx context.Context, id string) (Account, error) {
+// Get returns one account, or kamreg.ErrNotFound.
+func (s Accounts) Get(ctx context.Context, id string) (kamreg.Account, error) {
 	return scanAccount(s.Pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM kamreg_accounts WHERE id = $1`, id))
 }
 
 // List returns every account, ordered by id.
-func (s Accounts) List(ctx context.Context) ([]Account, error) {
+func (s Accounts) List(ctx context.Context) ([]kamreg.Account, error) {
 	rows, err := s.Pool.Query(ctx, `SELECT `+accountColumns+` FROM kamreg_accounts ORDER BY id`)
 	if err != nil {
 		return nil, dberr.Wrap(err)
 	}
 	defer rows.Close()
-	var out []Account
+	var out []kamreg.Account
 	for rows.Next() {
 		a, err := scanAccount(rows)
 		if err != nil {

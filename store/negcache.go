@@ -9,14 +9,6 @@ import (
 	"github.com/kamreg/kamreg"
 )
 
-// Why a token failed, for metrics; both are ErrBadToken to callers.
-var (
-	// ErrMalformedToken is kamreg.ErrMalformedToken.
-	ErrMalformedToken = kamreg.ErrMalformedToken
-	// ErrUnknownToken is kamreg.ErrUnknownToken.
-	ErrUnknownToken = kamreg.ErrUnknownToken
-)
-
 // NegativeTTL is how long a token id with no live row is answered without
 // asking the database. Ids are 128 random bits, so a new token never
 // collides with a remembered one, and a revoked id stays revoked.
@@ -25,9 +17,9 @@ const NegativeTTL = time.Minute
 // negativeMax bounds the ids remembered; the oldest go first.
 const negativeMax = 65536
 
-// NegativeTokens answers ErrUnknownToken for token ids that recently had no
-// live row, and ErrMalformedToken for tokens that cannot be one, without
-// calling Tokens.
+// NegativeTokens answers kamreg.ErrUnknownToken for token ids that
+// recently had no live row, and kamreg.ErrMalformedToken for tokens that
+// cannot be one, without calling Tokens.
 type NegativeTokens struct {
 	Tokens interface {
 		Authenticate(ctx context.Context, token string) (string, error)
@@ -42,17 +34,17 @@ func NewNegativeTokens(t interface {
 	return &NegativeTokens{Tokens: t, ids: newExpiringSet(negativeMax, NegativeTTL, time.Now)}
 }
 
-// Authenticate returns the account a token is bound to, or an ErrBadToken.
+// Authenticate returns the account a token is bound to, or kamreg.ErrBadToken.
 func (n *NegativeTokens) Authenticate(ctx context.Context, token string) (string, error) {
 	id, _, ok := SplitToken(token)
 	if !ok {
-		return "", ErrMalformedToken
+		return "", kamreg.ErrMalformedToken
 	}
 	if n.ids.has(id) {
-		return "", ErrUnknownToken
+		return "", kamreg.ErrUnknownToken
 	}
 	acct, err := n.Tokens.Authenticate(ctx, token)
-	if errors.Is(err, ErrUnknownToken) {
+	if errors.Is(err, kamreg.ErrUnknownToken) {
 		n.ids.add(id)
 	}
 	return acct, err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/kamreg/kamreg"
 )
 
 type tokenFunc func(token string) (string, error)
@@ -26,9 +27,9 @@ func TestNegativeTokens(t *testing.T) {
 		case good:
 			return "acct", nil
 		case wrongSecret:
-			return "", ErrBadToken
+			return "", kamreg.ErrBadToken
 		}
-		return "", ErrUnknownToken
+		return "", kamreg.ErrUnknownToken
 	}))
 	now := time.Unix(1000, 0)
 	n.ids.now = func() time.Time { return now }
@@ -36,12 +37,12 @@ func TestNegativeTokens(t *testing.T) {
 		token string
 		err   error
 	}{
-		{unknown, ErrUnknownToken},                                      // asked
-		{unknown, ErrUnknownToken},                                      // remembered
-		{unknown[:32] + "." + strings.Repeat("c", 64), ErrUnknownToken}, // same id, remembered
-		{"not-a-token", ErrMalformedToken},
-		{wrongSecret, ErrBadToken}, // asked: a wrong secret does not make the id unknown
-		{wrongSecret, ErrBadToken}, // asked again
+		{unknown, kamreg.ErrUnknownToken},                                      // asked
+		{unknown, kamreg.ErrUnknownToken},                                      // remembered
+		{unknown[:32] + "." + strings.Repeat("c", 64), kamreg.ErrUnknownToken}, // same id, remembered
+		{"not-a-token", kamreg.ErrMalformedToken},
+		{wrongSecret, kamreg.ErrBadToken}, // asked: a wrong secret does not make the id unknown
+		{wrongSecret, kamreg.ErrBadToken}, // asked again
 		{good, nil},
 	} {
 		if _, err := n.Authenticate(context.Background(), tt.token); !errors.Is(err, tt.err) || (tt.err == nil) != (err == nil) {

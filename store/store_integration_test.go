@@ -155,27 +155,27 @@ func TestAccounts(t *testing.T) {
 	s := Accounts{Pool: freshDB(t, true)}
 	puts := []struct {
 		name string
-		a    Account
+		a    kamreg.Account
 		err  string
 	}{
-		{"root", Account{ID: root, Name: " Root ", Realm: " root.test "}, ""},
-		{"mid", Account{ID: mid, Name: "Mid", Realm: "mid.test", ParentID: root}, ""},
-		{"leaf", Account{ID: leaf, Name: "Leaf", Realm: "Leaf.Test", ParentID: mid}, ""},
-		{"other", Account{ID: other, Name: "Other", Realm: "other.test"}, ""},
-		{"super", Account{ID: super, Name: "Super", Realm: "super.test", SuperDuper: true}, ""},
-		{"rename", Account{ID: other, Name: "Other Renamed", Realm: "other.test"}, ""},
-		{"bad id", Account{ID: "XYZ", Name: "x", Realm: "x.test"}, `invalid: invalid account id: "XYZ" is not 32 lowercase hex characters`},
-		{"bad realm", Account{ID: other, Name: "x", Realm: "a b"}, `invalid: invalid realm: "a b" is not a SIP domain`},
-		{"empty realm", Account{ID: other, Name: "x", Realm: " "}, `invalid: invalid realm: "" is not a SIP domain`},
-		{"empty name", Account{ID: other, Name: " ", Realm: "x.test"}, `invalid: invalid name: must not be empty`},
-		{"own parent", Account{ID: other, Name: "x", Realm: "other.test", ParentID: other}, `invalid: invalid parent id: an account cannot be its own parent`},
-		{"unknown parent", Account{ID: other, Name: "x", Realm: "other.test", ParentID: "60000000000000000000000000000000"},
+		{"root", kamreg.Account{ID: root, Name: " Root ", Realm: " root.test "}, ""},
+		{"mid", kamreg.Account{ID: mid, Name: "Mid", Realm: "mid.test", ParentID: root}, ""},
+		{"leaf", kamreg.Account{ID: leaf, Name: "Leaf", Realm: "Leaf.Test", ParentID: mid}, ""},
+		{"other", kamreg.Account{ID: other, Name: "Other", Realm: "other.test"}, ""},
+		{"super", kamreg.Account{ID: super, Name: "Super", Realm: "super.test", SuperDuper: true}, ""},
+		{"rename", kamreg.Account{ID: other, Name: "Other Renamed", Realm: "other.test"}, ""},
+		{"bad id", kamreg.Account{ID: "XYZ", Name: "x", Realm: "x.test"}, `invalid: invalid account id: "XYZ" is not 32 lowercase hex characters`},
+		{"bad realm", kamreg.Account{ID: other, Name: "x", Realm: "a b"}, `invalid: invalid realm: "a b" is not a SIP domain`},
+		{"empty realm", kamreg.Account{ID: other, Name: "x", Realm: " "}, `invalid: invalid realm: "" is not a SIP domain`},
+		{"empty name", kamreg.Account{ID: other, Name: " ", Realm: "x.test"}, `invalid: invalid name: must not be empty`},
+		{"own parent", kamreg.Account{ID: other, Name: "x", Realm: "other.test", ParentID: other}, `invalid: invalid parent id: an account cannot be its own parent`},
+		{"unknown parent", kamreg.Account{ID: other, Name: "x", Realm: "other.test", ParentID: "60000000000000000000000000000000"},
 			`invalid: invalid parent id: account 60000000000000000000000000000000 does not exist`},
-		{"cycle through two", Account{ID: root, Name: "Root", Realm: "root.test", ParentID: leaf},
+		{"cycle through two", kamreg.Account{ID: root, Name: "Root", Realm: "root.test", ParentID: leaf},
 			`invalid: invalid parent id: account ` + leaf + ` is below ` + root + `: that would make a cycle`},
-		{"cycle through one", Account{ID: mid, Name: "Mid", Realm: "mid.test", ParentID: leaf},
+		{"cycle through one", kamreg.Account{ID: mid, Name: "Mid", Realm: "mid.test", ParentID: leaf},
 			`invalid: invalid parent id: account ` + leaf + ` is below ` + mid + `: that would make a cycle`},
-		{"realm taken, other case", Account{ID: "70000000000000000000000000000000", Name: "Dup", Realm: "ROOT.test"},
+		{"realm taken, other case", kamreg.Account{ID: "70000000000000000000000000000000", Name: "Dup", Realm: "ROOT.test"},
 			`invalid: invalid realm: "ROOT.test" already belongs to another account`},
 	}
 	for _, tt := range puts {
@@ -183,7 +183,7 @@ func TestAccounts(t *testing.T) {
 			t.Errorf("Put %s: %q, want %q", tt.name, got, tt.err)
 		}
 	}
-	want := []Account{
+	want := []kamreg.Account{
 		{ID: root, Name: "Root", Realm: "root.test"},
 		{ID: mid, Name: "Mid", Realm: "mid.test", ParentID: root},
 		{ID: leaf, Name: "Leaf", Realm: "Leaf.Test", ParentID: mid},
@@ -207,7 +207,7 @@ func TestAccounts(t *testing.T) {
 		}
 	}
 	if _, err := s.Get(ctx, "60000000000000000000000000000000"); !errors.Is(err, kamreg.ErrNotFound) {
-		t.Errorf("Get of an unknown account: %v, want ErrNotFound", err)
+		t.Errorf("Get of an unknown account: %v, want kamreg.ErrNotFound", err)
 	}
 
 	for _, tt := range []struct {
@@ -236,10 +236,10 @@ func TestAccounts(t *testing.T) {
 func TestDevices(t *testing.T) {
 	ctx := testCtx(t)
 	pool := freshDB(t, true)
-	if err := (Accounts{Pool: pool}).Put(ctx, Account{ID: root, Name: "Root", Realm: "root.test"}); err != nil {
+	if err := (Accounts{Pool: pool}).Put(ctx, kamreg.Account{ID: root, Name: "Root", Realm: "root.test"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := (Accounts{Pool: pool}).Put(ctx, Account{ID: other, Name: "Other", Realm: "other.test"}); err != nil {
+	if err := (Accounts{Pool: pool}).Put(ctx, kamreg.Account{ID: other, Name: "Other", Realm: "other.test"}); err != nil {
 		t.Fatal(err)
 	}
 	s := Devices{Pool: pool}
@@ -325,7 +325,7 @@ func TestDevices(t *testing.T) {
 func TestTokens(t *testing.T) {
 	ctx := testCtx(t)
 	pool := freshDB(t, true)
-	if err := (Accounts{Pool: pool}).Put(ctx, Account{ID: root, Name: "Root", Realm: "root.test"}); err != nil {
+	if err := (Accounts{Pool: pool}).Put(ctx, kamreg.Account{ID: root, Name: "Root", Realm: "root.test"}); err != nil {
 		t.Fatal(err)
 	}
 	var lookups int
@@ -355,10 +355,10 @@ func TestTokens(t *testing.T) {
 		err                  error
 	}{
 		{"live", tok, root, nil},
-		{"wrong secret", wrong, "", ErrBadToken},
-		{"unknown id", unknown, "", ErrUnknownToken},
-		{"malformed", "nope", "", ErrMalformedToken},
-		{"short secret", tok[:40], "", ErrMalformedToken},
+		{"wrong secret", wrong, "", kamreg.ErrBadToken},
+		{"unknown id", unknown, "", kamreg.ErrUnknownToken},
+		{"malformed", "nope", "", kamreg.ErrMalformedToken},
+		{"short secret", tok[:40], "", kamreg.ErrMalformedToken},
 	} {
 		got, err := s.Authenticate(ctx, tt.token)
 		if got != tt.account || err != tt.err {
@@ -371,11 +371,11 @@ func TestTokens(t *testing.T) {
 	if err := s.Revoke(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Authenticate(ctx, tok); err != ErrUnknownToken {
-		t.Errorf("a revoked token: %v, want ErrUnknownToken", err)
+	if _, err := s.Authenticate(ctx, tok); err != kamreg.ErrUnknownToken {
+		t.Errorf("a revoked token: %v, want kamreg.ErrUnknownToken", err)
 	}
-	if err := s.Revoke(ctx, tok[:32]); !errors.Is(err, ErrNotFound) {
-		t.Errorf("second revoke: %v, want ErrNotFound", err)
+	if err := s.Revoke(ctx, tok[:32]); !errors.Is(err, kamreg.ErrNotFound) {
+		t.Errorf("second revoke: %v, want kamreg.ErrNotFound", err)
 	}
 	if err := s.Revoke(ctx, "nope"); errText(err) != `invalid: invalid token id: "nope" is not 32 lowercase hex characters` {
 		t.Errorf("revoke of a malformed id: %v", err)
@@ -393,7 +393,7 @@ func TestFlushesAndDirectory(t *testing.T) {
 	ctx := testCtx(t)
 	pool := freshDB(t, true)
 	accounts, devices, flushes := Accounts{Pool: pool}, Devices{Pool: pool}, Flushes{Pool: pool}
-	for _, a := range []Account{
+	for _, a := range []kamreg.Account{
 		{ID: root, Name: "Root", Realm: "Root.Test"},
 		{ID: other, Name: "Other", Realm: "other.test", ParentID: root},
 	} {
@@ -457,7 +457,7 @@ func TestFlushesAndDirectory(t *testing.T) {
 	}
 
 	wantDir := kamreg.NewDirectory()
-	rootAccount := Account{ID: root, Name: "Root", Realm: "Root.Test"}
+	rootAccount := kamreg.Account{ID: root, Name: "Root", Realm: "Root.Test"}
 	wantDir.AddAccount(rootAccount)
 	wantDir.AddDevice("Root.Test", kamreg.Device{AccountID: root, Username: "Alice", DeviceID: dev1, OwnerID: owner})
 	wantDir.AddDevice("Root.Test", kamreg.Device{AccountID: root, Username: "bob", DeviceID: dev2, SuppressUnregisterNotify: true})
@@ -465,7 +465,7 @@ func TestFlushesAndDirectory(t *testing.T) {
 	allDir.AddAccount(rootAccount)
 	allDir.AddDevice("Root.Test", kamreg.Device{AccountID: root, Username: "Alice", DeviceID: dev1, OwnerID: owner})
 	allDir.AddDevice("Root.Test", kamreg.Device{AccountID: root, Username: "bob", DeviceID: dev2, SuppressUnregisterNotify: true})
-	allDir.AddAccount(Account{ID: other, Name: "Other", Realm: "other.test", ParentID: root})
+	allDir.AddAccount(kamreg.Account{ID: other, Name: "Other", Realm: "other.test", ParentID: root})
 	dirs := Directory{Pool: pool}
 	for _, tt := range []struct {
 		name, realm   string

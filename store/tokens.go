@@ -25,10 +25,6 @@ type Tokens struct {
 	OnLookup func()
 }
 
-// ErrBadToken is any token that does not authenticate: malformed, unknown,
-// wrong secret or revoked.
-var ErrBadToken = kamreg.ErrBadToken
-
 func randomHex(n int) string {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
@@ -45,7 +41,7 @@ func hashSecret(secret string) []byte {
 // SplitToken returns the id and secret parts of a token.
 func SplitToken(token string) (id, secret string, ok bool) {
 	id, secret, ok = strings.Cut(token, ".")
-	if !ok || !ValidID(id) || len(secret) != 64 {
+	if !ok || !kamreg.ValidID(id) || len(secret) != 64 {
 		return "", "", false
 	}
 	return id, secret, true
@@ -71,7 +67,7 @@ func (s Tokens) Create(ctx context.Context, accountID, description string) (stri
 }
 
 // Revoke revokes a token given its id (or the whole token). It returns
-// ErrNotFound when no live token has that id.
+// kamreg.ErrNotFound when no live token has that id.
 func (s Tokens) Revoke(ctx context.Context, idOrToken string) error {
 	id, _, _ := strings.Cut(idOrToken, ".")
 	if err := checkID("token id", id); err != nil {
@@ -82,17 +78,18 @@ func (s Tokens) Revoke(ctx context.Context, idOrToken string) error {
 		return err
 	}
 	if tag.RowsAffected() == 0 {
-		return ErrNotFound
+		return kamreg.ErrNotFound
 	}
 	return nil
 }
 
 // Authenticate returns the account a live token is bound to, or
-// ErrBadToken (ErrMalformedToken, ErrUnknownToken or a wrong secret).
+// kamreg.ErrBadToken (kamreg.ErrMalformedToken, kamreg.ErrUnknownToken or
+// a wrong secret).
 func (s Tokens) Authenticate(ctx context.Context, token string) (string, error) {
 	id, secret, ok := SplitToken(token)
 	if !ok {
-		return "", ErrMalformedToken
+		return "", kamreg.ErrMalformedToken
 	}
 	var accountID string
 	var hash []byte
@@ -101,13 +98,13 @@ func (s Tokens) Authenticate(ctx context.Context, token string) (string, error) 
 	}
 	err := s.Pool.QueryRow(ctx, `SELECT account_id, secret_hash FROM kamreg_tokens WHERE id = $1 AND revoked_at IS NULL`, id).Scan(&accountID, &hash)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", ErrUnknownToken
+		return "", kamreg.ErrUnknownToken
 	}
 	if err != nil {
 		return "", err
 	}
 	if subtle.ConstantTimeCompare(hash, hashSecret(secret)) != 1 {
-		return "", ErrBadToken
+		return "", kamreg.ErrBadToken
 	}
 	return accountID, nil
 }
