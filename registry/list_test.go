@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kamreg/kamreg"
+	"github.com/kamreg/kamreg/kamailio"
 )
 
 var now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
@@ -118,6 +119,50 @@ func TestCountIsOneQueryWithoutFlushRecords(t *testing.T) {
 	}
 	if src.counts != 1 || len(src.queries) != 0 {
 		t.Errorf("%d counts and %d reads, want one count only", src.counts, len(src.queries))
+	}
+}
+
+// countStarted is a source that says when a count begins.
+type countStarted struct {
+	*fakeSource
+	started chan struct{}
+}
+
+func (c countStarted) Count(ctx context.Context, q kamailio.Query) (int, error) {
+	close(c.started)
+	return c.fakeSource.Count(ctx, q)
+}
+
+// recordsAfterCount is a directory whose read of flush records waits until
+// the count has begun, or its context ends.
+type recordsAfterCount struct {
+	*fakeDirectory
+	started chan struct{}
+}
+
+func (d recordsAfterCount) Read(ctx context.Context, realm string, withDirectory bool) (*kamreg.Directory, []kamreg.FlushRecord, error) {
+	select {
+	case <-d.started:
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+	return d.fakeDirectory.Read(ctx, realm, withDirectory)
+}
+
+// TestCountReadsBothAtOnce: the flush records are read while the count
+// runs. A count that waited for the records first would wait for ever;
+// the context's deadline turns that into an error.
+func TestCountReadsBothAtOnce(t *testing.T) {
+	src, dir := acme()
+	dir.records = []kamreg.FlushRecord{{Ruid: "r3", Username: "bob", Domain: "acme.test", CallID: "c-r3", CSeq: 1,
+		LastModified: now.Add(-time.Minute)}}
+	started := make(chan struct{})
+	r := &Registry{Source: countStarted{src, started}, Directory: recordsAfterCount{dir, started}}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	n, err := r.Count(ctx, kamreg.ListQuery{Scope: kamreg.Scope{Realm: "acme.test"}})
+	if n != 3 || err != nil {
+		t.Fatalf("count %d, %v; want 3 (bob's flushed binding hidden), nil", n, err)
 	}
 }
 

@@ -179,12 +179,21 @@ func (r *Registry) Count(ctx context.Context, q kamreg.ListQuery) (int, error) {
 		page, err := r.List(ctx, kamreg.ListQuery{Scope: q.Scope, Filters: q.Filters})
 		return len(page.Entries), err
 	}
-	_, recs, err := r.Directory.Read(ctx, q.Scope.Realm, false)
-	if err != nil {
-		return 0, err
-	}
+	// The flush records and the count do not depend on each other: both
+	// round trips are in flight at once.
+	var recs []kamreg.FlushRecord
+	var recErr error
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		_, recs, recErr = r.Directory.Read(ctx, q.Scope.Realm, false)
+	}()
 	kq := kamailio.Query{Scope: q.Scope, Where: where}
 	n, err := r.Source.Count(ctx, kq)
+	<-read
+	if recErr != nil {
+		return 0, recErr
+	}
 	if err != nil || len(recs) == 0 {
 		return n, err
 	}
