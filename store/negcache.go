@@ -3,8 +3,9 @@ package store
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
+
+	"github.com/hashicorp/golang-lru/v2/expirable"
 
 	"github.com/kamreg/kamreg"
 )
@@ -24,63 +25,37 @@ type NegativeTokens struct {
 	Tokens interface {
 		Authenticate(ctx context.Context, token string) (string, error)
 	}
-	ids *expiringSet
+	// ids are the unknown ids, each for NegativeTTL, the least recently
+	// used going first.
+	ids *expirable.LRU[string, struct{}]
 }
 
 // NewNegativeTokens wraps t.
 func NewNegativeTokens(t interface {
 	Authenticate(ctx context.Context, token string) (string, error)
 }) *NegativeTokens {
-	return &NegativeTokens{Tokens: t, ids: newExpiringSet(negativeMax, NegativeTTL, time.Now)}
+	return newNegativeTokens(t, negativeMax, NegativeTTL)
 }
 
-// Authenticate returns the account a token is bound to, or kamreg.ErrBadToken.
+func newNegativeTokens(t interface {
+	Authenticate(ctx context.Context, token string) (string, error)
+}, size int, ttl time.Duration) *NegativeTokens {
+	return &NegativeTokens{Tokens: t, ids: expirable.NewLRU[string, struct{}](size, nil, ttl)}
+}
+
+// Authenticate returns the account a token is bound to, or
+// kamreg.ErrBadToken.
 func (n *NegativeTokens) Authenticate(ctx context.Context, token string) (string, error) {
 	id, _, ok := SplitToken(token)
 	if !ok {
 		return "", kamreg.ErrMalformedToken
 	}
-	if n.ids.has(id) {
+	if _, ok := n.ids.Get(id); ok {
 		return "", kamreg.ErrUnknownToken
 	}
 	acct, err := n.Tokens.Authenticate(ctx, token)
 	if errors.Is(err, kamreg.ErrUnknownToken) {
-		n.ids.add(id)
+		n.ids.Add(id, struct{}{})
 	}
 	return acct, err
-}
-
-// expiringSet is a bounded set whose members expire; when full, the
-// oldest member goes.
-type expiringSet struct {
-	mu    sync.Mutex
-	until map[string]time.Time
-	ring  []string
-	next  int
-	ttl   time.Duration
-	now   func() time.Time
-}
-
-func newExpiringSet(size int, ttl time.Duration, now func() time.Time) *expiringSet {
-	return &expiringSet{until: make(map[string]time.Time, size), ring: make([]string, size), ttl: ttl, now: now}
-}
-
-func (s *expiringSet) has(k string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, ok := s.until[k]
-	return ok && s.now().Before(t)
-}
-
-func (s *expiringSet) add(k string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.until[k]; !ok {
-		if old := s.ring[s.next]; old != "" {
-			delete(s.until, old)
-		}
-		s.ring[s.next] = k
-		s.next = (s.next + 1) % len(s.ring)
-	}
-	s.until[k] = s.now().Add(s.ttl)
 }

@@ -21,7 +21,8 @@ func TestNegativeTokens(t *testing.T) {
 	unknown := "ffffffffffffffffffffffffffffffff." + secret
 	wrongSecret := "0123456789abcdef0123456789abcdef." + strings.Repeat("b", 64)
 	var asked []string
-	n := NewNegativeTokens(tokenFunc(func(tok string) (string, error) {
+	const ttl = 50 * time.Millisecond
+	n := newNegativeTokens(tokenFunc(func(tok string) (string, error) {
 		asked = append(asked, tok)
 		switch tok {
 		case good:
@@ -30,9 +31,7 @@ func TestNegativeTokens(t *testing.T) {
 			return "", kamreg.ErrBadToken
 		}
 		return "", kamreg.ErrUnknownToken
-	}))
-	now := time.Unix(1000, 0)
-	n.ids.now = func() time.Time { return now }
+	}), 100, ttl)
 	for _, tt := range []struct {
 		token string
 		err   error
@@ -49,23 +48,26 @@ func TestNegativeTokens(t *testing.T) {
 			t.Errorf("%.12s…: %v, want %v", tt.token, err, tt.err)
 		}
 	}
-	now = now.Add(NegativeTTL + time.Second)
-	_, _ = n.Authenticate(context.Background(), unknown) // forgotten: asked again
+	// Once the id is forgotten, it is asked again.
+	for deadline := time.Now().Add(10 * time.Second); n.ids.Contains(unknown[:32]); time.Sleep(ttl / 5) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the unknown id was still remembered 10 s after its %s", ttl)
+		}
+	}
+	_, _ = n.Authenticate(context.Background(), unknown)
 	if diff := cmp.Diff([]string{unknown, wrongSecret, wrongSecret, good, unknown}, asked); diff != "" {
 		t.Errorf("look-ups (-want +got):\n%s", diff)
 	}
 }
 
-func TestExpiringSetIsBounded(t *testing.T) {
-	s := newExpiringSet(3, time.Minute, time.Now)
-	for _, k := range []string{"a", "b", "c", "d", "b"} {
-		s.add(k)
+func TestNegativeTokensAreBounded(t *testing.T) {
+	n := newNegativeTokens(tokenFunc(func(string) (string, error) { return "", kamreg.ErrUnknownToken }), 3, time.Minute)
+	id := func(c string) string { return strings.Repeat(c, 32) }
+	for _, c := range []string{"a", "b", "c", "d", "b"} {
+		_, _ = n.Authenticate(context.Background(), id(c)+"."+strings.Repeat("0", 64))
 	}
-	got := []bool{s.has("a"), s.has("b"), s.has("c"), s.has("d")}
+	got := []bool{n.ids.Contains(id("a")), n.ids.Contains(id("b")), n.ids.Contains(id("c")), n.ids.Contains(id("d"))}
 	if diff := cmp.Diff([]bool{false, true, true, true}, got); diff != "" {
-		t.Errorf("members a b c d (-want +got):\n%s", diff)
-	}
-	if len(s.until) != 3 {
-		t.Errorf("%d members, want at most 3", len(s.until))
+		t.Errorf("ids a b c d remembered (-want +got):\n%s", diff)
 	}
 }
