@@ -1,6 +1,7 @@
 package kamreg
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -46,7 +47,8 @@ func Wrap(code string, err error, format string, args ...any) *Error {
 }
 
 // ErrorCode returns the kind of err: EINTERNAL when it has none, "" for
-// nil. A FlushError is EINCOMPLETE.
+// nil. A FlushError is EINCOMPLETE; a deadline that passed or a request
+// cancelled while a backend was being asked is EUNAVAILABLE.
 func ErrorCode(err error) string {
 	var e *Error
 	var f *FlushError
@@ -57,6 +59,8 @@ func ErrorCode(err error) string {
 		return EINCOMPLETE
 	case errors.As(err, &e):
 		return e.Code
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return EUNAVAILABLE
 	}
 	return EINTERNAL
 }
@@ -64,8 +68,13 @@ func ErrorCode(err error) string {
 // ErrorMessage returns the message of err fit for a caller.
 func ErrorMessage(err error) string {
 	var e *Error
-	if errors.As(err, &e) {
+	switch {
+	case errors.As(err, &e):
 		return e.Message
+	case errors.Is(err, context.DeadlineExceeded):
+		return "the backends did not answer in time"
+	case errors.Is(err, context.Canceled):
+		return "the request was cancelled"
 	}
 	return "internal error"
 }

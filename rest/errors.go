@@ -1,7 +1,6 @@
 package rest
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -65,8 +64,8 @@ type flushData struct {
 
 // classify maps every error a handler can meet to its status, message and
 // data, as in the contract's error table: the HTTP layer's own errors
-// first, then the domain's error kinds. Whatever else comes from a backend
-// a request depends on (PostgreSQL, or a Kamailio node).
+// first, then the domain's error kinds (kamreg.ErrorCode). An error of no
+// kind is a fault of kamreg's: 500, as for a panic.
 func classify(err error) apiError {
 	var (
 		malformed *malformedAccountError
@@ -109,11 +108,10 @@ func classify(err error) apiError {
 		return datastoreError(kamreg.ErrorMessage(err))
 	case kamreg.ENOTFOUND:
 		return apiError{Status: http.StatusNotFound, Message: "not_found", Data: messageData{"not found"}}
+	case kamreg.EINVALID:
+		return apiError{Status: http.StatusBadRequest, Message: "invalid request", Data: messageData{kamreg.ErrorMessage(err)}}
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return datastoreError("PostgreSQL did not answer in time")
-	}
-	return datastoreError("PostgreSQL is unreachable or failing")
+	return apiError{Status: http.StatusInternalServerError, Message: "internal_error", Data: messageData{"internal error"}}
 }
 
 func datastoreError(msg string) apiError {

@@ -2,6 +2,7 @@ package rest
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -89,7 +90,7 @@ func (s *Server) flushUsername(w http.ResponseWriter, r *http.Request, a *kamreg
 		return
 	}
 	report, err := s.cfg.Registrations.FlushUser(r.Context(), *a, username)
-	if err == kamreg.ErrUnknownUser {
+	if errors.Is(err, kamreg.ErrUnknownUser) {
 		respondError(w, r, &unknownUserError{Username: username})
 		return
 	}

@@ -2,8 +2,10 @@ package rest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,11 +16,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/sirupsen/logrus"
 
 	"github.com/kamreg/kamreg"
-	"github.com/kamreg/kamreg/dberr"
 	"github.com/kamreg/kamreg/registry"
 )
 
@@ -184,11 +184,21 @@ func goldenCases() []goldenCase {
 		{"error_unknown_username", "DELETE", base + "/nobody", goodTok, fakeRegistrations{}, 404},
 		{"error_method", "GET", base + "/alice", goodTok, fakeRegistrations{}, 405},
 		{"error_datastore", "GET", base, goodTok, fakeRegistrations{ListFn: func(kamreg.ListQuery) (kamreg.Page, error) {
-			return kamreg.Page{}, dberr.Wrap(errors.New("dial tcp 127.0.0.1:5432: connect: connection refused"))
+			return kamreg.Page{}, kamreg.Wrap(kamreg.EUNAVAILABLE, errors.New("dial tcp 127.0.0.1:5432: connect: connection refused"),
+				"PostgreSQL is unreachable or failing")
 		}}, 503},
 		{"error_datastore_missing_table", "GET", base + "/count", goodTok, fakeRegistrations{CountFn: func(kamreg.ListQuery) (int, error) {
-			return 0, dberr.Wrap(&pgconn.PgError{Code: "42P01", Message: `relation "location" does not exist`})
+			return 0, kamreg.Errorf(kamreg.EUNAVAILABLE, "a table is missing (relation \"location\" does not exist): load Kamailio's usrloc schema and run kamreg migrate")
 		}}, 503},
+		{"error_deadline", "GET", base, goodTok, fakeRegistrations{ListFn: func(kamreg.ListQuery) (kamreg.Page, error) {
+			return kamreg.Page{}, fmt.Errorf("waiting for a shared lookup: %w", context.DeadlineExceeded)
+		}}, 503},
+		{"error_invalid", "GET", base + "/count", goodTok, fakeRegistrations{CountFn: func(kamreg.ListQuery) (int, error) {
+			return 0, kamreg.Errorf(kamreg.EINVALID, "no realm to watch")
+		}}, 400},
+		{"error_internal", "GET", base + "/count", goodTok, fakeRegistrations{CountFn: func(kamreg.ListQuery) (int, error) {
+			return 0, errors.New("a fault of kamreg's, with details for the log only")
+		}}, 500},
 		{"error_flush_incomplete", "DELETE", base, goodTok, fakeRegistrations{FlushRealmFn: func(kamreg.Account) (kamreg.FlushReport, error) {
 			return incomplete, &kamreg.FlushError{Report: incomplete}
 		}}, 503},
@@ -383,8 +393,13 @@ var contractErrors = map[string]errorRow{
 			`"nodes":[{"node":"k2","error":"2 of 3 AoRs not flushed: node k2: connection refused"}],"flushed":1,"failed":2}`},
 	"error_flush_no_nodes": {"503", "flush incomplete", goodTok,
 		`{"message":"no Kamailio JSON-RPC node is configured (KAMREG_KAMAILIO_RPC)","nodes":[],"flushed":0,"failed":1}`},
-	// Beyond the table, in the same envelope: an unknown path, and the
-	// limit on failed authentications.
+	// 503 too: a deadline that passed while a backend was asked.
+	"error_deadline": {"503", "datastore fatal error", goodTok, `{"message":"the backends did not answer in time"}`},
+	// Beyond the table, in the same envelope: bad input refused by the
+	// domain, a fault of kamreg's (as a panic answers), an unknown path,
+	// and the limit on failed authentications.
+	"error_invalid":      {"400", "invalid request", goodTok, `{"message":"no realm to watch"}`},
+	"error_internal":     {"500", "internal_error", goodTok, `{"message":"internal error"}`},
 	"error_not_found":    {"404", "not_found", goodTok, `{"message":"not found"}`},
 	"error_rate_limited": {"429", "too_many_requests", goodTok, `{"message":"too many requests"}`},
 }
