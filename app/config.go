@@ -15,7 +15,6 @@ import (
 	"github.com/kamreg/kamreg/adapter"
 	"github.com/kamreg/kamreg/auth"
 	"github.com/kamreg/kamreg/kamailio"
-	"github.com/kamreg/kamreg/store"
 )
 
 // Config is every setting of CONTRACT §3; each has a flag and a KAMREG_*
@@ -102,7 +101,7 @@ func (c *Config) Check(serve bool) error {
 	if c.DatabaseURL == "" {
 		return ErrNoDatabase
 	}
-	if err := store.CheckTableName(c.LocationTable); err != nil {
+	if err := kamailio.CheckTableName(c.LocationTable); err != nil {
 		return err
 	}
 	if _, err := time.LoadLocation(c.DBTimezone); err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/sirupsen/logrus"
 
+	"github.com/kamreg/kamreg/kamailio"
 	"github.com/kamreg/kamreg/store"
 )
 
@@ -35,9 +36,9 @@ func OpenDatabase(ctx context.Context, c *Config, migrate, location bool, log *l
 	if !location {
 		return pool, nil
 	}
-	err = store.EnsureLocationIndex(ctx, pool, c.LocationTable)
+	err = kamailio.EnsureLocationIndex(ctx, pool, c.LocationTable)
 	switch {
-	case errors.Is(err, store.ErrNoLocationTable):
+	case errors.Is(err, kamailio.ErrNoLocationTable):
 		log.WithError(err).Error("Kamailio's location table is missing: registration reads will answer 503 until it exists")
 	case err != nil:
 		pool.Close()

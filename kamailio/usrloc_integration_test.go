@@ -4,6 +4,7 @@ package kamailio_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync/atomic"
@@ -317,5 +318,46 @@ func TestUsrlocAoRsStatesRealmsSockets(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"tcp:127.0.0.1:5060", "udp:127.0.0.1:5060", "udp:127.0.0.2:5060"}, sockets); diff != "" {
 		t.Errorf("Sockets (-want +got):\n%s", diff)
+	}
+}
+
+// TestEnsureLocationIndex: the (domain, username) index is created once,
+// then left alone; a missing table and a name that is not an identifier
+// are refused.
+func TestEnsureLocationIndex(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pool := freshDB(t)
+	// The location index: created once, then left alone.
+	for i := 0; i < 2; i++ {
+		if err := kamailio.EnsureLocationIndex(ctx, pool, "location"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var def string
+	if err := pool.QueryRow(ctx, `SELECT indexdef FROM pg_indexes WHERE indexname = 'kamreg_location_domain_username_idx'`).Scan(&def); err != nil {
+		t.Fatal(err)
+	}
+	if want := "CREATE INDEX kamreg_location_domain_username_idx ON public.location USING btree (domain, username)"; def != want {
+		t.Errorf("index %q, want %q", def, want)
+	}
+	for _, tt := range []struct{ table, want string }{
+		{"nowhere", `usrloc table "nowhere": ` + kamailio.ErrNoLocationTable.Error()},
+		{"location; drop", `invalid: invalid location table: "location; drop" is not a plain SQL identifier`},
+	} {
+		err := kamailio.EnsureLocationIndex(ctx, pool, tt.table)
+		got := ""
+		if err != nil {
+			got = err.Error()
+			if kamreg.ErrorCode(err) == kamreg.EINVALID {
+				got = kamreg.ErrorCode(err) + ": " + kamreg.ErrorMessage(err)
+			}
+		}
+		if got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.table, got, tt.want)
+		}
+		if tt.table == "nowhere" && !errors.Is(err, kamailio.ErrNoLocationTable) {
+			t.Errorf("%s: %v is not kamailio.ErrNoLocationTable", tt.table, err)
+		}
 	}
 }

@@ -115,39 +115,6 @@ func TestMigrations(t *testing.T) {
 	if diff := cmp.Diff(want, tables); diff != "" {
 		t.Errorf("tables (-want +got):\n%s", diff)
 	}
-
-	// The location index: created once, then left alone.
-	for i := 0; i < 2; i++ {
-		if err := EnsureLocationIndex(ctx, pool, "location"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var def string
-	if err := pool.QueryRow(ctx, `SELECT indexdef FROM pg_indexes WHERE indexname = 'kamreg_location_domain_username_idx'`).Scan(&def); err != nil {
-		t.Fatal(err)
-	}
-	if want := "CREATE INDEX kamreg_location_domain_username_idx ON public.location USING btree (domain, username)"; def != want {
-		t.Errorf("index %q, want %q", def, want)
-	}
-	for _, tt := range []struct{ table, want string }{
-		{"nowhere", `usrloc table "nowhere": ` + ErrNoLocationTable.Error()},
-		{"location; drop", `invalid: invalid location table: "location; drop" is not a plain SQL identifier`},
-	} {
-		err := EnsureLocationIndex(ctx, pool, tt.table)
-		got := ""
-		if err != nil {
-			got = err.Error()
-			if kamreg.ErrorCode(err) == kamreg.EINVALID {
-				got = errText(err)
-			}
-		}
-		if got != tt.want {
-			t.Errorf("%s: %q, want %q", tt.table, got, tt.want)
-		}
-		if tt.table == "nowhere" && !errors.Is(err, ErrNoLocationTable) {
-			t.Errorf("%s: %v is not ErrNoLocationTable", tt.table, err)
-		}
-	}
 }
 
 func TestAccounts(t *testing.T) {

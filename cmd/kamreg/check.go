@@ -62,7 +62,7 @@ func check(ctx context.Context, args []string, stdout io.Writer) error {
 		line("kamreg's migrations applied", err)
 		if c.Source == "db" {
 			if line(fmt.Sprintf("usrloc table %q present and indexed", c.LocationTable),
-				store.EnsureLocationIndex(cctx, pool, c.LocationTable)) {
+				kamailio.EnsureLocationIndex(cctx, pool, c.LocationTable)) {
 				line("every listener socket in the table has an address to report as proxy_ip",
 					wildcardSockets(cctx, pool, &c))
 			}
