@@ -107,6 +107,7 @@ type FlushError struct {
 	Cause error
 }
 
+// Error says how much of the flush failed, or why nothing was sent.
 func (e *FlushError) Error() string {
 	if e.Cause != nil {
 		return "flush incomplete: " + e.Cause.Error()

@@ -13,6 +13,7 @@ type RPCError struct {
 	Message string `json:"message"`
 }
 
+// Error says the code and message Kamailio gave.
 func (e *RPCError) Error() string {
 	return fmt.Sprintf("kamailio error %d: %s", e.Code, e.Message)
 }
@@ -37,6 +38,7 @@ type TransportError struct {
 	Err  error
 }
 
+// Error names the node and what went wrong.
 func (e *TransportError) Error() string { return fmt.Sprintf("node %s: %v", e.Node, e.Err) }
 
 // Unwrap returns the underlying error.
