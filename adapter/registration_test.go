@@ -38,23 +38,38 @@ func mapCtx(d *kamreg.Directory) *Context {
 	return &Context{Directory: d, Now: now, Registrars: map[int]kamreg.Registrar{11: {Node: "edge1", Hostname: "127.0.0.1"}}}
 }
 
-// TestFromBindingGolden compares the fixture's JSON with
-// testdata/registration.json, written by hand from the contract: the 24
-// keys, then Kazoo 4's keys.
+// TestFromBindingGolden compares one registration of each kind with its
+// golden, each written by hand from the contract (the 24 keys, then Kazoo
+// 4's keys, left out when unknown): identity from the channel vars, from
+// a device record, and from nothing known.
 func TestFromBindingGolden(t *testing.T) {
-	b := binding()
-	r := FromBinding(&b, mapCtx(acme()))
-	var got bytes.Buffer
-	if err := json.Indent(&got, AppendJSON(nil, &r), "", "  "); err != nil {
-		t.Fatal(err)
+	withDevice := acme()
+	withDevice.AddDevice("acme.kamreg.test", kamreg.Device{Username: "Alice", DeviceID: "dev", OwnerID: "own", SuppressUnregisterNotify: true})
+	bare := binding()
+	bare.ChannelVars, bare.Received, bare.Socket = "", "", ""
+	tests := []struct {
+		golden string
+		in     kamreg.Binding
+		dir    *kamreg.Directory
+	}{
+		{"registration.json", binding(), acme()},
+		{"registration_device.json", binding(), withDevice},
+		{"registration_bare.json", bare, nil},
 	}
-	got.WriteByte('\n')
-	want, err := os.ReadFile("testdata/registration.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), got.String()); diff != "" {
-		t.Errorf("testdata/registration.json (-want +got):\n%s", diff)
+	for _, tt := range tests {
+		r := FromBinding(&tt.in, mapCtx(tt.dir))
+		var got bytes.Buffer
+		if err := json.Indent(&got, AppendJSON(nil, &r), "", "  "); err != nil {
+			t.Fatal(err)
+		}
+		got.WriteByte('\n')
+		want, err := os.ReadFile("testdata/" + tt.golden)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(string(want), got.String()); diff != "" {
+			t.Errorf("testdata/%s (-want +got):\n%s", tt.golden, diff)
+		}
 	}
 }
 
