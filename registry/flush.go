@@ -1,0 +1,177 @@
+package registry
+
+import (
+	"context"
+	"strings"
+
+	"github.com/kamreg/kamreg"
+)
+
+// FlushRealm flushes, on every node, every AoR of the account's realm that
+// can be known without scanning a node: those in the source (the location
+// table, live or not), the account's device usernames, and the AoRs
+// flushed lately (a phone that registered again since may be only in
+// memory). No node is asked to dump its memory.
+func (r *Registry) FlushRealm(ctx context.Context, a kamreg.Account) (kamreg.FlushReport, error) {
+	set := newAoRSet()
+	rows, err := r.Source.AoRs(ctx, kamreg.Scope{Realm: a.Realm})
+	if err != nil {
+		return kamreg.FlushReport{}, err
+	}
+	for _, x := range rows {
+		set.add(x)
+	}
+	users, err := r.Devices.Usernames(ctx, a.ID)
+	if err != nil {
+		return kamreg.FlushReport{}, err
+	}
+	_, recent, err := r.Directory.Read(ctx, a.Realm, false)
+	if err != nil {
+		return kamreg.FlushReport{}, err
+	}
+	for _, f := range recent {
+		users = append(users, f.Username)
+	}
+	for _, u := range users {
+		set.addUser(u, a.Realm)
+	}
+	return r.flush(ctx, set.list())
+}
+
+// FlushUser flushes every contact of username in the account's realm on
+// every node. It returns kamreg.ErrUnknownUser when the account has
+// neither a device record nor a registration for the username: a live row
+// no flush record hides, or contacts a node holds (ul.lookup).
+func (r *Registry) FlushUser(ctx context.Context, a kamreg.Account, username string) (kamreg.FlushReport, error) {
+	scope := kamreg.Scope{Realm: a.Realm, Username: username}
+	known, err := r.Devices.Exists(ctx, a.ID, username)
+	if err != nil {
+		return kamreg.FlushReport{}, err
+	}
+	set := newAoRSet()
+	set.addUser(username, a.Realm)
+	rows, err := r.Source.AoRs(ctx, scope)
+	if err != nil {
+		return kamreg.FlushReport{}, err
+	}
+	for _, x := range rows {
+		set.add(x)
+	}
+	if !known && len(rows) > 0 {
+		// A row counts while it is live and no flush record hides it.
+		n, err := r.Count(ctx, kamreg.ListQuery{Scope: scope})
+		if err != nil {
+			return kamreg.FlushReport{}, err
+		}
+		known = n > 0
+	}
+	if !known && !r.heldInMemory(ctx, set.list()) {
+		return kamreg.FlushReport{}, kamreg.ErrUnknownUser
+	}
+	return r.flush(ctx, set.list())
+}
+
+// heldInMemory tells whether some node holds one of the AoRs (a phone
+// registered so recently that usrloc db_mode 2 has not written it yet). A
+// node that cannot answer counts as "maybe": the flush then says so.
+func (r *Registry) heldInMemory(ctx context.Context, aors []kamreg.AoR) bool {
+	for _, n := range r.Nodes {
+		for _, a := range aors {
+			contacts, err := n.Lookup(ctx, r.Table, a.String())
+			if err != nil || len(contacts) > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// flush removes the AoRs on every node and records the rows of those every
+// node acknowledged, as they were just before the removal: a phone that
+// registers again afterwards (a new Call-ID, CSeq or last_modified) is not
+// hidden, even within the same second. Anything short of every node
+// acknowledging every AoR is a *kamreg.FlushError.
+func (r *Registry) flush(ctx context.Context, aors []kamreg.AoR) (kamreg.FlushReport, error) {
+	names := make([]string, len(aors))
+	byName := make(map[string]kamreg.AoR, len(aors))
+	for i, a := range aors {
+		names[i] = a.String()
+		byName[names[i]] = a
+	}
+	if len(r.Nodes) == 0 {
+		report := kamreg.FlushReport{Failed: names}
+		return report, &kamreg.FlushError{Report: report, Cause: ErrNoNodes}
+	}
+	states, err := r.Source.States(ctx, aors, r.now())
+	if err != nil {
+		return kamreg.FlushReport{}, err
+	}
+	removers := make([]Remover, len(r.Nodes))
+	for i, n := range r.Nodes {
+		removers[i] = remover{node: n, table: r.Table}
+	}
+	report := Fanout(ctx, removers, names, r.PerNode)
+	if f, ok := r.Source.(forgetter); ok {
+		f.Forget()
+	}
+	acknowledged := make(map[kamreg.AoR]bool, len(report.Flushed))
+	for _, name := range report.Flushed {
+		acknowledged[byName[name]] = true
+	}
+	done := states[:0]
+	for _, f := range states {
+		if acknowledged[kamreg.AoR{Username: f.Username, Domain: f.Domain}] {
+			done = append(done, f)
+		}
+	}
+	recErr := r.Flushes.Record(ctx, done)
+	switch {
+	case !report.Complete():
+		return report, &kamreg.FlushError{Report: report, Cause: recErr}
+	case recErr != nil:
+		return report, kamreg.Wrap(kamreg.EUNAVAILABLE, recErr,
+			"the flush reached every node but could not be recorded: %s", kamreg.ErrorMessage(recErr))
+	}
+	return report, nil
+}
+
+// forgetter is a source that keeps what it read (RPCSource): after a flush
+// its next read must ask the nodes again.
+type forgetter interface{ Forget() }
+
+type remover struct {
+	node  Node
+	table string
+}
+
+func (r remover) Name() string { return r.node.Node().Name }
+
+func (r remover) Remove(ctx context.Context, aor string) error {
+	return r.node.Remove(ctx, r.table, aor)
+}
+
+// aorSet keeps AoRs once each, in the order first added.
+type aorSet struct {
+	seen  map[kamreg.AoR]bool
+	order []kamreg.AoR
+}
+
+func newAoRSet() *aorSet { return &aorSet{seen: map[kamreg.AoR]bool{}} }
+
+func (s *aorSet) add(a kamreg.AoR) {
+	if !s.seen[a] {
+		s.seen[a] = true
+		s.order = append(s.order, a)
+	}
+}
+
+// addUser adds username@realm as usrloc may spell it: the realm in lower
+// case (Kamailio lower-cases AoRs unless case_sensitive is set), the
+// username as given and in lower case.
+func (s *aorSet) addUser(username, realm string) {
+	d := strings.ToLower(realm)
+	s.add(kamreg.AoR{Username: username, Domain: d})
+	s.add(kamreg.AoR{Username: strings.ToLower(username), Domain: d})
+}
+
+func (s *aorSet) list() []kamreg.AoR { return s.order }
