@@ -227,7 +227,7 @@ func TestSharedDumps(t *testing.T) {
 			statuses <- resp.StatusCode
 		}()
 	}
-	wg.Wait()
+	testbed.Wait(t, &wg, time.Minute, "50 concurrent lists")
 	close(statuses)
 	for s := range statuses {
 		if s != 200 {

@@ -77,7 +77,7 @@ func TestTokenFloodIsCheap(t *testing.T) {
 			t.Errorf("the valid token during the flood: %d %s", v.status, v.body)
 		}
 	}
-	wg.Wait()
+	testbed.Wait(t, &wg, time.Minute, "the flood of made-up tokens")
 	if codes[-1] > 0 {
 		t.Errorf("%d answers 429 without Retry-After", codes[-1])
 		delete(codes, -1)

@@ -38,7 +38,11 @@ func (n *fakeRemover) Remove(ctx context.Context, aor string) error {
 		}
 	}
 	if n.gate != nil {
-		<-n.gate
+		select {
+		case <-n.gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	if n.RemoveFn != nil {
 		if err := n.RemoveFn(aor); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/kamailio"
+	"github.com/kamreg/kamreg/testbed"
 )
 
 // dumpNode answers ul.dump with records; with a gate, each dump waits
@@ -26,10 +27,14 @@ type dumpNode struct {
 
 func (n *dumpNode) Node() kamailio.Node { return kamailio.Node{Name: n.name} }
 
-func (n *dumpNode) Dump(context.Context, string) ([]kamailio.Record, error) {
+func (n *dumpNode) Dump(ctx context.Context, _ string) ([]kamailio.Record, error) {
 	n.dumps.Add(1)
 	if n.gate != nil {
-		<-n.gate
+		select {
+		case <-n.gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	return n.records, n.err
 }
@@ -127,7 +132,7 @@ func TestRPCSourceSharesDumps(t *testing.T) {
 	}
 	close(k1.gate)
 	close(k2.gate)
-	wg.Wait()
+	testbed.Wait(t, &wg, 10*time.Second, "50 concurrent counts")
 	close(errs)
 	for err := range errs {
 		if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/metrics"
+	"github.com/kamreg/kamreg/testbed"
 )
 
 // guardedServer is a server on fakes whose failed authentications are
@@ -195,7 +196,7 @@ func TestConcurrentFloodIsBounded(t *testing.T) {
 	close(release)
 	got := map[int]int{}
 	for range 50 {
-		got[<-codes]++
+		got[testbed.Receive(t, codes, 10*time.Second, "an answer")]++
 	}
 	if diff := cmp.Diff(map[int]int{401: 3, 429: 47}, got); diff != "" {
 		t.Errorf("answers (-want +got):\n%s", diff)

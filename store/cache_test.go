@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kamreg/kamreg"
+	"github.com/kamreg/kamreg/testbed"
 )
 
 type countingAccounts struct {
@@ -16,10 +17,14 @@ type countingAccounts struct {
 	gate       chan struct{}
 }
 
-func (c *countingAccounts) Get(_ context.Context, id string) (kamreg.Account, error) {
+func (c *countingAccounts) Get(ctx context.Context, id string) (kamreg.Account, error) {
 	c.gets.Add(1)
 	if c.gate != nil {
-		<-c.gate
+		select {
+		case <-c.gate:
+		case <-ctx.Done():
+			return kamreg.Account{}, ctx.Err()
+		}
 	}
 	if id == "missing" {
 		return kamreg.Account{}, kamreg.ErrNotFound
@@ -98,7 +103,7 @@ func TestConcurrentMissesShareOneLookup(t *testing.T) {
 		time.Sleep(time.Millisecond) // waiting for the first lookup to start
 	}
 	close(inner.gate)
-	wg.Wait()
+	testbed.Wait(t, &wg, 10*time.Second, "20 concurrent callers")
 	if n := inner.gets.Load(); n != 1 {
 		t.Errorf("%d lookups for 20 concurrent callers", n)
 	}
@@ -154,7 +159,7 @@ func TestALeaderGoingAwayFailsNobodyElse(t *testing.T) {
 	follower := make(chan error, 1)
 	go func() { _, err := c.Get(context.Background(), "a"); follower <- err }()
 	leave()
-	if err := <-leader; err == nil {
+	if err := testbed.Receive(t, leader, 10*time.Second, "the caller that went away"); err == nil {
 		t.Error("the caller that went away got an answer")
 	}
 	close(inner.gate)
