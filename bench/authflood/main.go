@@ -16,7 +16,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,24 +43,17 @@ const phones = 50
 
 func run(bin string, valid, flood int, dur time.Duration) error {
 	ctx := context.Background()
-	if err := testbed.Check(); err != nil {
-		return err
-	}
-	bin, _ = filepath.Abs(bin)
-	pg, err := testbed.StartPostgres(ctx, io.Discard)
+	b, err := testbed.StartBench(ctx, bin)
 	if err != nil {
 		return err
 	}
-	defer pg.Close()
+	defer b.Close()
+	pg, kr := b.PG, b.Kamreg
 	k, err := testbed.StartKamailio(ctx, testbed.KamailioOptions{DBURL: pg.URL, DBMode: 1})
 	if err != nil {
 		return err
 	}
 	defer k.Close()
-	kr := testbed.Kamreg{Bin: bin, DBURL: pg.URL}
-	if _, err := kr.Run("migrate"); err != nil {
-		return err
-	}
 	const id, realm = "f100d000000000000000000000000001", "flood.bench.test"
 	token, err := kr.AccountWithToken(id, "Flood", realm)
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,30 +40,23 @@ func main() {
 
 func run(bin string, total int, dur time.Duration) error {
 	ctx := context.Background()
-	if err := testbed.Check(); err != nil {
-		return err
-	}
 	for _, tool := range []string{"wrk", testbed.PGBin + "/pgbench"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			return fmt.Errorf("%s missing (Debian packages wrk, postgresql)", tool)
 		}
 	}
-	bin, _ = filepath.Abs(bin)
-	pg, err := testbed.StartPostgres(ctx, io.Discard)
+	b, err := testbed.StartBench(ctx, bin)
 	if err != nil {
 		return err
 	}
-	defer pg.Close()
+	defer b.Close()
+	pg, kr := b.PG, b.Kamreg
 	pool, err := pgxpool.New(ctx, pg.URL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
 
-	kr := testbed.Kamreg{Bin: bin, DBURL: pg.URL}
-	if _, err := kr.Run("migrate"); err != nil {
-		return err
-	}
 	token, err := kr.AccountWithToken(accountID, "Bench", realm)
 	if err != nil {
 		return err

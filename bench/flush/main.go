@@ -15,7 +15,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -45,15 +44,12 @@ type realm struct {
 
 func run(bin string, preload, rounds int) error {
 	ctx := context.Background()
-	if err := testbed.Check(); err != nil {
-		return err
-	}
-	bin, _ = filepath.Abs(bin)
-	pg, err := testbed.StartPostgres(ctx, io.Discard)
+	b, err := testbed.StartBench(ctx, bin)
 	if err != nil {
 		return err
 	}
-	defer pg.Close()
+	defer b.Close()
+	pg, kr := b.PG, b.Kamreg
 	start := time.Now()
 	if err := testbed.Preload(ctx, pg.URL, "bulk", preload, 1000, 1, "UTC"); err != nil {
 		return err
@@ -71,13 +67,9 @@ func run(bin string, preload, rounds int) error {
 	fmt.Printf("node: Kamailio 5.6, usrloc db_mode 2, %d contacts preloaded and loaded in %s\n",
 		preload, time.Since(start).Round(time.Second))
 
-	kr := testbed.Kamreg{Bin: bin, DBURL: pg.URL}
 	realms := []*realm{
 		{id: "00000000000000000000000000f1a510", name: "ten.flush.bench.test", target: time.Second},
 		{id: "00000000000000000000000000f1a511", name: "thousand.flush.bench.test", target: 3 * time.Second},
-	}
-	if _, err := kr.Run("migrate"); err != nil {
-		return err
 	}
 	for i, r := range realms {
 		if _, err := kr.Run("accounts", "put", "--id", r.id, "--name", r.name, "--realm", r.name); err != nil {

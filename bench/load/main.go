@@ -12,7 +12,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -42,25 +41,18 @@ type result struct {
 
 func run(bin string, conns int, dur time.Duration) error {
 	ctx := context.Background()
-	if err := testbed.Check(); err != nil {
-		return err
-	}
-	bin, _ = filepath.Abs(bin)
-	pg, err := testbed.StartPostgres(ctx, io.Discard)
+	b, err := testbed.StartBench(ctx, bin)
 	if err != nil {
 		return err
 	}
-	defer pg.Close()
+	defer b.Close()
+	pg, kr := b.PG, b.Kamreg
 	k, err := testbed.StartKamailio(ctx, testbed.KamailioOptions{DBURL: pg.URL, DBMode: 2, TimerInterval: 5})
 	if err != nil {
 		return err
 	}
 	defer k.Close()
-	kr := testbed.Kamreg{Bin: bin, DBURL: pg.URL}
 	kamreg := kr.Run
-	if _, err := kamreg("migrate"); err != nil {
-		return err
-	}
 	ids, tokens := make([]string, accounts), make([]string, accounts)
 	var phones []testbed.Phone
 	for a := 0; a < accounts; a++ {

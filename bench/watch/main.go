@@ -13,7 +13,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -43,24 +42,17 @@ const (
 
 func run(bin string, rounds, watchers, phones int, hold time.Duration) error {
 	ctx := context.Background()
-	if err := testbed.Check(); err != nil {
-		return err
-	}
-	bin, _ = filepath.Abs(bin)
-	pg, err := testbed.StartPostgres(ctx, io.Discard)
+	tb, err := testbed.StartBench(ctx, bin)
 	if err != nil {
 		return err
 	}
-	defer pg.Close()
+	defer tb.Close()
+	pg, kr := tb.PG, tb.Kamreg
 	k, err := testbed.StartKamailio(ctx, testbed.KamailioOptions{DBURL: pg.URL, DBMode: 1, TimerInterval: 1})
 	if err != nil {
 		return err
 	}
 	defer k.Close()
-	kr := testbed.Kamreg{Bin: bin, DBURL: pg.URL}
-	if _, err := kr.Run("migrate"); err != nil {
-		return err
-	}
 	token, err := kr.AccountWithToken(accountID, "Watch bench", realmName)
 	if err != nil {
 		return err
