@@ -1,5 +1,7 @@
 package kamreg
 
+import "strings"
+
 // ValidID tells whether id is a Kazoo id: 32 lowercase hex characters.
 func ValidID(id string) bool {
 	if len(id) != 32 {
@@ -11,4 +13,14 @@ func ValidID(id string) bool {
 		}
 	}
 	return true
+}
+
+// SplitToken returns the id and the secret of a kamreg API token,
+// "<id>.<secret>": a valid id, a dot, 64 characters of secret.
+func SplitToken(token string) (id, secret string, ok bool) {
+	id, secret, ok = strings.Cut(token, ".")
+	if !ok || !ValidID(id) || len(secret) != 64 {
+		return "", "", false
+	}
+	return id, secret, true
 }

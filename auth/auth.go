@@ -14,7 +14,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/kamreg/kamreg"
-	"github.com/kamreg/kamreg/store"
 )
 
 // Leeway is the clock skew tolerated on a JWT's exp.
@@ -92,7 +91,7 @@ func (c Chain) Authenticate(ctx context.Context, token string) (string, error) {
 		}
 		return c.JWT.Authenticate(ctx, token)
 	}
-	if _, _, ok := store.SplitToken(token); !ok {
+	if _, _, ok := kamreg.SplitToken(token); !ok {
 		return "", kamreg.ErrMalformedToken
 	}
 	id, err := c.Tokens.Authenticate(ctx, token)

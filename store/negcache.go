@@ -46,7 +46,7 @@ func newNegativeTokens(t interface {
 // Authenticate returns the account a token is bound to, or
 // kamreg.ErrBadToken.
 func (n *NegativeTokens) Authenticate(ctx context.Context, token string) (string, error) {
-	id, _, ok := SplitToken(token)
+	id, _, ok := kamreg.SplitToken(token)
 	if !ok {
 		return "", kamreg.ErrMalformedToken
 	}

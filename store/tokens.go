@@ -10,10 +10,10 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kamreg/kamreg"
+	"github.com/kamreg/kamreg/dberr"
 )
 
 // Tokens keeps kamreg API tokens. A token reads "<id>.<secret>": the id is
@@ -38,15 +38,6 @@ func hashSecret(secret string) []byte {
 	return h[:]
 }
 
-// SplitToken returns the id and secret parts of a token.
-func SplitToken(token string) (id, secret string, ok bool) {
-	id, secret, ok = strings.Cut(token, ".")
-	if !ok || !kamreg.ValidID(id) || len(secret) != 64 {
-		return "", "", false
-	}
-	return id, secret, true
-}
-
 // Create makes a token for the account and returns it. The secret is not
 // kept and cannot be shown again.
 func (s Tokens) Create(ctx context.Context, accountID, description string) (string, error) {
@@ -56,8 +47,7 @@ func (s Tokens) Create(ctx context.Context, accountID, description string) (stri
 	id, secret := randomHex(16), randomHex(32)
 	_, err := s.Pool.Exec(ctx, `INSERT INTO kamreg_tokens (id, account_id, secret_hash, description) VALUES ($1, $2, $3, $4)`,
 		id, accountID, hashSecret(secret), description)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23503" {
+	if dberr.IsCode(err, "23503") {
 		return "", invalid("account id", "account "+accountID+" does not exist")
 	}
 	if err != nil {
@@ -87,7 +77,7 @@ func (s Tokens) Revoke(ctx context.Context, idOrToken string) error {
 // kamreg.ErrBadToken (kamreg.ErrMalformedToken, kamreg.ErrUnknownToken or
 // a wrong secret).
 func (s Tokens) Authenticate(ctx context.Context, token string) (string, error) {
-	id, secret, ok := SplitToken(token)
+	id, secret, ok := kamreg.SplitToken(token)
 	if !ok {
 		return "", kamreg.ErrMalformedToken
 	}
