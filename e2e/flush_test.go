@@ -12,6 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kamreg/kamreg"
+	"github.com/kamreg/kamreg/store"
 	"github.com/kamreg/kamreg/testbed"
 )
 
@@ -192,17 +194,25 @@ func TestFlushNodeDown(t *testing.T) {
 	if !strings.Contains(string(r.body), `"data":{"message":`) {
 		t.Errorf("data keys out of the contract's order: %s", r.body)
 	}
-	conn, err := pgx.Connect(context.Background(), env.pg.URL)
+	if recs := flushRecords(t, a.realm); len(recs) != 0 {
+		t.Errorf("flush records %+v for a flush that did not reach every node", recs)
+	}
+}
+
+// flushRecords reads the realm's live flush records as kamreg does
+// (store.Directory).
+func flushRecords(t *testing.T, realm string) []kamreg.FlushRecord {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	pool, err := store.Open(ctx, env.pg.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(context.Background())
-	var n int
-	if err := conn.QueryRow(context.Background(),
-		`SELECT count(*) FROM kamreg_flushes f JOIN location l USING (ruid) WHERE l.domain = $1`, a.realm).Scan(&n); err != nil {
+	defer pool.Close()
+	_, recs, err := store.Directory{Pool: pool}.Read(ctx, realm, false)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 0 {
-		t.Errorf("%d flush records for a flush that did not reach every node", n)
-	}
+	return recs
 }
