@@ -37,7 +37,7 @@ func EnsureLocationIndex(ctx context.Context, pool *pgxpool.Pool, table string) 
 	}
 	var exists bool
 	if err := pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, table).Scan(&exists); err != nil {
-		return err
+		return dberr.Wrap(err)
 	}
 	if !exists {
 		return fmt.Errorf("usrloc table %q: %w", table, ErrNoLocationTable)
@@ -48,5 +48,5 @@ func EnsureLocationIndex(ctx context.Context, pool *pgxpool.Pool, table string) 
 		// Another kamreg created it at the same moment.
 		return nil
 	}
-	return err
+	return dberr.Wrap(err)
 }

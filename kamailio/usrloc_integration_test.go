@@ -361,3 +361,33 @@ func TestEnsureLocationIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryFailureHasAKind: with the database gone, every read of the
+// location table fails with kamreg.EUNAVAILABLE (503), never as a fault of
+// kamreg's or an empty answer.
+func TestEveryFailureHasAKind(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pool := freshDB(t)
+	u, err := kamailio.NewUsrloc(pool, "location", "UTC")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool.Close()
+	scope := kamreg.Scope{Realm: "a.test"}
+	calls := map[string]error{}
+	_, calls["Live"] = u.Live(ctx, kamailio.Query{Scope: scope})
+	_, calls["Count"] = u.Count(ctx, kamailio.Query{Scope: scope})
+	_, calls["AoRs"] = u.AoRs(ctx, scope)
+	_, calls["States"] = u.States(ctx, []kamreg.AoR{{Username: "u", Domain: "a.test"}}, time.Now())
+	_, calls["CountByRealm"] = u.CountByRealm(ctx, []string{"a.test"})
+	_, calls["Sockets"] = u.Sockets(ctx)
+	calls["EnsureLocationIndex"] = kamailio.EnsureLocationIndex(ctx, pool, "location")
+	got, want := map[string]string{}, map[string]string{}
+	for name, err := range calls {
+		got[name], want[name] = kamreg.ErrorCode(err), kamreg.EUNAVAILABLE
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("error kinds with the database gone (-want +got):\n%s", diff)
+	}
+}

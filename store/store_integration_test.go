@@ -487,3 +487,36 @@ func TestFlushesAndDirectory(t *testing.T) {
 		t.Errorf("records kept after the next Record (-want +got):\n%s", diff)
 	}
 }
+
+// TestEveryFailureHasAKind: with the database gone, every statement fails
+// with kamreg.EUNAVAILABLE, which the API answers 503, never as a fault
+// of kamreg's (500) or an empty answer.
+func TestEveryFailureHasAKind(t *testing.T) {
+	ctx := testCtx(t)
+	pool := freshDB(t, true)
+	pool.Close()
+	const id = "0123456789abcdef0123456789abcdef"
+	token := id + "." + strings.Repeat("a", 64)
+	calls := map[string]error{}
+	_, calls["Tokens.Authenticate"] = Tokens{Pool: pool}.Authenticate(ctx, token)
+	_, calls["Tokens.Create"] = Tokens{Pool: pool}.Create(ctx, id, "")
+	calls["Tokens.Revoke"] = Tokens{Pool: pool}.Revoke(ctx, id)
+	_, calls["Accounts.Get"] = Accounts{Pool: pool}.Get(ctx, id)
+	_, calls["Accounts.List"] = Accounts{Pool: pool}.List(ctx)
+	_, calls["Accounts.MayAct"] = Accounts{Pool: pool}.MayAct(ctx, id, id)
+	calls["Accounts.Put"] = Accounts{Pool: pool}.Put(ctx, kamreg.Account{ID: id, Name: "A", Realm: "a.test"})
+	calls["Devices.Put"] = Devices{Pool: pool}.Put(ctx, kamreg.Device{AccountID: id, Username: "u", DeviceID: id})
+	_, calls["Devices.Exists"] = Devices{Pool: pool}.Exists(ctx, id, "u")
+	_, calls["Devices.Usernames"] = Devices{Pool: pool}.Usernames(ctx, id)
+	_, _, calls["Directory.Read"] = Directory{Pool: pool}.Read(ctx, "a.test", true)
+	calls["Flushes.Record"] = Flushes{Pool: pool}.Record(ctx, []kamreg.FlushRecord{{Ruid: "r", Username: "u", Domain: "a.test"}})
+	got := map[string]string{}
+	want := map[string]string{}
+	for name, err := range calls {
+		got[name] = kamreg.ErrorCode(err)
+		want[name] = kamreg.EUNAVAILABLE
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("error kinds with the database gone (-want +got):\n%s", diff)
+	}
+}

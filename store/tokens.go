@@ -51,7 +51,7 @@ func (s Tokens) Create(ctx context.Context, accountID, description string) (stri
 		return "", invalid("account id", "account "+accountID+" does not exist")
 	}
 	if err != nil {
-		return "", err
+		return "", dberr.Wrap(err)
 	}
 	return id + "." + secret, nil
 }
@@ -65,7 +65,7 @@ func (s Tokens) Revoke(ctx context.Context, idOrToken string) error {
 	}
 	tag, err := s.Pool.Exec(ctx, `UPDATE kamreg_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, id)
 	if err != nil {
-		return err
+		return dberr.Wrap(err)
 	}
 	if tag.RowsAffected() == 0 {
 		return kamreg.ErrNotFound
@@ -91,7 +91,7 @@ func (s Tokens) Authenticate(ctx context.Context, token string) (string, error) 
 		return "", kamreg.ErrUnknownToken
 	}
 	if err != nil {
-		return "", err
+		return "", dberr.Wrap(err)
 	}
 	if subtle.ConstantTimeCompare(hash, hashSecret(secret)) != 1 {
 		return "", kamreg.ErrBadToken
