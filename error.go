@@ -79,6 +79,16 @@ func ErrorMessage(err error) string {
 	return "internal error"
 }
 
+// ErrorCause returns, for logs, what caused err beneath the message a
+// caller sees: "" when err has no kind or no cause.
+func ErrorCause(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Err != nil {
+		return e.Err.Error()
+	}
+	return ""
+}
+
 // Errors the service returns that a caller tells apart.
 var (
 	// ErrNotFound is a row, an AoR or a contact that does not exist.

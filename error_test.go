@@ -31,3 +31,20 @@ func TestErrorKinds(t *testing.T) {
 		}
 	}
 }
+
+func TestErrorCause(t *testing.T) {
+	refused := errors.New("connect: connection refused")
+	for _, tt := range []struct {
+		in   error
+		want string
+	}{
+		{Wrap(EUNAVAILABLE, refused, "PostgreSQL is unreachable or failing"), "connect: connection refused"},
+		{fmt.Errorf("location index: %w", Wrap(EUNAVAILABLE, refused, "PostgreSQL is unreachable or failing")), "connect: connection refused"},
+		{Errorf(EINVALID, "no realm to watch"), ""},
+		{refused, ""},
+	} {
+		if got := ErrorCause(tt.in); got != tt.want {
+			t.Errorf("%v: cause %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -146,7 +146,9 @@ func (a *App) build(o *Options) error {
 	// The event stream: one poller per watched realm; a flush through
 	// kamreg makes the realm's poller read at once.
 	a.hub = &watch.Hub{Source: reg, Interval: c.WatchInterval, Metrics: metrics.NewWatch(promReg),
-		OnError: func(realm string, err error) { log.WithError(err).WithField("realm", realm).Warn("watch poll failed") }}
+		OnError: func(realm string, err error) {
+			ErrorEntry(log, err).WithField("realm", realm).Warn("watch poll failed")
+		}}
 	api := rest.New(rest.Config{
 		Accounts:      store.NewCachedAccounts(store.Accounts{Pool: pool}),
 		Tokens:        auth.Chain{JWT: c.jwt, Tokens: tokens},

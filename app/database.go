@@ -20,7 +20,7 @@ import (
 func OpenDatabase(ctx context.Context, c *Config, migrate, location bool, log *logrus.Logger) (*pgxpool.Pool, error) {
 	// After a host or daemon restart the database may come up after kamreg.
 	pool, err := store.OpenWait(ctx, c.DatabaseURL, c.DBWait, func(err error, retry time.Duration) {
-		log.WithError(err).WithField("retry_in", retry.String()).Warn("PostgreSQL does not answer yet; waiting for it")
+		ErrorEntry(log, err).WithField("retry_in", retry.String()).Warn("PostgreSQL does not answer yet; waiting for it")
 	})
 	if err != nil {
 		return nil, err

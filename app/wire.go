@@ -106,7 +106,7 @@ func refreshRegistrations(ctx context.Context, accounts registry.AccountLister, 
 		switch {
 		case err != nil && ctx.Err() == nil:
 			if !failing {
-				log.WithError(err).Warn("counting registrations per account failed; kamreg_registrations keeps its last values")
+				ErrorEntry(log, err).Warn("counting registrations per account failed; kamreg_registrations keeps its last values")
 			}
 			failing = true
 		case err == nil:

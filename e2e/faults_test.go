@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -93,6 +95,15 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 		t.Errorf("slowest answer %s, past the 15 s request deadline", slowest)
 	}
 	t.Logf("answers by status %v, slowest %s", seen, slowest)
+	// The log tells the operator what PostgreSQL said, beneath the 503's
+	// message.
+	logs, err := os.ReadFile(env.main.LogPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`"cause":"[^"]+".*"status":503|"status":503.*"cause":"[^"]+"`).Match(logs) {
+		t.Error("no 503 in the log says its cause")
+	}
 }
 
 // TestHungNode flushes through a node that accepts connections and never

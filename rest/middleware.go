@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/kamreg/kamreg"
 	"github.com/sirupsen/logrus"
 )
 
@@ -94,6 +95,9 @@ func (s *Server) logRequest(r *http.Request, st *state, rec *recorder, took time
 	case rec.status >= 500:
 		if st.err != nil {
 			entry = entry.WithError(st.err)
+			if cause := kamreg.ErrorCause(st.err); cause != "" {
+				entry = entry.WithField("cause", cause)
+			}
 		}
 		entry.Error("request failed")
 	case rec.status == http.StatusTooManyRequests:

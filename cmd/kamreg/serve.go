@@ -41,7 +41,7 @@ func fatal(log *logrus.Logger, format string, err error) error {
 	if format == "text" {
 		return err
 	}
-	log.WithError(err).Error("kamreg cannot start")
+	app.ErrorEntry(log, err).Error("kamreg cannot start")
 	return errLogged
 }
 
