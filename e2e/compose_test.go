@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kamreg/kamreg/testbed"
 )
 
 // The compose smoke test runs docker-compose.yml as an operator would:
@@ -41,21 +42,11 @@ func composeNeed(t *testing.T, format string, args ...any) {
 // moment ago.
 func composeFreePort(t *testing.T) int {
 	t.Helper()
-	for i := 0; i < 50; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port))
-		l.Close()
-		if err == nil {
-			u.Close()
-			return port
-		}
+	port, err := testbed.FreePort()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free port on 127.0.0.1")
-	return 0
+	return port
 }
 
 // composeRun runs a command with a timeout and returns its standard
@@ -294,13 +285,12 @@ func TestComposeSmoke(t *testing.T) {
 	sipAddr := fmt.Sprintf("127.0.0.1:%d", sipPort)
 	registerPhones := func(transport string, users ...string) {
 		t.Helper()
-		local := composeFreePort(t)
-		var phones []sippPhone
+		var phones []testbed.Phone
 		for _, u := range users {
-			phones = append(phones, sippPhone{User: u, Domain: realm, RPort: true, ContactHost: "127.0.0.77", ContactPort: 5070})
+			phones = append(phones, testbed.Phone{User: u, Domain: realm, ContactHost: "127.0.0.77", ContactPort: 5070})
 		}
-		prefix := fmt.Sprintf("smoke-%s-%d", transport, local)
-		if err := sippRegister(context.Background(), sipAddr, transport, local, prefix, 0, 30*time.Second, phones); err != nil {
+		run := testbed.Run{Target: sipAddr, Transport: transport, RPort: true}
+		if _, err := testbed.RegisterWith(context.Background(), run, phones); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -50,13 +50,10 @@ func postRPC(t *testing.T, url, method string, params ...string) (int, string) {
 func TestRPCRefusedOnSIPListener(t *testing.T) {
 	k, _ := cfgNode(t, "cfg_rpc_listener")
 	ctx := context.Background()
-	local, err := testbed.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
 	// SIP over TCP works on that listener...
-	phone := sippPhone{User: "tcpalice", Domain: "rpc.e2e.test", RPort: true}
-	if err := sippRegister(ctx, k.SIPAddr(), "tcp", local, fmt.Sprintf("rpc-%d", local), 0, 20*time.Second, []sippPhone{phone}); err != nil {
+	phone := testbed.Phone{User: "tcpalice", Domain: "rpc.e2e.test", ContactHost: "127.0.0.1", ContactPort: 5070}
+	if _, err := testbed.RegisterWith(ctx, testbed.Run{Target: k.SIPAddr(), Transport: "tcp", RPort: true, Timeout: 20 * time.Second},
+		[]testbed.Phone{phone}); err != nil {
 		t.Fatal(err)
 	}
 	aor := `"location","tcpalice@rpc.e2e.test"`
@@ -93,23 +90,20 @@ func TestRPCRefusedOnSIPListener(t *testing.T) {
 func TestNATedRegisterWithoutRPort(t *testing.T) {
 	k, url := cfgNode(t, "cfg_nat")
 	ctx := context.Background()
-	local, err := testbed.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
 	// A port nobody listens on: where a 200 sent to the Via would go.
 	private, err := testbed.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
 	before := time.Now().Unix()
-	phones := []sippPhone{
-		{User: "natbob", Domain: "nat.e2e.test", ViaHost: "127.0.0.66", ViaPort: private},
-		{User: "natcarol", Domain: "nat.e2e.test", ViaHost: "127.0.0.66", ViaPort: private},
+	phones := []testbed.Phone{
+		{User: "natbob", Domain: "nat.e2e.test", ViaHost: "127.0.0.66", ViaPort: private, ContactHost: "127.0.0.66", ContactPort: private},
+		{User: "natcarol", Domain: "nat.e2e.test", ViaHost: "127.0.0.66", ViaPort: private, ContactHost: "127.0.0.66", ContactPort: private},
 	}
 	// Each phone registers, then refreshes (same Call-ID) 1.1 s later;
 	// sipp fails unless all four REGISTERs get their 200.
-	if err := sippRegister(ctx, k.SIPAddr(), "udp", local, fmt.Sprintf("nat-%d", local), 1100*time.Millisecond, 20*time.Second, phones); err != nil {
+	reg, err := testbed.RegisterWith(ctx, testbed.Run{Target: k.SIPAddr(), Refresh: 1100 * time.Millisecond, Timeout: 20 * time.Second}, phones)
+	if err != nil {
 		t.Fatal(err)
 	}
 	conn, err := pgx.Connect(ctx, url)
@@ -155,7 +149,7 @@ func TestNATedRegisterWithoutRPort(t *testing.T) {
 	}
 	after := time.Now().Unix()
 	for _, x := range rows {
-		if want := fmt.Sprintf("sip:127.0.0.1:%d", local); x.received != want {
+		if want := fmt.Sprintf("sip:127.0.0.1:%d", reg.Port); x.received != want {
 			t.Errorf("%s: received %q, want %q", x.user, x.received, want)
 		}
 		if x.atype != "0" {

@@ -22,6 +22,11 @@ type Phone struct {
 	// told apart. ContactHost defaults to 127.0.0.77.
 	ContactHost string
 	ContactPort int
+	// ViaHost and ViaPort are what the phone's Via names; by default where
+	// the REGISTER really comes from (127.0.0.1 and the run's port). Another
+	// address stands for a phone behind a NAT.
+	ViaHost string
+	ViaPort int
 	// ChannelVars, when set, is sent as Kazoo's custom_channel_vars (the
 	// reference cfg stores it in location_attrs).
 	ChannelVars string
@@ -29,31 +34,23 @@ type Phone struct {
 	Expires int
 }
 
-// registerScenario is a sipp scenario: one REGISTER per CSV line, expecting
-// 200. Fields: user, domain, contact host, contact port, one extra header
-// line, expires. sipp matches answers by Call-ID, so it makes them up.
-const registerScenario = `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="kamreg register">
-  <send retrans="500">
-    <![CDATA[
-      REGISTER sip:[field1] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:[field0]@[field1]>;tag=[pid]-[call_number]
-      To: <sip:[field0]@[field1]>
-      Call-ID: [call_id]
-      CSeq: 1 REGISTER
-      Contact: <sip:[field0]@[field2]:[field3]>
-      Max-Forwards: 70
-      Expires: [field5]
-      User-Agent: kamreg testbed phone, "[field0]"
-      [field4]
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <recv response="200"/>
-</scenario>
-`
+// Run says how a group of phones registers.
+type Run struct {
+	// Target is the SIP listener, host:port.
+	Target string
+	// Transport is "udp" (the default) or "tcp".
+	Transport string
+	// LocalPort is where the REGISTERs come from on 127.0.0.1; 0 means a
+	// free port.
+	LocalPort int
+	// RPort adds ;rport to every Via.
+	RPort bool
+	// Refresh, when positive, registers each phone again after this pause,
+	// with the same Call-ID and CSeq 2.
+	Refresh time.Duration
+	// Timeout bounds the whole run; 0 means 30 s.
+	Timeout time.Duration
+}
 
 // Registered tells how phones registered.
 type Registered struct {
@@ -65,25 +62,104 @@ type Registered struct {
 
 var registerRuns atomic.Int64
 
-// Register registers the phones with Kamailio through sipp, from a free
-// port on 127.0.0.1, and fails unless every REGISTER got a 200.
+// Register registers the phones with Kamailio through sipp over UDP, from a
+// free port on 127.0.0.1, and fails unless every REGISTER got a 200.
 func Register(ctx context.Context, k *Kamailio, phones []Phone) (Registered, error) {
-	port, err := FreePort()
-	if err != nil {
-		return Registered{}, err
-	}
-	run := fmt.Sprintf("%d-%d-%d", os.Getpid(), time.Now().UnixNano(), registerRuns.Add(1))
-	r := Registered{Port: port}
-	for i := range phones {
-		r.CallIDs = append(r.CallIDs, fmt.Sprintf("%s-%d@testbed", run, i+1))
-	}
-	return r, register(ctx, k, phones, port, run+"-%u@testbed")
+	return RegisterWith(ctx, Run{Target: k.SIPAddr()}, phones)
 }
 
-func register(ctx context.Context, k *Kamailio, phones []Phone, port int, callIDs string) error {
-	if len(phones) == 0 {
-		return nil
+// RegisterWith registers the phones through sipp as r says, and fails
+// unless every REGISTER got a 200.
+func RegisterWith(ctx context.Context, r Run, phones []Phone) (Registered, error) {
+	if r.LocalPort == 0 {
+		port, err := FreePort()
+		if err != nil {
+			return Registered{}, err
+		}
+		r.LocalPort = port
 	}
+	if r.Timeout == 0 {
+		r.Timeout = 30 * time.Second
+	}
+	run := fmt.Sprintf("%d-%d-%d", os.Getpid(), time.Now().UnixNano(), registerRuns.Add(1))
+	reg := Registered{Port: r.LocalPort}
+	for i := range phones {
+		reg.CallIDs = append(reg.CallIDs, fmt.Sprintf("%s-%d@testbed", run, i+1))
+	}
+	if len(phones) == 0 {
+		return reg, nil
+	}
+	return reg, sipp(ctx, r, phones, run+"-%u@testbed")
+}
+
+// registerStep is one REGISTER of a sipp scenario, expecting 200. CSV
+// fields: user, domain, via host, via port, contact host, contact port,
+// one extra header line, expires. sipp matches answers by Call-ID, so it
+// makes them up.
+const registerStep = `  <send retrans="500">
+    <![CDATA[
+      REGISTER sip:[field1] SIP/2.0
+      Via: SIP/2.0/[transport] [field2]:[field3];branch=[branch]%s
+      From: <sip:[field0]@[field1]>;tag=[pid]-[call_number]
+      To: <sip:[field0]@[field1]>
+      Call-ID: [call_id]
+      CSeq: %d REGISTER
+      Contact: <sip:[field0]@[field4]:[field5]>
+      Max-Forwards: 70
+      Expires: [field7]
+      User-Agent: kamreg testbed phone, "[field0]"
+      [field6]
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200"/>
+`
+
+// scenario is the sipp scenario of r: a REGISTER, and a refresh when asked.
+func scenario(r Run) string {
+	via := ""
+	if r.RPort {
+		via = ";rport"
+	}
+	s := `<?xml version="1.0" encoding="ISO-8859-1" ?>` + "\n" + `<scenario name="kamreg register">` + "\n" +
+		fmt.Sprintf(registerStep, via, 1)
+	if r.Refresh > 0 {
+		s += fmt.Sprintf("  <pause milliseconds=\"%d\"/>\n", r.Refresh.Milliseconds()) + fmt.Sprintf(registerStep, via, 2)
+	}
+	return s + "</scenario>\n"
+}
+
+// csvLine is a phone's line of the scenario's CSV.
+func csvLine(p Phone, localPort int) (string, error) {
+	if p.ContactHost == "" {
+		p.ContactHost = "127.0.0.77"
+	}
+	if p.ViaHost == "" {
+		p.ViaHost = "127.0.0.1"
+	}
+	if p.ViaPort == 0 {
+		p.ViaPort = localPort
+	}
+	if p.Expires == 0 {
+		p.Expires = 300
+	}
+	extra := "X-Testbed: 1"
+	if p.ChannelVars != "" {
+		extra = "X-Kazoo-CCV: " + p.ChannelVars
+	}
+	fields := []string{p.User, p.Domain, p.ViaHost, strconv.Itoa(p.ViaPort), p.ContactHost, strconv.Itoa(p.ContactPort),
+		extra, strconv.Itoa(p.Expires)}
+	for _, f := range fields {
+		if strings.ContainsAny(f, ";\n") {
+			return "", fmt.Errorf("phone %s@%s: %q cannot hold ';' or a newline", p.User, p.Domain, f)
+		}
+	}
+	return strings.Join(fields, ";") + "\n", nil
+}
+
+// sipp runs the scenario of r for the phones.
+func sipp(ctx context.Context, r Run, phones []Phone, callIDs string) error {
 	dir, err := os.MkdirTemp("", "kamreg-sipp-")
 	if err != nil {
 		return err
@@ -92,34 +168,28 @@ func register(ctx context.Context, k *Kamailio, phones []Phone, port int, callID
 	var csv strings.Builder
 	csv.WriteString("SEQUENTIAL\n")
 	for _, p := range phones {
-		if p.ContactHost == "" {
-			p.ContactHost = "127.0.0.77"
+		line, err := csvLine(p, r.LocalPort)
+		if err != nil {
+			return err
 		}
-		if p.Expires == 0 {
-			p.Expires = 300
-		}
-		extra := "X-Testbed: 1"
-		if p.ChannelVars != "" {
-			extra = "X-Kazoo-CCV: " + p.ChannelVars
-		}
-		fields := []string{p.User, p.Domain, p.ContactHost, strconv.Itoa(p.ContactPort), extra, strconv.Itoa(p.Expires)}
-		for _, f := range fields {
-			if strings.ContainsAny(f, ";\n") {
-				return fmt.Errorf("phone %s@%s: %q cannot hold ';' or a newline", p.User, p.Domain, f)
-			}
-		}
-		csv.WriteString(strings.Join(fields, ";") + "\n")
+		csv.WriteString(line)
 	}
-	scenario, users := filepath.Join(dir, "register.xml"), filepath.Join(dir, "phones.csv")
-	if err := os.WriteFile(scenario, []byte(registerScenario), 0o644); err != nil {
+	scenarioFile, users := filepath.Join(dir, "register.xml"), filepath.Join(dir, "phones.csv")
+	if err := os.WriteFile(scenarioFile, []byte(scenario(r)), 0o644); err != nil {
 		return err
 	}
 	if err := os.WriteFile(users, []byte(csv.String()), 0o644); err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, "sipp", "-sf", scenario, "-inf", users, "-m", strconv.Itoa(len(phones)),
-		"-r", "500", "-l", "200", "-i", "127.0.0.1", "-p", strconv.Itoa(port), "-nostdin", "-timeout", "30s", "-cid_str", callIDs,
-		"-timeout_error", k.SIPAddr())
+	transport := "u1"
+	if r.Transport == "tcp" {
+		transport = "t1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.Timeout+10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sipp", "-sf", scenarioFile, "-inf", users, "-m", strconv.Itoa(len(phones)),
+		"-t", transport, "-r", "500", "-l", "200", "-i", "127.0.0.1", "-p", strconv.Itoa(r.LocalPort), "-nostdin",
+		"-timeout", fmt.Sprintf("%ds", int(r.Timeout.Seconds())), "-timeout_error", "-cid_str", callIDs, r.Target)
 	cmd.Dir = dir
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -128,7 +198,7 @@ func register(ctx context.Context, k *Kamailio, phones []Phone, port int, callID
 		if len(tail) > 2000 {
 			tail = tail[len(tail)-2000:]
 		}
-		return fmt.Errorf("sipp: %w\n%s", err, tail)
+		return fmt.Errorf("sipp over %s to %s: %w\n%s", r.Transport, r.Target, err, tail)
 	}
 	return nil
 }
