@@ -520,3 +520,25 @@ func TestEveryFailureHasAKind(t *testing.T) {
 		t.Errorf("error kinds with the database gone (-want +got):\n%s", diff)
 	}
 }
+
+// TestPoolSize: the pool has DefaultMaxConns connections at most, unless
+// the URL sets pool_max_conns.
+func TestPoolSize(t *testing.T) {
+	ctx := testCtx(t)
+	for _, tt := range []struct {
+		url  string
+		want int32
+	}{
+		{pg.URL, DefaultMaxConns()},
+		{pg.URL + "&pool_max_conns=3", 3},
+	} {
+		pool, err := Open(ctx, tt.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := pool.Config().MaxConns; got != tt.want {
+			t.Errorf("%s: %d connections at most, want %d", tt.url, got, tt.want)
+		}
+		pool.Close()
+	}
+}
