@@ -55,21 +55,43 @@ func DefaultMaxConns() int32 { return int32(max(8, 4*runtime.NumCPU())) }
 // not answer, with a backoff from 500 ms to 5 s, for at most wait; each
 // failed try is told to retrying. A bad URL fails at once.
 func OpenWait(ctx context.Context, url string, wait time.Duration, retrying func(err error, retry time.Duration)) (*pgxpool.Pool, error) {
+	return openWait(ctx, url, wait, retrying, realClock{})
+}
+
+// clock is the time OpenWait waits in.
+type clock interface {
+	Now() time.Time
+	// Sleep waits d, or less when ctx ends first.
+	Sleep(ctx context.Context, d time.Duration)
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+func (realClock) Sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+func openWait(ctx context.Context, url string, wait time.Duration, retrying func(err error, retry time.Duration), c clock) (*pgxpool.Pool, error) {
 	if _, err := pgxpool.ParseConfig(url); err != nil {
 		return nil, fmt.Errorf("database url: %w", err)
 	}
-	deadline := time.Now().Add(wait)
+	deadline := c.Now().Add(wait)
 	delay := 500 * time.Millisecond
 	for {
 		pool, err := Open(ctx, url)
-		if err == nil || time.Now().Add(delay).After(deadline) {
+		if err == nil || c.Now().Add(delay).After(deadline) {
 			return pool, err
 		}
 		retrying(err, delay)
-		select {
-		case <-ctx.Done():
+		if c.Sleep(ctx, delay); ctx.Err() != nil {
 			return nil, err
-		case <-time.After(delay):
 		}
 		delay = min(2*delay, 5*time.Second)
 	}
