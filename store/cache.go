@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/expirable"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/kamreg/kamreg"
@@ -20,12 +19,12 @@ const cacheMax = 10000
 // lookupCache reuses successful lookups for CacheTTL. Concurrent misses of
 // one key share one lookup; failures are never kept.
 type lookupCache[V any] struct {
-	lru   *expirable.LRU[string, V]
+	lru   *ttlLRU[V]
 	group singleflight.Group
 }
 
 func newLookupCache[V any](ttl time.Duration) *lookupCache[V] {
-	return &lookupCache[V]{lru: expirable.NewLRU[string, V](cacheMax, nil, ttl)}
+	return &lookupCache[V]{lru: newTTLLRU[V](cacheMax, ttl)}
 }
 
 // lookupTimeout bounds a shared lookup: it runs on its own context, so

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/expirable"
-
 	"github.com/kamreg/kamreg"
 )
 
@@ -27,7 +25,7 @@ type NegativeTokens struct {
 	}
 	// ids are the unknown ids, each for NegativeTTL, the least recently
 	// used going first.
-	ids *expirable.LRU[string, struct{}]
+	ids *ttlLRU[struct{}]
 }
 
 // NewNegativeTokens wraps t.
@@ -40,7 +38,7 @@ func NewNegativeTokens(t interface {
 func newNegativeTokens(t interface {
 	Authenticate(ctx context.Context, token string) (string, error)
 }, size int, ttl time.Duration) *NegativeTokens {
-	return &NegativeTokens{Tokens: t, ids: expirable.NewLRU[string, struct{}](size, nil, ttl)}
+	return &NegativeTokens{Tokens: t, ids: newTTLLRU[struct{}](size, ttl)}
 }
 
 // Authenticate returns the account a token is bound to, or
