@@ -79,12 +79,20 @@ func ErrorMessage(err error) string {
 	return "internal error"
 }
 
-// ErrorCause returns, for logs, what caused err beneath the message a
-// caller sees: "" when err has no kind or no cause.
+// ErrorCause returns, for logs, what caused err beneath the messages a
+// caller sees: the innermost cause that is not itself of a kind ("" when
+// err has no kind or no such cause).
 func ErrorCause(err error) string {
 	var e *Error
-	if errors.As(err, &e) && e.Err != nil {
-		return e.Err.Error()
+	if !errors.As(err, &e) {
+		return ""
+	}
+	for e.Err != nil {
+		var inner *Error
+		if !errors.As(e.Err, &inner) {
+			return e.Err.Error()
+		}
+		e = inner
 	}
 	return ""
 }

@@ -40,6 +40,9 @@ func TestErrorCause(t *testing.T) {
 	}{
 		{Wrap(EUNAVAILABLE, refused, "PostgreSQL is unreachable or failing"), "connect: connection refused"},
 		{fmt.Errorf("location index: %w", Wrap(EUNAVAILABLE, refused, "PostgreSQL is unreachable or failing")), "connect: connection refused"},
+		{Wrap(EUNAVAILABLE, fmt.Errorf("recording: %w", Wrap(EUNAVAILABLE, refused, "PostgreSQL is unreachable or failing")),
+			"the flush reached every node but could not be recorded"), "connect: connection refused"},
+		{Wrap(EUNAVAILABLE, Errorf(EUNAVAILABLE, "no node"), "outer"), ""},
 		{Errorf(EINVALID, "no realm to watch"), ""},
 		{refused, ""},
 	} {

@@ -41,7 +41,7 @@ func check(ctx context.Context, args []string, stdout io.Writer) error {
 	line := func(what string, err error) bool {
 		if err != nil {
 			failed = true
-			fmt.Fprintf(stdout, "FAIL %s: %s\n", what, oneLine(err.Error()))
+			fmt.Fprintf(stdout, "FAIL %s: %s\n", what, oneLine(describe(err)))
 			return false
 		}
 		fmt.Fprintf(stdout, "ok   %s\n", what)

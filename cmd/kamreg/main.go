@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/kamreg/kamreg"
 )
 
 func main() {
@@ -75,13 +77,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err == errChecksFailed || err == errLogged {
 			return 1
 		}
-		fmt.Fprintf(stderr, "kamreg %s: %s\n", name, oneLine(err.Error()))
+		fmt.Fprintf(stderr, "kamreg %s: %s\n", name, oneLine(describe(err)))
 		if _, ok := err.(usageError); ok {
 			return 2
 		}
 		return 1
 	}
 	return 0
+}
+
+// describe is err's message and, in parentheses, what caused it beneath
+// (what PostgreSQL or a node said), for an operator at a terminal.
+func describe(err error) string {
+	if cause := kamreg.ErrorCause(err); cause != "" {
+		return err.Error() + " (" + cause + ")"
+	}
+	return err.Error()
 }
 
 // oneLine folds a message onto one line.
