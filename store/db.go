@@ -44,12 +44,14 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 }
 
 // DefaultMaxConns is the pool's size unless the database URL sets
-// pool_max_conns: four connections per core, at least eight. With pgx's
+// pool_max_conns: four connections per usable core, at least eight and at
+// most 32, so that replicas on big hosts leave PostgreSQL's connection
+// slots (100 by default) to Kamailio. With pgx's
 // own default (one per core, at least four) half of eight concurrent lists
 // wait for a connection; bench/db gave 365 and 366 lists/s at eight
 // connections with eight, against 279 and 341 with four (a noisy, shared
 // 2-core machine: see bench/README.md).
-func DefaultMaxConns() int32 { return int32(max(8, 4*runtime.NumCPU())) }
+func DefaultMaxConns() int32 { return int32(min(max(8, 4*runtime.GOMAXPROCS(0)), 32)) }
 
 // OpenWait opens the pool like Open, trying again while PostgreSQL does
 // not answer, with a backoff from 500 ms to 5 s, for at most wait; each
