@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,6 +34,9 @@ func TestMain(m *testing.M) {
 	os.Exit(testbed.RunWithPostgres(m, &pg))
 }
 
+// databases numbers the tests' databases.
+var databases atomic.Int64
+
 // realm is the realm testbed.Preload fills with prefix "app".
 const realm = "app0000.test"
 
@@ -42,7 +46,7 @@ func tenant(t *testing.T, contacts int) (dbURL, accountID, token string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	dbURL, err := pg.CreateDatabase(ctx, strings.ToLower(t.Name()))
+	dbURL, err := pg.CreateDatabase(ctx, fmt.Sprintf("%s_%d", strings.ToLower(t.Name()), databases.Add(1)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,6 +133,29 @@ func (l *logged) Fire(e *logrus.Entry) error {
 		l.once.Do(func() { close(l.seen) })
 	}
 	return nil
+}
+
+// warnings keeps the warnings and errors logged, with their error.
+type warnings struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (w *warnings) Levels() []logrus.Level {
+	return []logrus.Level{logrus.WarnLevel, logrus.ErrorLevel}
+}
+
+func (w *warnings) Fire(e *logrus.Entry) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.seen = append(w.seen, fmt.Sprintf("%s (%v)", e.Message, e.Data[logrus.ErrorKey]))
+	return nil
+}
+
+func (w *warnings) all() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.seen...)
 }
 
 // wait fails the test unless ch is closed within timeout.
@@ -219,6 +246,8 @@ func TestOptions(t *testing.T) {
 	dbURL, id, token := tenant(t, 3)
 	log := logrus.New()
 	log.SetOutput(io.Discard)
+	warned := &warnings{}
+	log.AddHook(warned)
 	// Preload writes expires one day ahead plus up to an hour; a clock two
 	// days ahead finds every registration expired.
 	later := time.Now().Add(48 * time.Hour)
@@ -255,10 +284,10 @@ func TestOptions(t *testing.T) {
 	gauge := func(n int) {
 		t.Helper()
 		want := fmt.Sprintf(`kamreg_registrations{account_id="%s",realm="%s"} %d`, id, realm, n)
-		deadline := time.Now().Add(5 * time.Second)
+		deadline := time.Now().Add(10 * time.Second)
 		for !strings.Contains(get("http://"+a.MetricsAddr()+"/metrics"), want) {
 			if time.Now().After(deadline) {
-				t.Fatalf("no %s within 5 s, with a gauge interval of 20 ms", want)
+				t.Fatalf("no %s within 10 s, with a gauge interval of 20 ms; warnings: %v", want, warned.all())
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
@@ -280,8 +309,7 @@ func TestOptions(t *testing.T) {
 	}
 }
 
-// TestOpenOnABusyPort fails Open with the address in the message, and
-// leaves nothing behind.
+// TestOpenOnABusyPort fails Open with the address in the message.
 func TestOpenOnABusyPort(t *testing.T) {
 	dbURL, _, _ := tenant(t, 1)
 	first, err := app.Open(context.Background(), config(t, dbURL), app.Options{Log: quiet()})
