@@ -289,7 +289,8 @@ func TestComposeSmoke(t *testing.T) {
 		for _, u := range users {
 			phones = append(phones, testbed.Phone{User: u, Domain: realm, ContactHost: "127.0.0.77", ContactPort: 5070})
 		}
-		run := testbed.Run{Target: sipAddr, Transport: transport, RPort: true}
+		// Each phone registers, then refreshes on the same connection.
+		run := testbed.Run{Target: sipAddr, Transport: transport, RPort: true, Refresh: time.Millisecond}
 		if _, err := testbed.RegisterWith(context.Background(), run, phones); err != nil {
 			t.Fatal(err)
 		}

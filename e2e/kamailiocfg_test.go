@@ -52,7 +52,7 @@ func TestRPCRefusedOnSIPListener(t *testing.T) {
 	ctx := context.Background()
 	// SIP over TCP works on that listener...
 	phone := testbed.Phone{User: "tcpalice", Domain: "rpc.e2e.test", ContactHost: "127.0.0.1", ContactPort: 5070}
-	if _, err := testbed.RegisterWith(ctx, testbed.Run{Target: k.SIPAddr(), Transport: "tcp", RPort: true, Timeout: 20 * time.Second},
+	if _, err := testbed.RegisterWith(ctx, testbed.Run{Target: k.SIPAddr(), Transport: "tcp", RPort: true, Refresh: time.Millisecond, Timeout: 20 * time.Second},
 		[]testbed.Phone{phone}); err != nil {
 		t.Fatal(err)
 	}

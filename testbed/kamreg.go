@@ -149,14 +149,17 @@ func lookup(extra []string, key string) (v string, found bool) {
 	return v, found
 }
 
-// Close stops kamreg with SIGTERM, and kills it if it has not ended in 10 s;
-// in this process it ends Serve and waits as long for Close.
+// Close stops kamreg with SIGTERM, and kills it if it has not ended in 10 s.
+// In this process it ends Serve and waits for it for up to 40 s (in-flight
+// requests may take 30), and panics past that: a server left running would
+// go on serving the next tests.
 func (s *Served) Close() {
 	if s.Cmd == nil {
 		s.Stop()
 		select {
 		case <-s.Done:
-		case <-time.After(10 * time.Second):
+		case <-time.After(40 * time.Second):
+			panic("kamreg in this process did not stop within 40 s of Close")
 		}
 		return
 	}
