@@ -150,9 +150,19 @@ func (u *Usrloc) Live(ctx context.Context, q Query) ([]kamreg.Binding, error) {
 	if err != nil {
 		return nil, dberr.Wrap(err)
 	}
+	out, err := u.scan(rows, q.Limit)
+	if err != nil {
+		return nil, err
+	}
+	return out, u.fillAttrs(ctx, out)
+}
+
+// scan reads the rows of the list statement, without attributes; limit
+// sizes the result.
+func (u *Usrloc) scan(rows pgx.Rows, limit int) ([]kamreg.Binding, error) {
 	defer rows.Close()
 	// A realm of a thousand phones is the common size.
-	out := make([]kamreg.Binding, 0, cmp.Or(min(q.Limit, 1024), 1024))
+	out := make([]kamreg.Binding, 0, cmp.Or(min(limit, 1024), 1024))
 	var expires, modified time.Time
 	var serverID int32
 	for rows.Next() {
@@ -171,7 +181,7 @@ func (u *Usrloc) Live(ctx context.Context, q Query) ([]kamreg.Binding, error) {
 	if err := rows.Err(); err != nil {
 		return nil, dberr.Wrap(err)
 	}
-	return out, u.fillAttrs(ctx, out)
+	return out, nil
 }
 
 // fillAttrs sets each binding's attributes: from the cache while the
@@ -228,6 +238,41 @@ func (u *Usrloc) Count(ctx context.Context, q Query) (int, error) {
 	var n int
 	err := u.pool.QueryRow(ctx, sql, args...).Scan(&n)
 	return n, dberr.Wrap(err)
+}
+
+// CountHiding returns Count(q) less the bindings of q.Ruids that hides
+// says are hidden. Both reads run in one read-only repeatable-read
+// transaction, so that a row Kamailio deletes between them is neither
+// counted nor subtracted twice.
+func (u *Usrloc) CountHiding(ctx context.Context, q Query, hides func(*kamreg.Binding) bool) (int, error) {
+	tx, err := u.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return 0, dberr.Wrap(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }() // it only read
+	all := q
+	all.Ruids = nil
+	sql, args := u.CountSQL(all)
+	var n int
+	if err := tx.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+		return 0, dberr.Wrap(err)
+	}
+	q.Limit, q.After = 0, nil
+	sql, args = u.ListSQL(q)
+	rows, err := tx.Query(ctx, sql, args...)
+	if err != nil {
+		return 0, dberr.Wrap(err)
+	}
+	bs, err := u.scan(rows, len(q.Ruids))
+	if err != nil {
+		return 0, err
+	}
+	for i := range bs {
+		if hides(&bs[i]) {
+			n--
+		}
+	}
+	return max(n, 0), nil
 }
 
 // AoRs returns every AoR of the scope present in the table, live or not.

@@ -202,6 +202,48 @@ func TestUsrlocLiveAndCount(t *testing.T) {
 	}
 }
 
+// TestUsrlocCountHiding: the realm's live rows, less those of the ruids
+// offered that the predicate hides; rows not offered are never asked about.
+func TestUsrlocCountHiding(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	f := newFixture(t, ctx)
+	u, err := kamailio.NewUsrloc(f.pool, "location", "Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	realm := kamreg.Scope{Realm: "a.test"}
+	for _, tt := range []struct {
+		name    string
+		ruids   []string
+		hidden  map[string]bool
+		want    int
+		offered []string
+	}{
+		{"nothing hidden", []string{"ul-a1"}, nil, 3, []string{"ul-a1"}},
+		{"one of two offered hidden", []string{"ul-a1", "ul-c"}, map[string]bool{"ul-c": true}, 2, []string{"ul-a1", "ul-c"}},
+		{"an expired row and another realm's are not offered", []string{"ul-d", "ul-e", "ul-a2"}, map[string]bool{"ul-d": true, "ul-e": true, "ul-a2": true},
+			2, []string{"ul-a2"}},
+		{"every row hidden", []string{"ul-a1", "ul-a2", "ul-c"}, map[string]bool{"ul-a1": true, "ul-a2": true, "ul-c": true}, 0,
+			[]string{"ul-a1", "ul-a2", "ul-c"}},
+	} {
+		var offered []string
+		n, err := u.CountHiding(ctx, kamailio.Query{Scope: realm, Ruids: tt.ruids}, func(b *kamreg.Binding) bool {
+			offered = append(offered, b.Ruid)
+			return tt.hidden[b.Ruid]
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != tt.want {
+			t.Errorf("%s: count %d, want %d", tt.name, n, tt.want)
+		}
+		if diff := cmp.Diff(tt.offered, offered); diff != "" {
+			t.Errorf("%s: bindings offered (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}
+
 func TestUsrlocAttributesCachedByBindingState(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -378,6 +420,7 @@ func TestEveryFailureHasAKind(t *testing.T) {
 	calls := map[string]error{}
 	_, calls["Live"] = u.Live(ctx, kamailio.Query{Scope: scope})
 	_, calls["Count"] = u.Count(ctx, kamailio.Query{Scope: scope})
+	_, calls["CountHiding"] = u.CountHiding(ctx, kamailio.Query{Scope: scope, Ruids: []string{"r"}}, func(*kamreg.Binding) bool { return true })
 	_, calls["AoRs"] = u.AoRs(ctx, scope)
 	_, calls["States"] = u.States(ctx, []kamreg.AoR{{Username: "u", Domain: "a.test"}}, time.Now())
 	_, calls["CountByRealm"] = u.CountByRealm(ctx, []string{"a.test"})

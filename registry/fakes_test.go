@@ -84,6 +84,15 @@ func (f *fakeSource) Count(ctx context.Context, q kamailio.Query) (int, error) {
 	return len(bs), err
 }
 
+func (f *fakeSource) CountHiding(ctx context.Context, q kamailio.Query, hides func(*kamreg.Binding) bool) (int, error) {
+	f.counts++
+	ruids := q.Ruids
+	q.Ruids, q.Limit = nil, 0
+	bs, err := f.Live(ctx, q)
+	f.queries = f.queries[:len(f.queries)-1]
+	return countVisible(bs, ruids, hides), err
+}
+
 func (f *fakeSource) AoRs(_ context.Context, s kamreg.Scope) ([]kamreg.AoR, error) {
 	return f.aors[s], f.err
 }

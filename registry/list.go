@@ -116,19 +116,12 @@ func (r *Registry) Count(ctx context.Context, q kamreg.ListQuery) (int, error) {
 	if err != nil || len(recs) == 0 {
 		return n, err
 	}
+	// Rows go while they are counted (Kamailio's timer deletes flushed
+	// rows): the count and the rows the records may hide are read again,
+	// at one moment.
 	kq.Ruids = make([]string, len(recs))
 	for i, f := range recs {
 		kq.Ruids[i] = f.Ruid
 	}
-	bs, err := r.Source.Live(ctx, kq)
-	if err != nil {
-		return 0, err
-	}
-	h := hiddenBy(recs)
-	for i := range bs {
-		if h.hides(&bs[i]) {
-			n--
-		}
-	}
-	return max(n, 0), nil
+	return r.Source.CountHiding(ctx, kq, hiddenBy(recs).hides)
 }

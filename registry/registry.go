@@ -22,6 +22,10 @@ type Source interface {
 	Live(ctx context.Context, q kamailio.Query) ([]kamreg.Binding, error)
 	// Count returns how many bindings Live would return without a limit.
 	Count(ctx context.Context, q kamailio.Query) (int, error)
+	// CountHiding returns Count(q) less the bindings hides says are
+	// hidden, read at one moment; only the bindings of q.Ruids are
+	// offered to hides.
+	CountHiding(ctx context.Context, q kamailio.Query, hides func(*kamreg.Binding) bool) (int, error)
 	// AoRs returns the AoRs of the scope the source knows of, without
 	// scanning any node's memory.
 	AoRs(ctx context.Context, s kamreg.Scope) ([]kamreg.AoR, error)

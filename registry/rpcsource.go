@@ -187,6 +187,30 @@ func (r *RPCSource) Count(ctx context.Context, q kamailio.Query) (int, error) {
 	return len(bs), err
 }
 
+// CountHiding counts from one read of the dumps, as Count does, less the
+// bindings of q.Ruids that hides says are hidden.
+func (r *RPCSource) CountHiding(ctx context.Context, q kamailio.Query, hides func(*kamreg.Binding) bool) (int, error) {
+	ruids := q.Ruids
+	q.Ruids, q.Limit = nil, 0
+	bs, err := r.Live(ctx, q)
+	return countVisible(bs, ruids, hides), err
+}
+
+// countVisible counts the bindings less those of ruids that hides hides.
+func countVisible(bs []kamreg.Binding, ruids []string, hides func(*kamreg.Binding) bool) int {
+	offered := make(map[string]bool, len(ruids))
+	for _, r := range ruids {
+		offered[r] = true
+	}
+	n := 0
+	for i := range bs {
+		if !offered[bs[i].Ruid] || !hides(&bs[i]) {
+			n++
+		}
+	}
+	return n
+}
+
 // AoRs returns the AoRs of the scope in the dumps already held (however
 // old): a flush never asks a node for a dump.
 func (r *RPCSource) AoRs(_ context.Context, s kamreg.Scope) ([]kamreg.AoR, error) {
