@@ -88,6 +88,20 @@ type fixture struct {
 	in                              func(string) time.Time
 }
 
+// readFixture is the fixture, a reader of it in Kamailio's zone, and a
+// context for the test.
+func readFixture(t *testing.T) (context.Context, *fixture, *kamailio.Usrloc) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	f := newFixture(t, ctx)
+	u, err := kamailio.NewUsrloc(f.pool, "location", "Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ctx, f, u
+}
+
 func newFixture(t *testing.T, ctx context.Context) *fixture {
 	t.Helper()
 	f := &fixture{pool: freshDB(t)}
@@ -139,13 +153,7 @@ func newFixture(t *testing.T, ctx context.Context) *fixture {
 }
 
 func TestUsrlocLiveAndCount(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	f := newFixture(t, ctx)
-	u, err := kamailio.NewUsrloc(f.pool, "location", "Europe/Paris")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, f, u := readFixture(t)
 	a1Key := f.ba1.KeyOf()
 	for _, tt := range []struct {
 		name string
@@ -205,13 +213,7 @@ func TestUsrlocLiveAndCount(t *testing.T) {
 // TestUsrlocCountHiding: the realm's live rows, less those of the ruids
 // offered that the predicate hides; rows not offered are never asked about.
 func TestUsrlocCountHiding(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	f := newFixture(t, ctx)
-	u, err := kamailio.NewUsrloc(f.pool, "location", "Europe/Paris")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, _, u := readFixture(t)
 	realm := kamreg.Scope{Realm: "a.test"}
 	for _, tt := range []struct {
 		name    string
@@ -245,13 +247,7 @@ func TestUsrlocCountHiding(t *testing.T) {
 }
 
 func TestUsrlocAttributesCachedByBindingState(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	f := newFixture(t, ctx)
-	u, err := kamailio.NewUsrloc(f.pool, "location", "Europe/Paris")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, f, u := readFixture(t)
 	q := kamailio.Query{Ruids: []string{"ul-a1"}}
 	read := func() string {
 		t.Helper()
@@ -287,13 +283,7 @@ func TestUsrlocAttributesCachedByBindingState(t *testing.T) {
 }
 
 func TestUsrlocAoRsStatesRealmsSockets(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	f := newFixture(t, ctx)
-	u, err := kamailio.NewUsrloc(f.pool, "location", "Europe/Paris")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, f, u := readFixture(t)
 	for _, tt := range []struct {
 		scope kamreg.Scope
 		want  []kamreg.AoR
