@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kamreg/kamreg/app"
+	"github.com/kamreg/kamreg/kamailio"
 	"github.com/kamreg/kamreg/testbed"
 )
 
@@ -79,6 +80,10 @@ func setup(m *testing.M) int {
 		return 1
 	}
 	defer env.kam.Close()
+	if err := checkKamailioVersion(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "kamailio:", err)
+		return 1
+	}
 	dead, err := testbed.FreePort()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -118,4 +123,20 @@ func dumpLog(path string) {
 		b = b[len(b)-4000:]
 	}
 	fmt.Fprintf(os.Stderr, "--- tail of %s\n%s\n", path, b)
+}
+
+// checkKamailioVersion prints the version of the Kamailio the suite runs
+// against and, when KAMREG_TEST_KAMAILIO_MAJOR is set (make
+// integration-kamailio6 sets it), fails unless it is of that major
+// version: a run meant for 6.0 never passes on 5.6 by mistake.
+func checkKamailioVersion(ctx context.Context) error {
+	version, err := env.kam.Client().Version(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "e2e: against %s\n", version)
+	if want := os.Getenv("KAMREG_TEST_KAMAILIO_MAJOR"); want != "" && kamailio.Major(version) != want {
+		return fmt.Errorf("the node runs %q, KAMREG_TEST_KAMAILIO_MAJOR wants %s", version, want)
+	}
+	return nil
 }

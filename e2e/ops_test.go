@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/kamreg/kamreg/kamailio"
 	"github.com/kamreg/kamreg/testbed"
 )
 
@@ -185,10 +187,16 @@ func TestCheckCommand(t *testing.T) {
 		out, _ := cmd.CombinedOutput()
 		return cmd.ProcessState.ExitCode(), string(out)
 	}
+	version, err := env.kam.Client().Version(context.Background())
+	if err != nil || !kamailio.Verified(version) {
+		t.Fatalf("core.version: %q, %v: the suite runs only on verified versions", version, err)
+	}
 	code, out := run("main=" + env.kam.RPCURL())
 	want := "ok   configuration\nok   PostgreSQL answers\nok   kamreg's migrations applied\nok   usrloc table \"location\" present and indexed\n" +
 		"ok   every listener socket in the table has an address to report as proxy_ip\n" +
-		"ok   Kamailio node main (" + env.kam.RPCURL() + ") answers\nok   Kamailio node main has usrloc table \"location\"\n"
+		"ok   Kamailio node main (" + env.kam.RPCURL() + ") answers\n" +
+		"     Kamailio node main runs " + version + "\n" +
+		"ok   Kamailio node main has usrloc table \"location\"\n"
 	if code != 0 || out != want {
 		t.Errorf("exit %d:\n%s\nwant:\n%s", code, out, want)
 	}

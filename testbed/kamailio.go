@@ -45,7 +45,7 @@ type KamailioOptions struct {
 	SIPTCP bool
 }
 
-// Kamailio is a running Kamailio 5.6 on 127.0.0.1: SIP over UDP and
+// Kamailio is a running Kamailio (the host's, or KamailioImage's) on 127.0.0.1: SIP over UDP and
 // JSON-RPC over HTTP, on free ports.
 type Kamailio struct {
 	Dir     string
@@ -55,6 +55,9 @@ type Kamailio struct {
 
 	cmd  *exec.Cmd
 	done chan struct{}
+	// container is the Docker container Kamailio runs in (KamailioImage),
+	// or empty.
+	container string
 }
 
 // RPCURL is the node's JSON-RPC endpoint.
@@ -143,8 +146,7 @@ func (k *Kamailio) Start(ctx context.Context) error {
 	if o.SIPTCP {
 		args = append(args, "-A", fmt.Sprintf("SIP_LISTEN_TCP=tcp:127.0.0.1:%d", k.SIPPort))
 	}
-	cmd := exec.Command("kamailio", args...)
-	cmd.Env = append(os.Environ(), "TZ="+o.TZ)
+	cmd, container := kamailioCommand(args, []string{"TZ=" + o.TZ})
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -152,7 +154,7 @@ func (k *Kamailio) Start(ctx context.Context) error {
 	}
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
-	k.cmd, k.done = cmd, done
+	k.cmd, k.done, k.container = cmd, done, container
 	client := k.Client()
 	return waitFor(cmp.Or(o.StartTimeout, 20*time.Second), "kamailio (see "+k.LogPath()+")", func() error {
 		select {
@@ -167,6 +169,9 @@ func (k *Kamailio) Start(ctx context.Context) error {
 // Stop stops Kamailio and every child it forked.
 func (k *Kamailio) Stop() {
 	if k.cmd != nil {
+		if k.container != "" {
+			stopContainer(k.container, 10*time.Second)
+		}
 		stopGroup(k.cmd, k.done, 10*time.Second)
 		k.cmd = nil
 	}
@@ -176,6 +181,9 @@ func (k *Kamailio) Stop() {
 // would: usrloc gets no chance to write its memory to the database.
 func (k *Kamailio) Kill() {
 	if k.cmd != nil {
+		if k.container != "" {
+			stopContainer(k.container, 0)
+		}
 		killGroup(k.cmd, k.done)
 		k.cmd = nil
 	}

@@ -7,29 +7,39 @@ import (
 	"os/exec"
 	"os/user"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
 
-// Tools are the programs the testbed runs, with the Debian package of each.
-var Tools = map[string]string{
-	PGBin + "/initdb": "postgresql",
-	PGBin + "/pg_ctl": "postgresql",
-	"kamailio":        "kamailio",
-	"sipp":            "sip-tester",
-}
-
-// PGBin is where Debian installs PostgreSQL 15's server programs.
-const PGBin = "/usr/lib/postgresql/15/bin"
-
-// Check returns an error naming every missing program and its package,
-// and the Kamailio modules package when db_postgres is missing.
+// Check returns an error naming every missing program and the Debian
+// package that brings it: PostgreSQL's server programs (any major from 15
+// on), sipp, and Kamailio with its PostgreSQL modules and schema (or, with
+// KAMREG_TEST_KAMAILIO_IMAGE, docker and that image).
 func Check() error {
 	var missing []string
-	for tool, pkg := range Tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			missing = append(missing, fmt.Sprintf("%s (Debian package %s)", tool, pkg))
-		}
+	if PGBin == "" {
+		missing = append(missing, fmt.Sprintf("PostgreSQL %d or newer: no /usr/lib/postgresql/<major>/bin holds initdb and pg_ctl (Debian package postgresql)", minPGMajor))
+	}
+	if _, err := exec.LookPath("sipp"); err != nil {
+		missing = append(missing, "sipp (Debian package sip-tester)")
+	}
+	if KamailioImage != "" {
+		missing = append(missing, checkImage()...)
+	} else {
+		missing = append(missing, checkHostKamailio()...)
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("missing: %s; run `make deps` as root", strings.Join(missing, "; "))
+	}
+	return nil
+}
+
+// checkHostKamailio returns what is missing of the host's Kamailio.
+func checkHostKamailio() []string {
+	var missing []string
+	if _, err := exec.LookPath("kamailio"); err != nil {
+		missing = append(missing, "kamailio (Debian package kamailio)")
 	}
 	if _, err := os.Stat(KamailioModules + "/db_postgres.so"); err != nil {
 		missing = append(missing, "Kamailio's db_postgres module (Debian package kamailio-postgres-modules)")
@@ -37,17 +47,19 @@ func Check() error {
 	if _, err := os.Stat(SchemaDir + "/usrloc-create.sql"); err != nil {
 		missing = append(missing, "Kamailio's PostgreSQL schema (Debian package kamailio)")
 	}
-	if len(missing) > 0 {
-		return fmt.Errorf("missing: %v; run `make deps` as root", missing)
-	}
-	return nil
+	return missing
 }
 
 // KamailioModules is where Debian installs Kamailio's modules.
 const KamailioModules = "/usr/lib/x86_64-linux-gnu/kamailio/modules"
 
-// SchemaDir holds Kamailio's own SQL for PostgreSQL.
-const SchemaDir = "/usr/share/kamailio/postgres"
+// defaultSchemaDir is where Debian installs Kamailio's own SQL for
+// PostgreSQL.
+const defaultSchemaDir = "/usr/share/kamailio/postgres"
+
+// SchemaDir holds the Kamailio SQL the testbed loads: Debian's, or the
+// copy taken from KamailioImage.
+var SchemaDir = defaultSchemaDir
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago, and
 // also free for UDP.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -76,7 +77,14 @@ func check(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	for _, n := range c.Nodes() {
 		client := kamailio.NewClient(n, c.RPCTimeout, kamailio.DefaultMaxReply)
-		line(fmt.Sprintf("Kamailio node %s (%s) answers", n.Name, n.URL), client.Ping(cctx))
+		version, err := client.Version(cctx)
+		if line(fmt.Sprintf("Kamailio node %s (%s) answers", n.Name, n.URL), err) {
+			fmt.Fprintf(stdout, "     Kamailio node %s runs %s\n", n.Name, oneLine(version))
+			if !kamailio.Verified(version) {
+				fmt.Fprintf(stdout, "warn Kamailio node %s runs Kamailio %s, which kamreg is not verified on (verified: %s)\n",
+					n.Name, cmp.Or(kamailio.Major(version), "of an unknown version"), kamailio.VerifiedList())
+			}
+		}
 		line(fmt.Sprintf("Kamailio node %s has usrloc table %q", n.Name, c.LocationTable),
 			usrlocAnswers(cctx, client, c.LocationTable))
 	}
