@@ -2,7 +2,7 @@
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all deps build test check unit fuzz-short fuzz integration compose-test images demo bench bench-db bench-load bench-flush bench-authflood bench-watch clean
+.PHONY: all deps build test check unit fuzz-short fuzz integration integration-kamailio integration-kamailio-run kamailio-image compose-test images demo bench bench-db bench-load bench-flush bench-authflood bench-watch clean
 
 all: build
 
@@ -17,7 +17,7 @@ build:
 
 # The whole suite: formatting, vet, unit tests, then the integration tests
 # against real PostgreSQL, Kamailio and sipp, then the compose smoke test.
-test: deps check unit fuzz-short integration compose-test
+test: deps check unit fuzz-short integration integration-kamailio compose-test
 
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -49,6 +49,31 @@ fuzz:
 # store/ and kamailio/ against a throwaway PostgreSQL.
 integration:
 	$(GO) test -tags integration -count=1 -timeout 20m -v ./...
+
+# The integration suite against the other verified Kamailio: the host's
+# Debian ships one (5.6 on Debian 12, 6.0 on Debian 13), a container of
+# kamailio/Dockerfile built on the other release runs the other, on the
+# host's network and bound to 127.0.0.1 (testbed.KamailioImage). The e2e
+# suite runs whole on both; the SQL tests of store/ and kamailio/ and the
+# app/ tests run no Kamailio and run once, in `integration`.
+HOST_DEBIAN := $(shell . /etc/os-release 2>/dev/null && echo $${VERSION_ID%%.*})
+OTHER_DEBIAN := $(if $(filter 13,$(HOST_DEBIAN)),12,13)
+OTHER_KAMAILIO := $(if $(filter 13,$(OTHER_DEBIAN)),6.0,5.6)
+KAMAILIO_IMAGE ?= kamreg-kamailio:debian$(OTHER_DEBIAN)
+
+integration-kamailio:
+	scripts/with-dockerd.sh $(MAKE) --no-print-directory kamailio-image integration-kamailio-run
+
+kamailio-image:
+	scripts/images.sh
+	docker build -q -f kamailio/Dockerfile --build-arg DEBIAN=$(OTHER_DEBIAN) -t $(KAMAILIO_IMAGE) . >/dev/null
+
+integration-kamailio-run:
+	@echo "integration suite against Kamailio $(OTHER_KAMAILIO) ($(KAMAILIO_IMAGE))"
+	KAMREG_TEST_KAMAILIO_IMAGE=$(KAMAILIO_IMAGE) KAMREG_TEST_KAMAILIO_MAJOR=$(OTHER_KAMAILIO) \
+		$(GO) test -tags integration -count=1 -timeout 20m -v ./e2e/; \
+		status=$$?; ids=$$(docker ps -aq --filter label=kamreg-testbed); \
+		[ -z "$$ids" ] || docker rm -f $$ids >/dev/null; exit $$status
 
 # docker-compose.yml for real: dockerd (started when none runs), the base
 # images (scripts/images.sh builds them when they cannot be pulled), the

@@ -11,13 +11,14 @@ import (
 var VerifiedMajors = []string{"5.6", "6.0"}
 
 // Version asks the node for its version (core.version), for example
-// "kamailio 6.0.1 (x86_64/linux)".
+// "kamailio 6.0.1 (x86_64/linux)", without the trailing space Kamailio
+// sends.
 func (c *Client) Version(ctx context.Context) (string, error) {
 	var v string
 	if err := c.Call(ctx, "core.version", nil, &v); err != nil {
 		return "", err
 	}
-	return v, nil
+	return strings.TrimSpace(v), nil
 }
 
 var versionRE = regexp.MustCompile(`\b(\d+)\.(\d+)(?:\.\d+)?`)

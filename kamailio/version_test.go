@@ -24,3 +24,13 @@ func TestMajorAndVerified(t *testing.T) {
 		}
 	}
 }
+
+// TestVersion reads core.version as Debian 13's Kamailio 6.0.1 answered
+// it (testdata/core_version.json), trailing space included.
+func TestVersion(t *testing.T) {
+	c := fakeKamailio(t, fixture("core_version"))
+	v, err := c.Version(t.Context())
+	if err != nil || v != "kamailio 6.0.1 (x86_64/linux)" {
+		t.Errorf("Version = %q, %v", v, err)
+	}
+}

@@ -3,9 +3,11 @@
 # available on a machine that cannot reach an image registry:
 #
 #   debian:12-slim                           debootstrap --variant=minbase bookworm + docker import
+#   debian:13-slim                           debootstrap --variant=minbase trixie + docker import
 #   golang:1.26-bookworm                     debian:12-slim + this machine's Go toolchain and CA bundle
-#   postgres:15                              debian:12-slim + Debian's postgresql-15, with an entrypoint
+#   postgres:17                              debian:13-slim + Debian's postgresql-17, with an entrypoint
 #                                            honouring POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB
+#                                            (postgres:15 from debian:12-slim too, with KAMREG_POSTGRES_VERSION=15)
 #   gcr.io/distroless/static-debian12:nonroot  passwd/group (nonroot = 65532), CA certificates, tzdata, /tmp
 #
 # An image whose tag already exists locally is left alone, so a second run
@@ -64,16 +66,17 @@ build() {
 	rm -rf "$work/ctx"
 }
 
+# image_debian VERSION SUITE: debian:VERSION-slim from debootstrap of SUITE.
 image_debian() {
-	local tag=debian:12-slim
+	local tag=debian:$1-slim suite=$2
 	have "$tag" && { log "$tag: present"; return; }
 	try_pull "$tag" && return
 	command -v debootstrap >/dev/null || die "debootstrap is missing (Debian package debootstrap)"
 	((EUID == 0)) || die "building $tag with debootstrap needs root"
 	local m root="$work/rootfs"
 	m=$(mirror)
-	log "building $tag: debootstrap --variant=minbase bookworm from $m"
-	debootstrap --variant=minbase bookworm "$root" "$m" >"$work/debootstrap.log" 2>&1 \
+	log "building $tag: debootstrap --variant=minbase $suite from $m"
+	debootstrap --variant=minbase "$suite" "$root" "$m" >"$work/debootstrap.log" 2>&1 \
 		|| { tail -20 "$work/debootstrap.log" >&2; die "debootstrap failed"; }
 	# The sources an official image carries, on this machine's mirror.
 	local sec="${m%/debian}/debian-security"
@@ -81,13 +84,13 @@ image_debian() {
 	cat >"$root/etc/apt/sources.list.d/debian.sources" <<-EOF
 		Types: deb
 		URIs: $m
-		Suites: bookworm bookworm-updates
+		Suites: $suite $suite-updates
 		Components: main
 		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 
 		Types: deb
 		URIs: $sec
-		Suites: bookworm-security
+		Suites: $suite-security
 		Components: main
 		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 	EOF
@@ -137,8 +140,10 @@ image_golang() {
 	build "$tag"
 }
 
+# image_postgres MAJOR DEBIAN: postgres:MAJOR from debian:DEBIAN-slim's
+# postgresql-MAJOR.
 image_postgres() {
-	local tag=postgres:15
+	local tag=postgres:$1 major=$1 debian=$2
 	have "$tag" && { log "$tag: present"; return; }
 	try_pull "$tag" && return
 	mkdir -p "$work/ctx"
@@ -161,7 +166,7 @@ image_postgres() {
 		else
 			as_pg() { "$@"; }
 		fi
-		bin=/usr/lib/postgresql/15/bin
+		bin=/usr/lib/postgresql/@MAJOR@/bin
 		if [ ! -s "$PGDATA/PG_VERSION" ]; then
 			pw=$(mktemp)
 			printf '%s\n' "$POSTGRES_PASSWORD" >"$pw"
@@ -178,15 +183,16 @@ image_postgres() {
 		fi
 		exec setpriv --reuid=postgres --regid=postgres --init-groups "$bin/postgres" -D "$PGDATA" "$@"
 	EOF
-	cat >"$work/ctx/Dockerfile" <<-'EOF'
-		FROM debian:12-slim
+	sed -i "s/@MAJOR@/$major/g" "$work/ctx/docker-entrypoint.sh"
+	cat >"$work/ctx/Dockerfile" <<-EOF
+		FROM debian:$debian-slim
 		RUN groupadd -r -g 999 postgres && useradd -r -g postgres -u 999 -d /var/lib/postgresql postgres \
 		 && apt-get update \
-		 && apt-get install -y --no-install-recommends postgresql-15 postgresql-client-15 \
+		 && apt-get install -y --no-install-recommends postgresql-$major postgresql-client-$major \
 		 && rm -rf /var/lib/apt/lists/* \
 		 && mkdir -p /var/lib/postgresql/data /var/run/postgresql \
 		 && chown -R postgres:postgres /var/lib/postgresql /var/run/postgresql
-		ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin PGDATA=/var/lib/postgresql/data
+		ENV PATH=/usr/lib/postgresql/$major/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin PGDATA=/var/lib/postgresql/data
 		COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 		RUN chmod 755 /usr/local/bin/docker-entrypoint.sh
 		VOLUME /var/lib/postgresql/data
@@ -225,8 +231,11 @@ image_distroless() {
 }
 
 docker info >/dev/null 2>&1 || die "no Docker engine answers (start dockerd)"
-image_debian
+image_debian 12 bookworm
+image_debian 13 trixie
 image_golang
-image_postgres
+image_postgres 17 13
+# PostgreSQL 15 only for a stack whose data volume PostgreSQL 15 made.
+[[ "${KAMREG_POSTGRES_VERSION:-17}" == 15 ]] && image_postgres 15 12
 image_distroless
 log "done"

@@ -56,8 +56,8 @@ func TestComposeFile(t *testing.T) {
 	if diff := cmp.Diff([]string{"kamailio", "kamreg", "postgres"}, names); diff != "" {
 		t.Fatalf("services (-want +got):\n%s", diff)
 	}
-	if img := c.Services["postgres"].Image; !strings.HasPrefix(img, "postgres:15") {
-		t.Errorf("postgres image %q, want postgres:15", img)
+	if img := c.Services["postgres"].Image; img != "postgres:${KAMREG_POSTGRES_VERSION:-17}" {
+		t.Errorf("postgres image %q, want postgres:17 unless KAMREG_POSTGRES_VERSION says otherwise", img)
 	}
 
 	// kamreg: configured only through KAMREG_* variables kamreg knows.
@@ -118,7 +118,7 @@ func TestComposeFile(t *testing.T) {
 
 func TestDockerfiles(t *testing.T) {
 	kam := readFile(t, "../../kamailio/Dockerfile")
-	for _, want := range []string{"FROM debian:12", "kamailio kamailio-postgres-modules", "COPY kamailio/kamailio.cfg /etc/kamailio/kamailio.cfg"} {
+	for _, want := range []string{"ARG DEBIAN=13\nFROM debian:${DEBIAN}-slim", "kamailio kamailio-postgres-modules", "COPY kamailio/kamailio.cfg /etc/kamailio/kamailio.cfg"} {
 		if !strings.Contains(kam, want) {
 			t.Errorf("kamailio/Dockerfile lacks %q", want)
 		}
