@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/gorilla/mux"
-
 	"github.com/kamreg/kamreg"
 )
 
@@ -63,7 +61,7 @@ func (s *Server) authenticate(r *http.Request) (string, error) {
 // the account, one of its ancestors, or super-duper.
 func (s *Server) inAccount(next scoped) handler {
 	return func(w http.ResponseWriter, r *http.Request) {
-		id := mux.Vars(r)["account_id"]
+		id := pathVar(r, "account_id")
 		if !kamreg.ValidID(id) {
 			respondError(w, r, &malformedAccountError{ID: id})
 			return

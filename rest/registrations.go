@@ -4,10 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
-	"unicode/utf8"
-
-	"github.com/gorilla/mux"
 
 	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/adapter"
@@ -75,7 +71,7 @@ func (s *Server) flushRealm(w http.ResponseWriter, r *http.Request, a *kamreg.Ac
 }
 
 func (s *Server) flushUser(w http.ResponseWriter, r *http.Request, a *kamreg.Account) {
-	s.flushUsername(w, r, a, mux.Vars(r)["username"])
+	s.flushUsername(w, r, a, pathVar(r, "username"))
 }
 
 // flushEventsUser flushes the username "events", whose path the event
@@ -84,14 +80,17 @@ func (s *Server) flushEventsUser(w http.ResponseWriter, r *http.Request, a *kamr
 	s.flushUsername(w, r, a, "events")
 }
 
-func (s *Server) flushUsername(w http.ResponseWriter, r *http.Request, a *kamreg.Account, username string) {
-	if !plausibleUsername(username) {
-		respondError(w, r, &unknownUserError{Username: username})
+// flushUsername flushes the user a decoded {username} segment names (see
+// usernameOf); a 404 names the segment as the client wrote it, decoded.
+func (s *Server) flushUsername(w http.ResponseWriter, r *http.Request, a *kamreg.Account, segment string) {
+	username, ok := usernameOf(segment, a)
+	if !ok {
+		respondError(w, r, &unknownUserError{Username: segment})
 		return
 	}
 	report, err := s.cfg.Registrations.FlushUser(r.Context(), *a, username)
 	if errors.Is(err, kamreg.ErrUnknownUser) {
-		respondError(w, r, &unknownUserError{Username: username})
+		respondError(w, r, &unknownUserError{Username: segment})
 		return
 	}
 	s.flushed(w, r, "user", report, err)
@@ -113,14 +112,4 @@ func (s *Server) flushed(w http.ResponseWriter, r *http.Request, scope string, r
 		return
 	}
 	respond(w, r, "ok", paging{})
-}
-
-// plausibleUsername refuses what no location row can hold: empty, over 64
-// bytes (the column's size), not UTF-8, or with control characters, "@"
-// or whitespace.
-func plausibleUsername(u string) bool {
-	if u == "" || len(u) > 64 || !utf8.ValidString(u) {
-		return false
-	}
-	return !strings.ContainsFunc(u, func(c rune) bool { return c < 0x21 || c == 0x7f || c == '@' })
 }

@@ -76,8 +76,10 @@ type Config struct {
 
 // Server is the HTTP API.
 type Server struct {
-	cfg      Config
-	router   *mux.Router
+	cfg    Config
+	router *mux.Router
+	// handler is the router behind the refusal of dot segments.
+	handler  http.Handler
 	limiters *limiters
 	guard    *authGuard
 }
@@ -105,9 +107,10 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, router: mux.NewRouter(), limiters: newLimiters(cfg.RateLimit, cfg.RateBurst),
 		guard: newAuthGuard(cfg.AuthFailures)}
-	// A path with "..", "//" or "%2F" is matched as it is, never cleaned
-	// and redirected: it finds no route, or fails the account id check.
+	// A path is matched as it is, escaped (see paths.go): never cleaned
+	// or redirected, and %2F or %2E inside a segment is part of a name.
 	s.router.SkipClean(true)
+	s.router.UseEncodedPath()
 	const acct = "/v2/accounts/{account_id}/registrations"
 	routes := []route{
 		{"account_registrations", acct, map[string]handler{
@@ -136,6 +139,7 @@ func New(cfg Config) *Server {
 	if cfg.KazooURL != nil {
 		s.router.NotFoundHandler = s.kazooProxy(cfg.KazooURL)
 	}
+	s.handler = s.refuseDotSegments(s.router)
 	return s
 }
 
@@ -151,8 +155,9 @@ func (s *Server) notFound() http.Handler {
 	}))
 }
 
-// ServeHTTP serves the API.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+// ServeHTTP serves the API. A path holding a "." or ".." segment is
+// refused before any route, the Kazoo proxy included, sees it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // dispatch picks the route's handler by method: OPTIONS is a CORS
 // preflight, and a method the route does not take is a 405.

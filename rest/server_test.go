@@ -211,6 +211,7 @@ func goldenCases() []goldenCase {
 				"the flush reached every node but could not be recorded: PostgreSQL is unreachable or failing")
 		}}, 503},
 		{"error_not_found", "GET", "/v2/nothing", goodTok, fakeRegistrations{}, 404},
+		{"error_dot_segment", "DELETE", base + "/.", goodTok, fakeRegistrations{}, 400},
 		{"error_kamailio_source", "GET", base, goodTok, fakeRegistrations{ListFn: func(kamreg.ListQuery) (kamreg.Page, error) {
 			return kamreg.Page{}, kamreg.Errorf(kamreg.EUNAVAILABLE, "Kamailio node k2 did not answer: ul.dump: reply too large: more than 67108864 bytes")
 		}}, 503},
@@ -284,7 +285,8 @@ func TestUnknownUsernamesNeverReachTheBackend(t *testing.T) {
 		called = true
 		return kamreg.FlushReport{}, nil
 	}}, nil)
-	for _, u := range []string{"a%00b", "a%40b", strings.Repeat("x", 65), "%FF", "a%20b"} {
+	// (A space is a username's: Kamailio stores sip:a%20b@realm as "a b".)
+	for _, u := range []string{"a%00b", "a%40b", strings.Repeat("x", 65), "%FF"} {
 		if w := do(s, "DELETE", base+"/"+u, goodTok); w.Code != 404 {
 			t.Errorf("%q: %d %s", u, w.Code, w.Body)
 		}
@@ -378,6 +380,9 @@ var contractErrors = map[string]errorRow{
 		`{"message":"malformed start_key: pass the next_start_key of the page before, unchanged","parameter":"start_key"}`},
 	"error_filter_key": {"400", "invalid request", goodTok,
 		`{"message":"unknown key \"nope\": filters work on the keys of a registration","parameter":"filter_nope"}`},
+	// 400 too: a path that still holds a "." or ".." segment.
+	"error_dot_segment": {"400", "invalid request", goodTok,
+		`{"message":"the path holds a dot segment (\".\" or \"..\"): write a dot in a name as %2E","parameter":"path"}`},
 	// 503: PostgreSQL unreachable or failing (a Kamailio source that
 	// cannot answer is a backend failure too, never an empty list).
 	"error_datastore": {"503", "datastore fatal error", goodTok, `{"message":"PostgreSQL is unreachable or failing"}`},

@@ -27,6 +27,21 @@ export async function errorOf(resp) {
   return new ApiError(resp.status, `${env.error || resp.status} ${env.message || "error"}`, detail);
 }
 
+/**
+ * userSegment is the path segment that names one phone's user: its AoR,
+ * username@realm, percent-encoded once. Browsers drop a segment "." or
+ * "%2E" (and ".." or "%2E%2E") before sending, so a bare username "." would
+ * become the account's flush (…/registrations/) and ".." a path off the
+ * registrations routes. The AoR always holds "%40", so it is never a dot
+ * segment, and kamreg takes it as the same user.
+ */
+export function userSegment(username, realm) {
+  if (!username || !realm) {
+    throw new Error("a user's flush needs its username and realm");
+  }
+  return encodeURIComponent(`${username}@${realm}`);
+}
+
 /** Api calls one account's registrations routes. */
 export class Api {
   constructor(token, account) {
@@ -45,9 +60,9 @@ export class Api {
     return resp;
   }
 
-  /** flushUser flushes every contact of a username. */
-  async flushUser(username) {
-    await this.call("DELETE", "/" + encodeURIComponent(username));
+  /** flushUser flushes every contact of a username of the realm. */
+  async flushUser(username, realm) {
+    await this.call("DELETE", "/" + userSegment(username, realm));
   }
 
   /** flushAll flushes the whole account. */

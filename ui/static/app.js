@@ -126,6 +126,7 @@ function render() {
     flush.type = "button";
     flush.className = "flush-one danger";
     flush.dataset.username = r.username;
+    flush.dataset.realm = r.realm;
     flush.textContent = "Flush";
     flush.setAttribute("aria-label", `Flush ${r.username}`);
     const actions = cell("", "", "actions");
@@ -229,15 +230,16 @@ function confirmFlush(text) {
   return new Promise((resolve) => dlg.addEventListener("close", () => resolve(dlg.returnValue === "ok"), {once: true}));
 }
 
-async function flush(username) {
-  const what = username ? `every contact of ${username}` : `all ${state.rows.size} registrations of the account`;
+/** flush flushes one user ({username, realm}), or the account when user is null. */
+async function flush(user) {
+  const what = user ? `every contact of ${user.username}` : `all ${state.rows.size} registrations of the account`;
   if (!await confirmFlush(`Flush ${what}? Phones show again when they next register.`)) {
     return;
   }
   try {
-    await (username ? state.api.flushUser(username) : state.api.flushAll());
+    await (user ? state.api.flushUser(user.username, user.realm) : state.api.flushAll());
     showError(null);
-    notice(username ? `Flushed ${username}.` : "Flushed the account.");
+    notice(user ? `Flushed ${user.username}.` : "Flushed the account.");
   } catch (err) {
     showError(err);
   }
@@ -303,10 +305,10 @@ function init() {
   $("regs").tBodies[0].addEventListener("click", (e) => {
     const b = e.target.closest("button.flush-one");
     if (b) {
-      flush(b.dataset.username);
+      flush({username: b.dataset.username, realm: b.dataset.realm});
     }
   });
-  $("flush-all").addEventListener("click", () => flush(""));
+  $("flush-all").addEventListener("click", () => flush(null));
   $("csv").addEventListener("click", downloadCSV);
   // Expiry counts down between events.
   setInterval(() => {
