@@ -22,6 +22,7 @@ import (
 	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/app"
 	"github.com/kamreg/kamreg/kamailio"
+	"github.com/kamreg/kamreg/migrations"
 	"github.com/kamreg/kamreg/store"
 	"github.com/kamreg/kamreg/testbed"
 )
@@ -58,7 +59,7 @@ func tenant(t *testing.T, contacts int) (dbURL, accountID, token string) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	if _, err := store.Migrate(ctx, pool); err != nil {
+	if _, err := store.Migrate(ctx, pool, migrations.Usrloc{}); err != nil {
 		t.Fatal(err)
 	}
 	accountID = "0a0b0c0d0e0f00112233445566778899"

@@ -10,6 +10,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/kamreg/kamreg/kamailio"
+	"github.com/kamreg/kamreg/migrations"
 	"github.com/kamreg/kamreg/store"
 )
 
@@ -26,7 +27,7 @@ func OpenDatabase(ctx context.Context, c *Config, migrate, location bool, log *l
 		return nil, err
 	}
 	if migrate {
-		n, err := store.Migrate(ctx, pool)
+		n, err := store.Migrate(ctx, pool, migrations.Usrloc{Table: c.LocationTable, TimeZone: c.DBTimezone})
 		if err != nil {
 			pool.Close()
 			return nil, err

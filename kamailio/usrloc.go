@@ -355,8 +355,14 @@ func (u *Usrloc) Sockets(ctx context.Context) ([]string, error) {
 	return out, dberr.Wrap(err)
 }
 
-// inZone reads a timestamp without time zone (which pgx returns as UTC
-// wall-clock) as a wall-clock time in Kamailio's zone.
-func (u *Usrloc) inZone(t time.Time) time.Time {
-	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), u.zone)
+// inZone reads a timestamp without time zone as Kamailio's (InZone).
+func (u *Usrloc) inZone(t time.Time) time.Time { return InZone(t, u.zone) }
+
+// InZone reads a usrloc timestamp without time zone (which pgx returns as
+// UTC wall-clock) as a wall-clock time in zone, the zone Kamailio writes
+// in. Every instant kamreg derives from location's times goes through it:
+// in the hour a daylight-saving time ends, a wall-clock time is two
+// instants, and PostgreSQL's AT TIME ZONE does not always pick Go's.
+func InZone(t time.Time, zone *time.Location) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), zone)
 }

@@ -2,6 +2,9 @@
 -- of its realm once and apply them in Go, and a realm flush can ask again
 -- for AoRs flushed lately. last_modified becomes an instant: kamreg
 -- compares it with the row's last_modified read in Kamailio's zone.
+-- The records already there keep username and domain '' and a time read
+-- as UTC, which hide nothing: 00003 (a Go migration, as it reads the
+-- usrloc table and KAMREG_DB_TIMEZONE) puts them back in force.
 
 -- +goose Up
 ALTER TABLE kamreg_flushes

@@ -104,20 +104,24 @@ const MigrationsTable = "kamreg_schema_migrations"
 
 // Migrate applies pending migrations and returns how many ran. Several
 // kamreg processes may call it at once: a session lock serialises them.
-func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
+// The migrations that carry flush records over read Kamailio's table in
+// the zone u names: the process that migrates needs the same
+// KAMREG_LOCATION_TABLE and KAMREG_DB_TIMEZONE as the ones that serve.
+func Migrate(ctx context.Context, pool *pgxpool.Pool, u migrations.Usrloc) (int, error) {
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
-	return migrate(ctx, db)
+	return migrate(ctx, db, u)
 }
 
-// provider returns goose's provider for kamreg's embedded migrations,
-// recorded in MigrationsTable.
-func provider(db *sql.DB, opts ...goose.ProviderOption) (*goose.Provider, error) {
+// provider returns goose's provider for kamreg's migrations (the embedded
+// SQL files and the Go migrations reading what u names), recorded in
+// MigrationsTable.
+func provider(db *sql.DB, u migrations.Usrloc, opts ...goose.ProviderOption) (*goose.Provider, error) {
 	st, err := database.NewStore(database.DialectPostgres, MigrationsTable)
 	if err != nil {
 		return nil, err
 	}
-	opts = append(opts, goose.WithStore(st), goose.WithDisableGlobalRegistry(true))
+	opts = append(opts, goose.WithStore(st), goose.WithDisableGlobalRegistry(true), goose.WithGoMigrations(migrations.Go(u)...))
 	p, err := goose.NewProvider("", db, migrations.FS, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
@@ -125,12 +129,12 @@ func provider(db *sql.DB, opts ...goose.ProviderOption) (*goose.Provider, error)
 	return p, nil
 }
 
-func migrate(ctx context.Context, db *sql.DB) (int, error) {
+func migrate(ctx context.Context, db *sql.DB, u migrations.Usrloc) (int, error) {
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {
 		return 0, err
 	}
-	p, err := provider(db, goose.WithSessionLocker(locker))
+	p, err := provider(db, u, goose.WithSessionLocker(locker))
 	if err != nil {
 		return 0, err
 	}
@@ -146,7 +150,7 @@ func migrate(ctx context.Context, db *sql.DB) (int, error) {
 func PendingMigrations(ctx context.Context, pool *pgxpool.Pool) (bool, error) {
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
-	p, err := provider(db)
+	p, err := provider(db, migrations.Usrloc{})
 	if err != nil {
 		return false, err
 	}

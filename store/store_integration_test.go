@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kamreg/kamreg"
+	"github.com/kamreg/kamreg/migrations"
 	"github.com/kamreg/kamreg/testbed"
 )
 
@@ -48,7 +49,7 @@ func freshDB(t *testing.T, migrated bool) *pgxpool.Pool {
 	}
 	t.Cleanup(pool.Close)
 	if migrated {
-		if _, err := Migrate(ctx, pool); err != nil {
+		if _, err := Migrate(ctx, pool, migrations.Usrloc{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -89,13 +90,13 @@ func TestMigrations(t *testing.T) {
 	}
 	var ran []int
 	for i := 0; i < 2; i++ {
-		n, err := Migrate(ctx, pool)
+		n, err := Migrate(ctx, pool, migrations.Usrloc{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ran = append(ran, n)
 	}
-	if diff := cmp.Diff([]int{2, 0}, ran); diff != "" {
+	if diff := cmp.Diff([]int{3, 0}, ran); diff != "" {
 		t.Errorf("migrations run by two Migrate calls (-want +got):\n%s", diff)
 	}
 	if pending, err := PendingMigrations(ctx, pool); err != nil || pending {
