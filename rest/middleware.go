@@ -4,8 +4,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/kamreg/kamreg"
 	"github.com/sirupsen/logrus"
+
+	"github.com/kamreg/kamreg"
+	"github.com/kamreg/kamreg/metrics"
 )
 
 // recorder captures the status and size of a response for the log.
@@ -80,7 +82,7 @@ func (s *Server) logRequest(r *http.Request, st *state, rec *recorder, took time
 	}
 	fields := logrus.Fields{
 		"request_id":  st.requestID,
-		"method":      r.Method,
+		"method":      metrics.MethodLabel(r.Method),
 		"route":       st.route,
 		"status":      rec.status,
 		"bytes":       rec.bytes,
@@ -92,6 +94,10 @@ func (s *Server) logRequest(r *http.Request, st *state, rec *recorder, took time
 	}
 	entry := s.cfg.Log.WithFields(fields)
 	switch {
+	case rec.status == http.StatusNotImplemented:
+		// Go's server answers 501 for what a client sent wrong (an
+		// unsupported Transfer-Encoding): the client's fault, as any 4xx.
+		entry.Warn("request not implemented")
 	case rec.status >= 500:
 		if st.err != nil {
 			entry = entry.WithError(st.err)
