@@ -119,9 +119,10 @@ func TestFailedAuthenticationsAreLimitedPerAddress(t *testing.T) {
 	from(s, "192.0.2.3:1", base, "malformed-token")
 	from(s, "192.0.2.3:1", "/v2/accounts/ffffffffffffffffffffffffffffffff/registrations", "")
 	want := `
-# HELP kamreg_auth_failures_total Failed authentications by reason: missing, malformed, unknown_token, invalid, unknown_account, and rate_limited (answered 429 before any lookup).
+# HELP kamreg_auth_failures_total Failed authentications by reason: missing, malformed, unknown_token, invalid, unknown_account, kazoo_login (Kazoo's 401 to a proxied login), and rate_limited (answered 429 before any lookup).
 # TYPE kamreg_auth_failures_total counter
 kamreg_auth_failures_total{reason="invalid"} 6
+kamreg_auth_failures_total{reason="kazoo_login"} 0
 kamreg_auth_failures_total{reason="malformed"} 1
 kamreg_auth_failures_total{reason="missing"} 0
 kamreg_auth_failures_total{reason="rate_limited"} 12

@@ -38,7 +38,7 @@ func (w *recorder) Write(b []byte) (int, error) {
 func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // observe gives each request its state and request id, sets the CORS
-// headers, recovers from panics and writes one log line per request.
+// headers and those of noStore, recovers from panics and writes one log line per request.
 func (s *Server) observe(next http.Handler) http.Handler { return s.observeWith(next, true) }
 
 // observeWith is observe; ownHeaders false leaves X-Request-ID and the CORS
@@ -56,6 +56,7 @@ func (s *Server) observeWith(next http.Handler, ownHeaders bool) http.Handler {
 			h := w.Header()
 			h.Set("X-Request-ID", st.requestID)
 			s.setCORS(h)
+			noStore(h)
 		}
 		defer func() {
 			if p := recover(); p != nil {
