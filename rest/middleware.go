@@ -3,6 +3,7 @@ package rest
 import (
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sirupsen/logrus"
 
@@ -101,9 +102,9 @@ func (s *Server) logRequest(r *http.Request, st *state, rec *recorder, took time
 		entry.Warn("request not implemented")
 	case rec.status >= 500:
 		if st.err != nil {
-			entry = entry.WithError(st.err)
+			entry = entry.WithField(logrus.ErrorKey, bounded(st.err.Error()))
 			if cause := kamreg.ErrorCause(st.err); cause != "" {
-				entry = entry.WithField("cause", cause)
+				entry = entry.WithField("cause", bounded(cause))
 			}
 		}
 		entry.Error("request failed")
@@ -112,4 +113,21 @@ func (s *Server) logRequest(r *http.Request, st *state, rec *recorder, took time
 	default:
 		entry.Info("request")
 	}
+}
+
+// maxLoggedError bounds the error text of a log line: an error may quote
+// what a phone or a caller wrote (a username, an AoR).
+const maxLoggedError = 1024
+
+// bounded is s cut to maxLoggedError bytes, on a rune boundary, marked
+// with "…" when cut.
+func bounded(s string) string {
+	if len(s) <= maxLoggedError {
+		return s
+	}
+	cut := maxLoggedError
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
@@ -143,5 +144,24 @@ func TestClientFaultsAreNotErrors(t *testing.T) {
 				t.Errorf("method logged as %.40q", m)
 			}
 		})
+	}
+}
+
+// TestLoggedErrorsAreBounded: an error that quotes a caller's 10 KB text
+// is logged cut to about 1 KB, on a rune boundary.
+func TestLoggedErrorsAreBounded(t *testing.T) {
+	long := strings.Repeat("é", 5000)
+	cfg := testConfig(fakeRegistrations{CountFn: func(kamreg.ListQuery) (int, error) {
+		return 0, errors.New("ul.rm " + long + "@realm: no answer")
+	}}, nil)
+	logger, hook := logtest.NewNullLogger()
+	cfg.Log = logger
+	if w := do(New(cfg), "GET", base+"/count", goodTok); w.Code != 500 {
+		t.Fatalf("status %d", w.Code)
+	}
+	e := hook.LastEntry()
+	msg, _ := e.Data[logrus.ErrorKey].(string)
+	if len(msg) > 1024+len("…") || !strings.HasSuffix(msg, "…") || !strings.HasPrefix(msg, "ul.rm é") || !utf8.ValidString(msg) {
+		t.Errorf("logged error of %d bytes: %.80q…", len(msg), msg)
 	}
 }
