@@ -83,9 +83,9 @@ func (m *Metrics) ObserveHTTP(route, method string, code int, took time.Duration
 	m.HTTPDuration.WithLabelValues(route, method).Observe(took.Seconds())
 }
 
-// httpMethods are the methods kamreg serves (GET, DELETE, OPTIONS, POST)
-// and those its Kazoo proxy passes on (PUT, PATCH, HEAD): the closed set
-// of the method label.
+// httpMethods are the closed set of the method label: the methods kamreg
+// serves (GET, HEAD for the page, DELETE, OPTIONS, POST) and those Kazoo's
+// crossbar takes through the proxy (PUT, PATCH).
 var httpMethods = map[string]bool{
 	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
 	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,

@@ -39,7 +39,8 @@ func (w *recorder) Write(b []byte) (int, error) {
 func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // observe gives each request its state and request id, sets the CORS
-// headers and those of noStore, recovers from panics and writes one log line per request.
+// headers and those of noStore, recovers from panics and writes one log
+// line per request.
 func (s *Server) observe(next http.Handler) http.Handler { return s.observeWith(next, true) }
 
 // observeWith is observe; ownHeaders false leaves X-Request-ID and the CORS
@@ -97,8 +98,10 @@ func (s *Server) logRequest(r *http.Request, st *state, rec *recorder, took time
 	entry := s.cfg.Log.WithFields(fields)
 	switch {
 	case rec.status == http.StatusNotImplemented:
-		// Go's server answers 501 for what a client sent wrong (an
-		// unsupported Transfer-Encoding): the client's fault, as any 4xx.
+		// Kazoo's answer, through the proxy, to a method it does not
+		// know: the client's fault, as any 4xx. (Go's server answers its
+		// own 501s, to a Transfer-Encoding it does not take, before any
+		// handler.)
 		entry.Warn("request not implemented")
 	case rec.status >= 500:
 		if st.err != nil {
