@@ -11,7 +11,7 @@ type AuthFailures struct {
 
 // AuthFailureReasons are the values of the reason label, each present from
 // the start.
-var AuthFailureReasons = []string{"missing", "malformed", "unknown_token", "invalid", "unknown_account", "rate_limited"}
+var AuthFailureReasons = []string{"missing", "malformed", "unknown_token", "invalid", "unknown_account", "kazoo_login", "rate_limited"}
 
 // NewAuthFailures creates kamreg_auth_failures_total{reason} and
 // kamreg_token_lookups_total and registers them with reg.
@@ -19,7 +19,7 @@ func NewAuthFailures(reg prometheus.Registerer) *AuthFailures {
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "kamreg_auth_failures_total",
 		Help: "Failed authentications by reason: missing, malformed, unknown_token, invalid, unknown_account, " +
-			"and rate_limited (answered 429 before any lookup).",
+			"kazoo_login (Kazoo's 401 to a proxied login), and rate_limited (answered 429 before any lookup).",
 	}, []string{"reason"})
 	for _, r := range AuthFailureReasons {
 		c.WithLabelValues(r)

@@ -5,6 +5,7 @@
 package metrics
 
 import (
+	"net/http"
 	"strconv"
 	"time"
 
@@ -70,13 +71,41 @@ func New(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-// ObserveHTTP records one answered request.
+// ObserveHTTP records one answered request. route must come from a
+// closed set (route names); method is mapped by MethodLabel, and code is
+// bounded to the three digits of an HTTP status.
 func (m *Metrics) ObserveHTTP(route, method string, code int, took time.Duration) {
 	if m == nil {
 		return
 	}
-	m.HTTPRequests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
+	method = MethodLabel(method)
+	m.HTTPRequests.WithLabelValues(route, method, codeLabel(code)).Inc()
 	m.HTTPDuration.WithLabelValues(route, method).Observe(took.Seconds())
+}
+
+// httpMethods are the closed set of the method label: the methods kamreg
+// serves (GET, HEAD for the page, DELETE, OPTIONS, POST) and those Kazoo's
+// crossbar takes through the proxy (PUT, PATCH).
+var httpMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
+}
+
+// MethodLabel is method when it is one of httpMethods, "other" otherwise:
+// a caller invents methods, and each would be a new series.
+func MethodLabel(method string) string {
+	if httpMethods[method] {
+		return method
+	}
+	return "other"
+}
+
+// codeLabel is the status code, or "other" outside 100-599.
+func codeLabel(code int) string {
+	if code < 100 || code > 599 {
+		return "other"
+	}
+	return strconv.Itoa(code)
 }
 
 // ObserveRPC records one JSON-RPC call; outcome is ok, kamailio_error or

@@ -68,9 +68,9 @@ func (s *Server) inAccount(next scoped) handler {
 		}
 		stateOf(r).accountID = id
 		// A flood of made-up account ids is limited like one of made-up
-		// tokens: an unknown account costs a lookup.
-		client, token := s.guard.client(r), stateOf(r).token
-		charged, admitted := s.guard.admit(client, token)
+		// tokens, behind a good token too: an unknown account costs a
+		// lookup.
+		key, charged, admitted := s.guard.admitAccount(s.guard.client(r), stateOf(r).token)
 		if !admitted {
 			s.guard.hold(r)
 			respondError(w, r, errTooManyRequests)
@@ -78,10 +78,10 @@ func (s *Server) inAccount(next scoped) handler {
 		}
 		acct, err := s.cfg.Accounts.Get(r.Context(), id)
 		if errors.Is(err, kamreg.ErrNotFound) {
-			s.guard.failed(token, "unknown_account")
+			s.guard.unknownAccount()
 			err = &unknownAccountError{ID: id}
 		} else {
-			s.guard.refund(client, charged)
+			s.guard.refund(key, charged)
 		}
 		if err != nil {
 			respondError(w, r, err)

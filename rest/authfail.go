@@ -2,6 +2,7 @@ package rest
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net"
 	"net/http"
@@ -101,10 +102,43 @@ func (g *authGuard) admit(client, token string) (charged, ok bool) {
 	return false, false
 }
 
-// refund gives back a charge whose lookup succeeded.
-func (g *authGuard) refund(client string, charged bool) {
+// admitAccount is admit for the lookup of a URL's account. Every such
+// lookup is charged, a good token's too: it is the token's own bucket that
+// pays, not the address's, so that the token keeps working from an
+// address over its limit while a storm of made-up accounts behind a good
+// token is limited all the same. key is the bucket charged, for refund.
+func (g *authGuard) admitAccount(client, token string) (key string, charged, ok bool) {
+	if g.buckets == nil {
+		return "", false, true
+	}
+	key = client
+	if token != "" && g.good.has(token) {
+		key = tokenBucket(token)
+	}
+	if g.buckets.take(key) {
+		return key, true, true
+	}
+	g.cfg.Metrics.Inc("rate_limited")
+	return key, false, false
+}
+
+// tokenBucket is the bucket key of a token that authenticated lately: a
+// hash, so that the raw token is not kept, never equal to an address.
+func tokenBucket(token string) string {
+	k := sha256.Sum256([]byte(token))
+	return "token:" + hex.EncodeToString(k[:16])
+}
+
+// unknownAccount counts the lookup of an account that does not exist; its
+// charge stays taken. The token is not forgotten: a mistyped account id
+// says nothing of the token.
+func (g *authGuard) unknownAccount() { g.cfg.Metrics.Inc("unknown_account") }
+
+// refund gives back a charge whose lookup succeeded; key is the bucket
+// admit or admitAccount charged.
+func (g *authGuard) refund(key string, charged bool) {
 	if charged {
-		g.buckets.refund(client)
+		g.buckets.refund(key)
 	}
 }
 

@@ -2,6 +2,7 @@ package rest
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -119,9 +120,10 @@ func TestFailedAuthenticationsAreLimitedPerAddress(t *testing.T) {
 	from(s, "192.0.2.3:1", base, "malformed-token")
 	from(s, "192.0.2.3:1", "/v2/accounts/ffffffffffffffffffffffffffffffff/registrations", "")
 	want := `
-# HELP kamreg_auth_failures_total Failed authentications by reason: missing, malformed, unknown_token, invalid, unknown_account, and rate_limited (answered 429 before any lookup).
+# HELP kamreg_auth_failures_total Failed authentications by reason: missing, malformed, unknown_token, invalid, unknown_account, kazoo_login (Kazoo's 401 to a proxied login), and rate_limited (answered 429 before any lookup).
 # TYPE kamreg_auth_failures_total counter
 kamreg_auth_failures_total{reason="invalid"} 6
+kamreg_auth_failures_total{reason="kazoo_login"} 0
 kamreg_auth_failures_total{reason="malformed"} 1
 kamreg_auth_failures_total{reason="missing"} 0
 kamreg_auth_failures_total{reason="rate_limited"} 12
@@ -240,5 +242,34 @@ func TestRefusalsAreHeldBack(t *testing.T) {
 	}
 	if took := time.Since(start); took >= 200*time.Millisecond {
 		t.Errorf("a valid token was held %s", took)
+	}
+}
+
+// TestGoodTokenDoesNotLiftTheAccountBudget: a token that authenticated
+// lately does not make made-up accounts free to look up; a storm of them
+// behind it, even between valid requests, is limited to the burst, in the
+// token's own bucket, and the address's other clients are not charged.
+func TestGoodTokenDoesNotLiftTheAccountBudget(t *testing.T) {
+	s, lookups := guardedServer(t, prometheus.NewRegistry())
+	const peer = "192.0.2.1:40000"
+	if w := from(s, peer, base, goodTok); w.Code != 200 {
+		t.Fatalf("valid token: %d %s", w.Code, w.Body)
+	}
+	lookups.Store(0)
+	var codes []int
+	for i := range 8 {
+		codes = append(codes, from(s, peer, fmt.Sprintf("/v2/accounts/%032x/registrations", i+1), goodTok).Code)
+		from(s, peer, base+"/count", goodTok) // a valid request between, as a storm could interleave them
+	}
+	if diff := cmp.Diff([]int{404, 404, 404, 429, 429, 429, 429, 429}, codes); diff != "" {
+		t.Errorf("made-up accounts behind a good token (-want +got):\n%s", diff)
+	}
+	if n := lookups.Load(); n != 3 {
+		t.Errorf("%d look-ups of made-up accounts reached the store, want 3 (the burst)", n)
+	}
+	// The address's budget is its own: another token from it still looks
+	// its account up.
+	if w := from(s, peer, "/v2/accounts/"+otherID+"/registrations", otherTok); w.Code != 200 {
+		t.Errorf("another token from the same address: %d %s", w.Code, w.Body)
 	}
 }

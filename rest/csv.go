@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/adapter"
@@ -20,7 +21,7 @@ func respondCSV(w http.ResponseWriter, r *http.Request, entries []kamreg.Registr
 	row := make([]string, len(adapter.AllKeys))
 	for i := range entries {
 		for j, k := range adapter.AllKeys {
-			row[j] = adapter.Value(&entries[i], k)
+			row[j] = csvCell(adapter.Value(&entries[i], k))
 		}
 		_ = cw.Write(row)
 	}
@@ -40,4 +41,18 @@ func respondCSV(w http.ResponseWriter, r *http.Request, entries []kamreg.Registr
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// csvFormulaStart holds the first characters that make a spreadsheet read
+// a cell as a formula (or strip it, for TAB and CR).
+const csvFormulaStart = "=+-@\t\r"
+
+// csvCell neutralises a cell that a spreadsheet would run as a formula:
+// it starts with a single quote, as OWASP recommends for CSV injection.
+// Phones write User-Agents, Call-IDs and Contacts: they are untrusted.
+func csvCell(v string) string {
+	if v != "" && strings.IndexByte(csvFormulaStart, v[0]) >= 0 {
+		return "'" + v
+	}
+	return v
 }

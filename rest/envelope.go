@@ -29,6 +29,14 @@ type envelope struct {
 	Status       string
 }
 
+// noStore sets the headers of every answer that may carry the caller's
+// token (envelopes, CSV, the event stream, errors): no cache may keep it,
+// and no browser may read it as anything but its Content-Type.
+func noStore(h http.Header) {
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+}
+
 // paging is what a list envelope says about its page.
 type paging struct {
 	size              *int

@@ -60,7 +60,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, a *kamreg.Accoun
 	_ = rc.SetReadDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
+	h.Set("Cache-Control", "no-store") // as every answer that may carry a token
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	sw := &sseWriter{w: w, rc: rc, buf: make([]byte, 0, 1024)}

@@ -186,7 +186,7 @@ func TestEventStream(t *testing.T) {
 	src.set(live("r1", regs[0]))
 	s := newStreamServer(t, src, nil)
 	resp, blocks := openStream(t, s.URL+eventsPath, goodTok)
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" || resp.Header.Get("Cache-Control") != "no-cache" {
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" || resp.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("answer %d %v", resp.StatusCode, resp.Header)
 	}
 	snap := nextBlock(t, blocks)

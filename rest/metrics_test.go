@@ -2,7 +2,6 @@ package rest
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 
@@ -56,19 +55,3 @@ type fakeNode struct {
 
 func (n fakeNode) Name() string                   { return n.name }
 func (n fakeNode) Ping(ctx context.Context) error { return n.err }
-
-func TestReadyzReportsNodes(t *testing.T) {
-	s := newTestServer(t, fakeRegistrations{}, nil)
-	s.cfg.Nodes = []NodeChecker{fakeNode{"k1", nil}, fakeNode{"k2", errors.New("connection refused")}}
-	w := do(s, "GET", "/readyz", "")
-	want := `{"status":"ready","kamailio":{"k1":"ok","k2":"unreachable: connection refused"}}`
-	if w.Code != 200 || w.Body.String() != want {
-		t.Errorf("%d %s", w.Code, w.Body)
-	}
-	s.cfg.DB = fakeDB{PingFn: func() error { return errors.New("connection refused") }}
-	w = do(s, "GET", "/readyz", "")
-	want = `{"status":"unavailable","reason":"PostgreSQL: connection refused","kamailio":{"k1":"ok","k2":"unreachable: connection refused"}}`
-	if w.Code != 503 || w.Body.String() != want {
-		t.Errorf("%d %s", w.Code, w.Body)
-	}
-}

@@ -3,9 +3,12 @@ package rest
 import (
 	"net/http"
 	"time"
+	"unicode/utf8"
+
+	"github.com/sirupsen/logrus"
 
 	"github.com/kamreg/kamreg"
-	"github.com/sirupsen/logrus"
+	"github.com/kamreg/kamreg/metrics"
 )
 
 // recorder captures the status and size of a response for the log.
@@ -36,7 +39,8 @@ func (w *recorder) Write(b []byte) (int, error) {
 func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // observe gives each request its state and request id, sets the CORS
-// headers, recovers from panics and writes one log line per request.
+// headers and those of noStore, recovers from panics and writes one log
+// line per request.
 func (s *Server) observe(next http.Handler) http.Handler { return s.observeWith(next, true) }
 
 // observeWith is observe; ownHeaders false leaves X-Request-ID and the CORS
@@ -54,6 +58,7 @@ func (s *Server) observeWith(next http.Handler, ownHeaders bool) http.Handler {
 			h := w.Header()
 			h.Set("X-Request-ID", st.requestID)
 			s.setCORS(h)
+			noStore(h)
 		}
 		defer func() {
 			if p := recover(); p != nil {
@@ -80,7 +85,7 @@ func (s *Server) logRequest(r *http.Request, st *state, rec *recorder, took time
 	}
 	fields := logrus.Fields{
 		"request_id":  st.requestID,
-		"method":      r.Method,
+		"method":      metrics.MethodLabel(r.Method),
 		"route":       st.route,
 		"status":      rec.status,
 		"bytes":       rec.bytes,
@@ -92,11 +97,17 @@ func (s *Server) logRequest(r *http.Request, st *state, rec *recorder, took time
 	}
 	entry := s.cfg.Log.WithFields(fields)
 	switch {
+	case rec.status == http.StatusNotImplemented:
+		// Kazoo's answer, through the proxy, to a method it does not
+		// know: the client's fault, as any 4xx. (Go's server answers its
+		// own 501s, to a Transfer-Encoding it does not take, before any
+		// handler.)
+		entry.Warn("request not implemented")
 	case rec.status >= 500:
 		if st.err != nil {
-			entry = entry.WithError(st.err)
+			entry = entry.WithField(logrus.ErrorKey, bounded(st.err.Error()))
 			if cause := kamreg.ErrorCause(st.err); cause != "" {
-				entry = entry.WithField("cause", cause)
+				entry = entry.WithField("cause", bounded(cause))
 			}
 		}
 		entry.Error("request failed")
@@ -105,4 +116,21 @@ func (s *Server) logRequest(r *http.Request, st *state, rec *recorder, took time
 	default:
 		entry.Info("request")
 	}
+}
+
+// maxLoggedError bounds the error text of a log line: an error may quote
+// what a phone or a caller wrote (a username, an AoR).
+const maxLoggedError = 1024
+
+// bounded is s cut to maxLoggedError bytes, on a rune boundary, marked
+// with "…" when cut.
+func bounded(s string) string {
+	if len(s) <= maxLoggedError {
+		return s
+	}
+	cut := maxLoggedError
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

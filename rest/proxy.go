@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"path"
+	"regexp"
+	"strings"
 
 	"github.com/kamreg/kamreg/jsontext"
 )
@@ -13,26 +16,120 @@ import (
 // proxyRoute names proxied requests in the log and the metrics.
 const proxyRoute = "kazoo_proxy"
 
+// forwardedHeaders are the headers a client writes to say where a request
+// came from; only a trusted proxy's are passed on.
+var forwardedHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"}
+
 // kazooProxy sends every request kamreg does not serve to Kazoo's crossbar
-// at target, unchanged: method, path, query, headers and body, streamed
-// both ways, with X-Forwarded-For, -Host and -Proto added. Kazoo's answer,
-// its CORS headers included, goes back as it is; when Kazoo cannot be
-// reached the answer is a 502 in Kazoo's error envelope.
+// at target: method, path, query, headers and body, streamed both ways,
+// with Host Kazoo's. X-Forwarded-For, -Host and -Proto are kamreg's own
+// unless the peer is one of KAMREG_TRUSTED_PROXIES, whose forwarded
+// headers are kept (and its address appended to X-Forwarded-For). Only a
+// WebSocket upgrade is forwarded; any other Upgrade (h2c included) is
+// stripped. Kazoo's login routes are under the failed-auth limit (see
+// kazooLogin). Kazoo's answer, its CORS headers included, goes back as it
+// is; when Kazoo cannot be reached the answer is a 502 in Kazoo's error
+// envelope.
 func (s *Server) kazooProxy(target *url.URL) http.Handler {
 	p := &httputil.ReverseProxy{
+		// Rewrite starts from a request without the client's forwarded
+		// headers.
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.SetURL(target) // Host becomes Kazoo's; X-Forwarded-Host keeps the caller's
-			// Append to the caller's X-Forwarded-For, as a proxy in a chain does.
-			pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"]
+			pr.SetURL(target) // Host becomes Kazoo's
+			trusted := s.fromTrustedProxy(pr.In)
+			if trusted {
+				// Append to the proxy's X-Forwarded-For, as a proxy in a chain does.
+				pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"]
+			}
 			pr.SetXForwarded()
+			if trusted {
+				for _, k := range []string{"Forwarded", "X-Forwarded-Host", "X-Forwarded-Proto"} {
+					if v := pr.In.Header.Values(k); len(v) > 0 {
+						pr.Out.Header[k] = v
+					}
+				}
+			}
+		},
+		ModifyResponse: func(resp *http.Response) error {
+			// Kazoo's answers carry tokens too.
+			h := resp.Header
+			if h.Get("Cache-Control") == "" {
+				h.Set("Cache-Control", "no-store")
+			}
+			h.Set("X-Content-Type-Options", "nosniff")
+			return nil
 		},
 		FlushInterval: -1,
 		ErrorHandler:  s.badGateway(target),
 	}
 	return s.observeWith(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		stateOf(r).route = proxyRoute
+		stripUpgrade(r.Header)
+		if kazooLogin(r) {
+			s.proxyLogin(p, w, r)
+			return
+		}
 		p.ServeHTTP(w, r)
 	}), false)
+}
+
+// fromTrustedProxy tells whether the peer is one of the trusted proxies.
+func (s *Server) fromTrustedProxy(r *http.Request) bool {
+	a := peerAddr(r.RemoteAddr)
+	return a.IsValid() && s.guard.trusted(a)
+}
+
+// stripUpgrade removes an Upgrade that is not to WebSocket (h2c, or any
+// other protocol): the request goes on as a plain one.
+func stripUpgrade(h http.Header) {
+	up := h.Values("Upgrade")
+	if len(up) == 0 {
+		return
+	}
+	if len(up) == 1 && strings.EqualFold(strings.TrimSpace(up[0]), "websocket") {
+		return
+	}
+	h.Del("Upgrade")
+	h.Del("HTTP2-Settings")
+}
+
+// kazooLoginPath matches Kazoo's login routes, where a caller trades
+// credentials for a token.
+var kazooLoginPath = regexp.MustCompile(`^/v[12]/(user_auth|api_auth)(/|$)`)
+
+// kazooLogin tells whether r is one of Kazoo's login routes (any method
+// but a preflight).
+func kazooLogin(r *http.Request) bool {
+	return r.Method != http.MethodOptions && kazooLoginPath.MatchString(path.Clean("/"+r.URL.Path))
+}
+
+// proxyLogin proxies a login under the failed-auth limit: each is charged
+// to the client's address before it reaches Kazoo, Kazoo's 401 keeps the
+// charge (a failure), any other answer gives it back. Past the limit the
+// answer is the 429 envelope, and Kazoo never sees the request.
+func (s *Server) proxyLogin(p http.Handler, w http.ResponseWriter, r *http.Request) {
+	client := s.guard.client(r)
+	charged, ok := s.guard.admit(client, "")
+	if !ok {
+		s.guard.hold(r)
+		s.ownHeaders(w.Header(), stateOf(r))
+		respondError(w, r, errTooManyRequests)
+		return
+	}
+	p.ServeHTTP(w, r)
+	if rec, isRec := w.(*recorder); isRec && rec.status == http.StatusUnauthorized {
+		s.guard.failed("", "kazoo_login")
+		return
+	}
+	s.guard.refund(client, charged)
+}
+
+// ownHeaders sets on an answer kamreg writes in the proxy's place the
+// headers its own routes carry.
+func (s *Server) ownHeaders(h http.Header, st *state) {
+	h.Set("X-Request-ID", st.requestID)
+	s.setCORS(h)
+	noStore(h)
 }
 
 // badGateway answers a request Kazoo did not answer; the request's log
@@ -46,9 +143,7 @@ func (s *Server) badGateway(target *url.URL) func(http.ResponseWriter, *http.Req
 			return
 		}
 		st.err = &upstreamError{Host: target.Host, Err: err} // logged with the request
-		h := w.Header()
-		h.Set("X-Request-ID", st.requestID)
-		s.setCORS(h)
+		s.ownHeaders(w.Header(), st)
 		data := jsontext.String([]byte(`{"message":`), "Kazoo at "+target.Host+" did not answer")
 		writeEnvelope(w, http.StatusBadGateway, envelope{
 			AuthToken: st.token, Data: append(data, '}'), Error: "502", Message: "bad_gateway",
