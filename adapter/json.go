@@ -5,90 +5,66 @@ import (
 	"github.com/kamreg/kamreg/jsontext"
 )
 
-// AppendJSON appends r as Kazoo's JSON object: the 24 keys, then the
-// extra keys that are known, byte for byte what encoding/json writes (with
-// HTML escaping off), without reflection.
+// encoded is a value already written and where its encoding lies in the
+// buffer, for a later key with the same value to copy.
+type encoded struct {
+	v          string
+	start, end int
+	set        bool
+}
+
+// AppendJSON appends r as Kazoo's JSON object, its keys as Fields lists
+// them (optional keys only when known), byte for byte what encoding/json
+// writes (with HTML escaping off), without reflection.
 func AppendJSON(b []byte, r *kamreg.Registration) []byte {
-	str := func(b []byte, key, v string) []byte {
-		b = append(b, key...)
-		return jsontext.String(b, v)
-	}
-	// Values repeated under several keys are escaped once, then copied.
-	var contact, host, user []byte
-	again := func(b []byte, key string, enc *[]byte, v string) []byte {
-		b = append(b, key...)
-		if *enc != nil {
-			return append(b, *enc...)
+	var slots [maxSlots]encoded
+	open := len(b)
+	for i := range Fields {
+		f := &Fields[i]
+		switch f.Kind {
+		case Integer:
+			n := f.num(r)
+			if n == 0 && f.Optional {
+				continue
+			}
+			b = jsontext.Int(append(b, f.prefix...), n)
+		case Boolean:
+			v := f.text(r)
+			if v == "" && f.Optional {
+				continue
+			}
+			b = jsontext.Bool(append(b, f.prefix...), v == "true")
+		default:
+			v := f.text(r)
+			if v == "" && f.Optional {
+				continue
+			}
+			b = append(b, f.prefix...)
+			if f.sameIdx >= 0 {
+				if s := &slots[f.sameIdx]; s.set && s.v == v {
+					start := len(b)
+					b = append(b, b[s.start:s.end]...)
+					f.keep(&slots, v, start, len(b))
+					continue
+				}
+			}
+			start := len(b)
+			b = jsontext.String(b, v)
+			f.keep(&slots, v, start, len(b))
 		}
-		start := len(b)
-		b = jsontext.String(b, v)
-		*enc = b[start:len(b):len(b)]
-		return b
 	}
-	b = str(b, `{"account_name":`, r.AccountName)
-	b = str(b, `,"account_realm":`, r.AccountRealm)
-	b = str(b, `,"authorizing_id":`, r.AuthorizingID)
-	b = str(b, `,"authorizing_type":`, r.AuthorizingType)
-	b = str(b, `,"call_id":`, r.CallID)
-	b = again(b, `,"contact":`, &contact, r.Contact)
-	b = str(b, `,"contact_ip":`, r.ContactIP)
-	b = str(b, `,"contact_port":`, r.ContactPort)
-	b = jsontext.Int(append(b, `,"event_timestamp":`...), r.EventTimestamp)
-	b = jsontext.Int(append(b, `,"expires":`...), r.Expires)
-	b = again(b, `,"from_host":`, &host, r.FromHost)
-	b = again(b, `,"from_user":`, &user, r.FromUser)
-	b = str(b, `,"network_ip":`, r.NetworkIP)
-	b = str(b, `,"network_port":`, r.NetworkPort)
-	b = sameOrStr(b, `,"original_contact":`, contact, r.Contact, r.OriginalContact)
-	b = str(b, `,"owner_id":`, r.OwnerID)
-	b = str(b, `,"proxy_ip":`, r.ProxyIP)
-	b = str(b, `,"proxy_port":`, r.ProxyPort)
-	b = sameOrStr(b, `,"realm":`, host, r.FromHost, r.Realm)
-	b = jsontext.Bool(append(b, `,"suppress_unregister_notify":`...), r.SuppressUnregisterNotify)
-	b = sameOrStr(b, `,"to_host":`, host, r.FromHost, r.ToHost)
-	b = sameOrStr(b, `,"to_user":`, user, r.FromUser, r.ToUser)
-	b = str(b, `,"user_agent":`, r.UserAgent)
-	b = sameOrStr(b, `,"username":`, user, r.FromUser, r.Username)
-	return append(appendExtra(b, r), '}')
+	if len(b) == open {
+		return append(b, '{', '}')
+	}
+	b[open] = '{' // the first key's comma
+	return append(b, '}')
 }
 
-// sameOrStr appends key and v, copying enc (the encoding of was) when v
-// is the same value.
-func sameOrStr(b []byte, key string, enc []byte, was, v string) []byte {
-	b = append(b, key...)
-	if v == was {
-		return append(b, enc...)
+// keep records where the encoding of v lies, when a later key may copy it.
+func (f *Field) keep(slots *[maxSlots]encoded, v string, start, end int) {
+	if f.slot >= 0 {
+		slots[f.slot] = encoded{v: v, start: start, end: end, set: true}
 	}
-	return jsontext.String(b, v)
-}
-
-// appendExtra appends Kazoo 4's keys that are known, in ExtraKeys order.
-func appendExtra(b []byte, r *kamreg.Registration) []byte {
-	optStr := func(b []byte, key, v string) []byte {
-		if v == "" {
-			return b
-		}
-		b = append(b, key...)
-		return jsontext.String(b, v)
-	}
-	optInt := func(b []byte, key string, v int64) []byte {
-		if v == 0 {
-			return b
-		}
-		return jsontext.Int(append(b, key...), v)
-	}
-	b = optInt(b, `,"initial_registration":`, r.InitialRegistration)
-	b = optInt(b, `,"last_registration":`, r.LastRegistration)
-	b = optStr(b, `,"presence_id":`, r.PresenceID)
-	b = optStr(b, `,"proxy_protocol":`, r.ProxyProtocol)
-	if v := r.RegisterOverwriteNotify; v != "" {
-		b = jsontext.Bool(append(b, `,"register_overwrite_notify":`...), v == "true")
-	}
-	b = optStr(b, `,"registrar_hostname":`, r.RegistrarHostname)
-	b = optStr(b, `,"registrar_node":`, r.RegistrarNode)
-	b = optStr(b, `,"source_ip":`, r.SourceIP)
-	b = optStr(b, `,"source_port":`, r.SourcePort)
-	return b
 }
 
 // AppendJSONList appends the registrations as a JSON array.
