@@ -43,9 +43,13 @@ func FuzzAppendJSON(f *testing.F) {
 	f.Add("alice", "sip:alice@127.0.0.1:5060", `Yealink "T46"`, int64(63962913599), true)
 	f.Fuzz(func(t *testing.T, user, contact, ua string, ts int64, suppress bool) {
 		r := kamreg.Registration{Username: user, Contact: contact, UserAgent: ua, EventTimestamp: ts,
-			SuppressUnregisterNotify: suppress, PresenceID: user}
+			SuppressUnregisterNotify: suppress, PresenceID: user, FromUser: ua, OriginalContact: contact, Realm: ua}
+		raw := AppendJSON(nil, &r)
+		if want := encodingJSON(t, &r); string(raw) != want {
+			t.Fatalf("AppendJSON\n%s\nencoding/json\n%s", raw, want)
+		}
 		var m map[string]any
-		d := json.NewDecoder(bytesReader(AppendJSON(nil, &r)))
+		d := json.NewDecoder(bytesReader(raw))
 		d.UseNumber()
 		if err := d.Decode(&m); err != nil {
 			t.Fatalf("not JSON: %v", err)
