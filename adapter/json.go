@@ -19,38 +19,26 @@ type encoded struct {
 func AppendJSON(b []byte, r *kamreg.Registration) []byte {
 	var slots [maxSlots]encoded
 	open := len(b)
-	for i := range Fields {
-		f := &Fields[i]
-		switch f.Kind {
-		case Integer:
-			n := f.num(r)
-			if n == 0 && f.Optional {
-				continue
-			}
-			b = jsontext.Int(append(b, f.prefix...), n)
-		case Boolean:
-			v := f.text(r)
-			if v == "" && f.Optional {
-				continue
-			}
-			b = jsontext.Bool(append(b, f.prefix...), v == "true")
-		default:
-			v := f.text(r)
-			if v == "" && f.Optional {
-				continue
-			}
-			b = append(b, f.prefix...)
-			if f.sameIdx >= 0 {
-				if s := &slots[f.sameIdx]; s.set && s.v == v {
-					start := len(b)
-					b = append(b, b[s.start:s.end]...)
-					f.keep(&slots, v, start, len(b))
-					continue
-				}
-			}
-			start := len(b)
+	steps := plan
+	for i := range steps {
+		f := &steps[i]
+		if f.kind != Text {
+			b = f.appendOther(b, r)
+			continue
+		}
+		v := f.text(r)
+		if v == "" && f.optional {
+			continue
+		}
+		b = append(b, f.prefix...)
+		start := len(b)
+		if s := f.same; s >= 0 && slots[s].set && slots[s].v == v {
+			b = append(b, b[slots[s].start:slots[s].end]...)
+		} else {
 			b = jsontext.String(b, v)
-			f.keep(&slots, v, start, len(b))
+		}
+		if f.slot >= 0 {
+			slots[f.slot] = encoded{v: v, start: start, end: len(b), set: true}
 		}
 	}
 	if len(b) == open {
@@ -60,11 +48,21 @@ func AppendJSON(b []byte, r *kamreg.Registration) []byte {
 	return append(b, '}')
 }
 
-// keep records where the encoding of v lies, when a later key may copy it.
-func (f *Field) keep(slots *[maxSlots]encoded, v string, start, end int) {
-	if f.slot >= 0 {
-		slots[f.slot] = encoded{v: v, start: start, end: end, set: true}
+// appendOther appends an Integer or Boolean key and its value, unless it
+// is optional and unknown.
+func (f *step) appendOther(b []byte, r *kamreg.Registration) []byte {
+	if f.kind == Integer {
+		n := f.num(r)
+		if n == 0 && f.optional {
+			return b
+		}
+		return jsontext.Int(append(b, f.prefix...), n)
 	}
+	v := f.text(r)
+	if v == "" && f.optional {
+		return b
+	}
+	return jsontext.Bool(append(b, f.prefix...), v == "true")
 }
 
 // AppendJSONList appends the registrations as a JSON array.
