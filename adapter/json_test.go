@@ -215,3 +215,76 @@ func TestAppendJSONIsEncodingJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestNewPlanRefusesBadSame: a key may copy only an earlier plain text
+// key of the 24, and only when it is one of the 24 and text itself.
+func TestNewPlanRefusesBadSame(t *testing.T) {
+	get := func(r *kamreg.Registration) string { return r.Contact }
+	num := func(r *kamreg.Registration) int64 { return r.Expires }
+	tests := []struct {
+		name   string
+		fields []Field
+	}{
+		{"unknown key", []Field{{Name: "a", text: get}, {Name: "b", same: "nope", text: get}}},
+		{"a later key", []Field{{Name: "a", same: "b", text: get}, {Name: "b", text: get}}},
+		{"an optional source", []Field{{Name: "a", Optional: true, text: get}, {Name: "b", same: "a", text: get}}},
+		{"an optional copy", []Field{{Name: "a", text: get}, {Name: "b", Optional: true, same: "a", text: get}}},
+		{"an integer source", []Field{{Name: "a", Kind: Integer, num: num}, {Name: "b", same: "a", text: get}}},
+		{"a boolean copy", []Field{{Name: "a", text: get}, {Name: "b", Kind: Boolean, same: "a", text: get}}},
+		{"a chain", []Field{{Name: "a", text: get}, {Name: "b", same: "a", text: get}, {Name: "c", same: "b", text: get}}},
+		{"too many kept", []Field{{Name: "a", text: get}, {Name: "b", text: get}, {Name: "c", text: get}, {Name: "d", text: get},
+			{Name: "e", text: get}, {Name: "a2", same: "a", text: get}, {Name: "b2", same: "b", text: get},
+			{Name: "c2", same: "c", text: get}, {Name: "d2", same: "d", text: get}, {Name: "e2", same: "e", text: get}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Error("no panic")
+				}
+			}()
+			newPlan(tt.fields)
+		})
+	}
+}
+
+func TestNewPlan(t *testing.T) {
+	type row struct {
+		Op   op
+		Slot int8
+	}
+	var got []row
+	for _, st := range plan {
+		got = append(got, row{st.op, st.slot})
+	}
+	want := make([]row, len(Fields))
+	for i, f := range Fields {
+		switch f.Name {
+		case "contact":
+			want[i] = row{opTextKept, 0}
+		case "from_host":
+			want[i] = row{opTextKept, 1}
+		case "from_user":
+			want[i] = row{opTextKept, 2}
+		case "original_contact":
+			want[i] = row{opTextSame, 0}
+		case "realm", "to_host":
+			want[i] = row{opTextSame, 1}
+		case "to_user", "username":
+			want[i] = row{opTextSame, 2}
+		case "event_timestamp", "expires":
+			want[i] = row{opInt, 0}
+		case "initial_registration", "last_registration":
+			want[i] = row{opIntOptional, 0}
+		case "suppress_unregister_notify":
+			want[i] = row{opBool, 0}
+		case "register_overwrite_notify":
+			want[i] = row{opBoolOptional, 0}
+		default:
+			want[i] = row{map[bool]op{false: opText, true: opTextOptional}[f.Optional], 0}
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("plan (-want +got):\n%s", diff)
+	}
+}

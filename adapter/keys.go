@@ -40,21 +40,6 @@ type Field struct {
 	num  func(*kamreg.Registration) int64
 }
 
-// step is a row of Fields as the JSON writer runs it: compact, so that
-// the whole plan stays in cache.
-type step struct {
-	prefix   string // `,"name":`
-	text     func(*kamreg.Registration) string
-	num      func(*kamreg.Registration) int64
-	kind     Kind
-	optional bool
-	same     int8 // the slot of Field.same, or -1
-	slot     int8 // the slot this key's encoding is kept in, or -1
-}
-
-// plan is Fields as steps, in order.
-var plan []step
-
 // reg is the registration type, short for the table.
 type reg = kamreg.Registration
 
@@ -110,39 +95,20 @@ var AllKeys []string
 // byName indexes Fields by key.
 var byName map[string]*Field
 
-// maxSlots bounds the keys whose encoding the JSON writer keeps for a
-// later key (see Field.same).
-const maxSlots = 4
-
 func init() {
 	byName = make(map[string]*Field, len(Fields))
-	index := make(map[string]int, len(Fields))
-	slots := int8(0)
 	for i := range Fields {
 		f := &Fields[i]
 		if !f.Optional {
 			Keys = append(Keys, f.Name)
 		}
 		AllKeys = append(AllKeys, f.Name)
-		st := step{prefix: `,"` + f.Name + `":`, text: f.text, num: f.num, kind: f.Kind, optional: f.Optional, same: -1, slot: -1}
-		if f.same != "" {
-			j, ok := index[f.same]
-			if !ok || Fields[j].Kind != Text || Fields[j].Optional || f.Kind != Text {
-				panic("adapter: key " + f.Name + ": same must name an earlier key of the 24, both text")
-			}
-			if plan[j].slot < 0 {
-				plan[j].slot = slots
-				slots++
-			}
-			st.same = plan[j].slot
-		}
-		plan = append(plan, st)
 		byName[f.Name] = f
-		index[f.Name] = i
 	}
-	if slots > maxSlots || len(Keys) != 24 {
-		panic("adapter: the table of keys is malformed")
+	if len(Keys) != 24 || len(byName) != len(Fields) {
+		panic("adapter: the table of keys must hold 24 documented keys, each key once")
 	}
+	plan = newPlan(Fields)
 }
 
 // IsKey tells whether key is one of the registration's keys.
