@@ -5,90 +5,134 @@ import (
 	"github.com/kamreg/kamreg/jsontext"
 )
 
-// AppendJSON appends r as Kazoo's JSON object: the 24 keys, then the
-// extra keys that are known, byte for byte what encoding/json writes (with
-// HTML escaping off), without reflection.
+// op is what the JSON writer does for one key.
+type op uint8
+
+const (
+	opText         op = iota // a string, always written
+	opTextKept               // the same, and kept for a later key to copy
+	opTextSame               // a string that copies a kept one when equal
+	opTextOptional           // a string, left out when ""
+	opInt                    // a number, always written
+	opIntOptional            // a number, left out when 0
+	opBool                   // "true" or "false" as a boolean
+	opBoolOptional           // the same, left out when ""
+)
+
+// step is a row of Fields as the JSON writer runs it: compact, so that
+// the whole plan stays in cache.
+type step struct {
+	prefix string // `,"name":`
+	text   func(*kamreg.Registration) string
+	num    func(*kamreg.Registration) int64
+	op     op
+	slot   int8 // for opTextKept and opTextSame: where the kept value is
+}
+
+// plan is Fields as steps, in order.
+var plan []step
+
+// maxSlots bounds the keys whose encoding the JSON writer keeps for a
+// later key (see Field.same).
+const maxSlots = 4
+
+// newPlan turns the table into steps. A key's same must name an earlier
+// text key of the 24 that has no same of its own, and the key must be one
+// of the 24 and text too.
+func newPlan(fields []Field) []step {
+	steps := make([]step, len(fields))
+	index := make(map[string]int, len(fields))
+	slots := int8(0)
+	for i, f := range fields {
+		st := step{prefix: `,"` + f.Name + `":`, text: f.text, num: f.num}
+		switch {
+		case f.same != "":
+			j, ok := index[f.same]
+			if !ok || f.Kind != Text || f.Optional || steps[j].op != opText && steps[j].op != opTextKept {
+				panic("adapter: key " + f.Name + ": same must name an earlier plain text key of the 24")
+			}
+			if steps[j].op == opText {
+				steps[j].op, steps[j].slot = opTextKept, slots
+				slots++
+			}
+			st.op, st.slot = opTextSame, steps[j].slot
+		default:
+			st.op = opOf(f.Kind, f.Optional)
+		}
+		steps[i] = st
+		index[f.Name] = i
+	}
+	if slots > maxSlots {
+		panic("adapter: too many keys kept for a later one")
+	}
+	return steps
+}
+
+// opOf is the op of a key that copies no other.
+func opOf(k Kind, optional bool) op {
+	base := map[Kind]op{Text: opText, Integer: opInt, Boolean: opBool}[k]
+	if !optional {
+		return base
+	}
+	return map[op]op{opText: opTextOptional, opInt: opIntOptional, opBool: opBoolOptional}[base]
+}
+
+// kept is a value already written and where its encoding lies in the
+// buffer, for a later key with the same value to copy.
+type kept struct {
+	v          string
+	start, end int
+}
+
+// AppendJSON appends r as Kazoo's JSON object, its keys as Fields lists
+// them (optional keys only when known), byte for byte what encoding/json
+// writes (with HTML escaping off), without reflection.
 func AppendJSON(b []byte, r *kamreg.Registration) []byte {
-	str := func(b []byte, key, v string) []byte {
-		b = append(b, key...)
-		return jsontext.String(b, v)
-	}
-	// Values repeated under several keys are escaped once, then copied.
-	var contact, host, user []byte
-	again := func(b []byte, key string, enc *[]byte, v string) []byte {
-		b = append(b, key...)
-		if *enc != nil {
-			return append(b, *enc...)
+	var slots [maxSlots]kept
+	open := len(b)
+	steps := plan
+	for i := range steps {
+		f := &steps[i]
+		switch f.op {
+		case opText:
+			b = jsontext.String(append(b, f.prefix...), f.text(r))
+		case opTextKept:
+			v := f.text(r)
+			b = append(b, f.prefix...)
+			start := len(b)
+			b = jsontext.String(b, v)
+			slots[f.slot] = kept{v: v, start: start, end: len(b)}
+		case opTextSame:
+			v := f.text(r)
+			b = append(b, f.prefix...)
+			if s := &slots[f.slot]; s.v == v && s.end > s.start {
+				b = append(b, b[s.start:s.end]...)
+			} else {
+				b = jsontext.String(b, v)
+			}
+		case opTextOptional:
+			if v := f.text(r); v != "" {
+				b = jsontext.String(append(b, f.prefix...), v)
+			}
+		case opInt:
+			b = jsontext.Int(append(b, f.prefix...), f.num(r))
+		case opIntOptional:
+			if n := f.num(r); n != 0 {
+				b = jsontext.Int(append(b, f.prefix...), n)
+			}
+		case opBool:
+			b = jsontext.Bool(append(b, f.prefix...), f.text(r) == "true")
+		case opBoolOptional:
+			if v := f.text(r); v != "" {
+				b = jsontext.Bool(append(b, f.prefix...), v == "true")
+			}
 		}
-		start := len(b)
-		b = jsontext.String(b, v)
-		*enc = b[start:len(b):len(b)]
-		return b
 	}
-	b = str(b, `{"account_name":`, r.AccountName)
-	b = str(b, `,"account_realm":`, r.AccountRealm)
-	b = str(b, `,"authorizing_id":`, r.AuthorizingID)
-	b = str(b, `,"authorizing_type":`, r.AuthorizingType)
-	b = str(b, `,"call_id":`, r.CallID)
-	b = again(b, `,"contact":`, &contact, r.Contact)
-	b = str(b, `,"contact_ip":`, r.ContactIP)
-	b = str(b, `,"contact_port":`, r.ContactPort)
-	b = jsontext.Int(append(b, `,"event_timestamp":`...), r.EventTimestamp)
-	b = jsontext.Int(append(b, `,"expires":`...), r.Expires)
-	b = again(b, `,"from_host":`, &host, r.FromHost)
-	b = again(b, `,"from_user":`, &user, r.FromUser)
-	b = str(b, `,"network_ip":`, r.NetworkIP)
-	b = str(b, `,"network_port":`, r.NetworkPort)
-	b = sameOrStr(b, `,"original_contact":`, contact, r.Contact, r.OriginalContact)
-	b = str(b, `,"owner_id":`, r.OwnerID)
-	b = str(b, `,"proxy_ip":`, r.ProxyIP)
-	b = str(b, `,"proxy_port":`, r.ProxyPort)
-	b = sameOrStr(b, `,"realm":`, host, r.FromHost, r.Realm)
-	b = jsontext.Bool(append(b, `,"suppress_unregister_notify":`...), r.SuppressUnregisterNotify)
-	b = sameOrStr(b, `,"to_host":`, host, r.FromHost, r.ToHost)
-	b = sameOrStr(b, `,"to_user":`, user, r.FromUser, r.ToUser)
-	b = str(b, `,"user_agent":`, r.UserAgent)
-	b = sameOrStr(b, `,"username":`, user, r.FromUser, r.Username)
-	return append(appendExtra(b, r), '}')
-}
-
-// sameOrStr appends key and v, copying enc (the encoding of was) when v
-// is the same value.
-func sameOrStr(b []byte, key string, enc []byte, was, v string) []byte {
-	b = append(b, key...)
-	if v == was {
-		return append(b, enc...)
+	if len(b) == open {
+		return append(b, '{', '}')
 	}
-	return jsontext.String(b, v)
-}
-
-// appendExtra appends Kazoo 4's keys that are known, in ExtraKeys order.
-func appendExtra(b []byte, r *kamreg.Registration) []byte {
-	optStr := func(b []byte, key, v string) []byte {
-		if v == "" {
-			return b
-		}
-		b = append(b, key...)
-		return jsontext.String(b, v)
-	}
-	optInt := func(b []byte, key string, v int64) []byte {
-		if v == 0 {
-			return b
-		}
-		return jsontext.Int(append(b, key...), v)
-	}
-	b = optInt(b, `,"initial_registration":`, r.InitialRegistration)
-	b = optInt(b, `,"last_registration":`, r.LastRegistration)
-	b = optStr(b, `,"presence_id":`, r.PresenceID)
-	b = optStr(b, `,"proxy_protocol":`, r.ProxyProtocol)
-	if v := r.RegisterOverwriteNotify; v != "" {
-		b = jsontext.Bool(append(b, `,"register_overwrite_notify":`...), v == "true")
-	}
-	b = optStr(b, `,"registrar_hostname":`, r.RegistrarHostname)
-	b = optStr(b, `,"registrar_node":`, r.RegistrarNode)
-	b = optStr(b, `,"source_ip":`, r.SourceIP)
-	b = optStr(b, `,"source_port":`, r.SourcePort)
-	return b
+	b[open] = '{' // the first key's comma
+	return append(b, '}')
 }
 
 // AppendJSONList appends the registrations as a JSON array.

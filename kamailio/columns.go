@@ -6,44 +6,55 @@ import (
 	"github.com/kamreg/kamreg"
 )
 
-// columns maps the registration keys that are plain location columns to
-// those columns, so that filters on them run in SQL (or, for the rpc
-// source, on the binding). This is the one list of such keys.
-var columns = map[string]string{
-	"username": "username", "to_user": "username", "from_user": "username",
-	"realm": "domain", "to_host": "domain", "from_host": "domain",
-	"contact": "contact", "original_contact": "contact",
-	"call_id": "callid", "user_agent": "user_agent",
-}
+// Column is a column of usrloc's location table that a filter may
+// compare: one of the constants below.
+type Column string
 
-// IsColumn tells whether a registration key is a plain location column.
-func IsColumn(key string) bool {
-	_, ok := columns[key]
+// The location columns a filter may compare.
+const (
+	ColumnUsername  Column = "username"
+	ColumnDomain    Column = "domain"
+	ColumnContact   Column = "contact"
+	ColumnCallID    Column = "callid"
+	ColumnUserAgent Column = "user_agent"
+)
+
+// Known tells whether c is one of the columns a filter may compare.
+func (c Column) Known() bool {
+	_, ok := c.value(&kamreg.Binding{})
 	return ok
 }
 
-// columnValue returns b's value of a location column.
-func columnValue(b *kamreg.Binding, column string) string {
-	switch column {
-	case "username":
-		return b.Username
-	case "domain":
-		return b.Domain
-	case "contact":
-		return b.Contact
-	case "callid":
-		return b.CallID
-	case "user_agent":
-		return b.UserAgent
+// value returns b's value of the column, and whether c is known.
+func (c Column) value(b *kamreg.Binding) (string, bool) {
+	switch c {
+	case ColumnUsername:
+		return b.Username, true
+	case ColumnDomain:
+		return b.Domain, true
+	case ColumnContact:
+		return b.Contact, true
+	case ColumnCallID:
+		return b.CallID, true
+	case ColumnUserAgent:
+		return b.UserAgent, true
 	}
-	return ""
+	return "", false
 }
 
-// Query is what to read from usrloc: a scope, filters on location columns
-// (keys for which IsColumn holds), and a page.
+// Cond keeps (or, with Not, drops) the rows whose Column equals Value. A
+// Cond on a column that is not Known selects nothing.
+type Cond struct {
+	Column Column
+	Value  string
+	Not    bool
+}
+
+// Query is what to read from usrloc: a scope, conditions on location
+// columns, and a page.
 type Query struct {
 	Scope kamreg.Scope
-	Where []kamreg.Filter
+	Where []Cond
 	// After, when set, starts after that entry.
 	After *kamreg.Key
 	// Limit is the most entries to return; 0 means all.
@@ -59,9 +70,9 @@ func (q Query) Selects(b *kamreg.Binding) bool {
 	if (s.Realm != "" && !strings.EqualFold(b.Domain, s.Realm)) || (s.Username != "" && !strings.EqualFold(b.Username, s.Username)) {
 		return false
 	}
-	for _, f := range q.Where {
-		col, ok := columns[f.Key]
-		if ok && (columnValue(b, col) == f.Value) == f.Not {
+	for _, c := range q.Where {
+		v, ok := c.Column.value(b)
+		if !ok || (v == c.Value) == c.Not {
 			return false
 		}
 	}

@@ -83,15 +83,15 @@ func (u *Usrloc) where(q Query, liveOnly bool) (string, []any) {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	for _, f := range q.Where {
-		col, ok := columns[f.Key]
-		if !ok {
-			continue
-		}
-		if f.Not {
-			conds = append(conds, "l."+col+" IS DISTINCT FROM "+arg(f.Value))
-		} else {
-			conds = append(conds, "l."+col+" = "+arg(f.Value))
+	for _, c := range q.Where {
+		switch {
+		case !c.Column.Known():
+			// Never a caller's text in SQL.
+			conds = append(conds, "false")
+		case c.Not:
+			conds = append(conds, "l."+string(c.Column)+" IS DISTINCT FROM "+arg(c.Value))
+		default:
+			conds = append(conds, "l."+string(c.Column)+" = "+arg(c.Value))
 		}
 	}
 	if q.After != nil {

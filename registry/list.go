@@ -8,12 +8,13 @@ import (
 	"github.com/kamreg/kamreg/kamailio"
 )
 
-// split sends the filters on plain location columns to the source and
-// keeps the rest to apply after mapping.
-func split(filters []kamreg.Filter) (where, rest []kamreg.Filter) {
+// split sends the filters on keys that are location columns to the
+// source, as conditions on those columns, and keeps the rest to apply
+// after mapping.
+func split(filters []kamreg.Filter) (where []kamailio.Cond, rest []kamreg.Filter) {
 	for _, f := range filters {
-		if kamailio.IsColumn(f.Key) {
-			where = append(where, f)
+		if col, ok := adapter.Column(f.Key); ok {
+			where = append(where, kamailio.Cond{Column: kamailio.Column(col), Value: f.Value, Not: f.Not})
 		} else {
 			rest = append(rest, f)
 		}

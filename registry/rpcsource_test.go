@@ -92,7 +92,7 @@ func TestRPCSourceMergesAndFilters(t *testing.T) {
 		t.Errorf("page after alice: %+v, %v", page, err)
 	}
 	if n, _ := r.Count(ctx, kamailio.Query{Scope: kamreg.Scope{Realm: "acme.test"},
-		Where: []kamreg.Filter{{Key: "username", Value: "bob", Not: true}}}); n != 2 {
+		Where: []kamailio.Cond{{Column: kamailio.ColumnUsername, Value: "bob", Not: true}}}); n != 2 {
 		t.Errorf("count of not-bob %d, want 2", n)
 	}
 	aors, _ := r.AoRs(ctx, kamreg.Scope{Realm: "acme.test"})
