@@ -35,8 +35,9 @@ const (
 // events serves GET …/registrations/events as Server-Sent Events: the
 // snapshot (the list), then registered, refreshed and unregistered events
 // with an id, and a comment heartbeat. Whatever fails before the stream
-// starts is the usual error envelope; Last-Event-ID is not replayed, a
-// reconnection starts with a fresh snapshot.
+// starts is the usual error envelope, 429 past a cap of open streams
+// (Config.Streams); Last-Event-ID is not replayed, a reconnection starts
+// with a fresh snapshot.
 func (s *Server) events(w http.ResponseWriter, r *http.Request, a *kamreg.Account) {
 	if s.cfg.Watch == nil {
 		respondError(w, r, errNotFound)
@@ -47,6 +48,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, a *kamreg.Accoun
 		respondError(w, r, err)
 		return
 	}
+	token, client := stateOf(r).token, s.guard.client(r)
+	if !s.streams.take(token, client) {
+		respondError(w, r, errTooManyStreams)
+		return
+	}
+	defer s.streams.give(token, client)
 	ctx, cancel := s.readContext(r)
 	sub, err := s.cfg.Watch.Subscribe(ctx, a.Realm, o.query.Filters)
 	cancel()

@@ -72,6 +72,8 @@ type Config struct {
 	Watch     Watcher
 	Heartbeat time.Duration
 	Recheck   time.Duration
+	// Streams caps the event streams per token and per client address.
+	Streams StreamLimit
 }
 
 // Server is the HTTP API.
@@ -80,6 +82,7 @@ type Server struct {
 	router   *mux.Router
 	limiters *limiters
 	guard    *authGuard
+	streams  *streamSlots
 }
 
 // handler is a route's handler for one method.
@@ -104,7 +107,7 @@ func New(cfg Config) *Server {
 		cfg.Log = logrus.New()
 	}
 	s := &Server{cfg: cfg, router: mux.NewRouter(), limiters: newLimiters(cfg.RateLimit, cfg.RateBurst),
-		guard: newAuthGuard(cfg.AuthFailures)}
+		guard: newAuthGuard(cfg.AuthFailures), streams: newStreamSlots(cfg.Streams)}
 	// A path with "..", "//" or "%2F" is matched as it is, never cleaned
 	// and redirected: it finds no route, or fails the account id check.
 	s.router.SkipClean(true)
