@@ -160,6 +160,7 @@ func (a *App) build(o *Options) error {
 		Tokens:        auth.Chain{JWT: jwts, Tokens: tokens},
 		Registrations: a.hub.Notifying(reg),
 		Watch:         a.hub,
+		Streams:       rest.StreamLimit{PerToken: c.StreamsPerToken, PerAddress: c.StreamsPerAddress},
 		DB:            pool,
 		CORSOrigin:    c.CORSOrigin,
 		Log:           log,
