@@ -149,11 +149,18 @@ func (a *App) build(o *Options) error {
 		OnError: func(realm string, err error) {
 			ErrorEntry(log, err).WithField("realm", realm).Warn("watch poll failed")
 		}}
+	// A Kazoo JWT is verified once, then remembered until it expires: the
+	// event streams recheck their token every second.
+	var jwts auth.TokenChecker
+	if c.jwt != nil {
+		jwts = auth.NewJWTCache(c.jwt)
+	}
 	api := rest.New(rest.Config{
 		Accounts:      store.NewCachedAccounts(store.Accounts{Pool: pool}),
-		Tokens:        auth.Chain{JWT: c.jwt, Tokens: tokens},
+		Tokens:        auth.Chain{JWT: jwts, Tokens: tokens},
 		Registrations: a.hub.Notifying(reg),
 		Watch:         a.hub,
+		Streams:       rest.StreamLimit{PerToken: c.StreamsPerToken, PerAddress: c.StreamsPerAddress},
 		DB:            pool,
 		CORSOrigin:    c.CORSOrigin,
 		Log:           log,

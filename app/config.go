@@ -15,6 +15,7 @@ import (
 	"github.com/kamreg/kamreg/adapter"
 	"github.com/kamreg/kamreg/auth"
 	"github.com/kamreg/kamreg/kamailio"
+	"github.com/kamreg/kamreg/rest"
 )
 
 // Config is every setting of CONTRACT §3; each has a flag and a KAMREG_*
@@ -47,6 +48,10 @@ type Config struct {
 	DumpTTL          time.Duration
 	WatchInterval    time.Duration
 	DBWait           time.Duration
+	// StreamsPerToken and StreamsPerAddress cap the event streams open at
+	// once per token and per client address (rest.StreamLimit; 0: no cap).
+	StreamsPerToken   int
+	StreamsPerAddress int
 
 	nodes     []kamailio.Node
 	kazooURL  *url.URL
@@ -79,6 +84,8 @@ func (c *Config) Flags(name string, serve bool) *flag.FlagSet {
 		fs.DurationVar(&c.DBWait, "db-wait", 2*time.Minute, "how long serve waits for PostgreSQL at start, retrying with backoff")
 		fs.DurationVar(&c.DumpTTL, "dump-ttl", 2*time.Second, "rpc source: how long one ul.dump per node serves concurrent reads (0: no reuse)")
 		fs.DurationVar(&c.WatchInterval, "watch-interval", time.Second, "how often a watched realm is polled for the event stream")
+		fs.IntVar(&c.StreamsPerToken, "streams-per-token", rest.DefaultStreamsPerToken, "event streams one token may hold open at once; 0: no cap; beyond: 429")
+		fs.IntVar(&c.StreamsPerAddress, "streams-per-address", rest.DefaultStreamsPerAddress, "event streams one client address may hold open at once, whatever their tokens; 0: no cap; beyond: 429")
 		fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply pending migrations at start")
 		fs.Float64Var(&c.RateLimit, "rate-limit", 50, "requests per second one token may make; 0 turns the limit off")
 		fs.IntVar(&c.RateBurst, "rate-burst", 100, "requests one token may make in a burst")
@@ -145,6 +152,9 @@ func (c *Config) Check(serve bool) error {
 	}
 	if c.RateLimit < 0 || c.RateBurst < 1 {
 		return fmt.Errorf("KAMREG_RATE_LIMIT %v / KAMREG_RATE_BURST %d: want a rate of 0 or more and a burst of 1 or more", c.RateLimit, c.RateBurst)
+	}
+	if c.StreamsPerToken < 0 || c.StreamsPerAddress < 0 {
+		return fmt.Errorf("KAMREG_STREAMS_PER_TOKEN %d / KAMREG_STREAMS_PER_ADDRESS %d: want 0 (no cap) or more", c.StreamsPerToken, c.StreamsPerAddress)
 	}
 	if err := c.checkSecurity(); err != nil {
 		return err

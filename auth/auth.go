@@ -47,11 +47,17 @@ type claims struct {
 	jwt.RegisteredClaims
 }
 
-// Authenticate returns the account_id claim of a valid token: signed with
-// the configured key by RS256, RS384 or RS512 (never "none" nor an HMAC
-// algorithm), with an exp not passed (give or take Leeway). Anything else
-// is kamreg.ErrBadToken.
+// Authenticate returns the account_id claim of a valid token (Verify).
 func (j *JWT) Authenticate(_ context.Context, token string) (string, error) {
+	v, err := j.Verify(token)
+	return v.AccountID, err
+}
+
+// Verify checks a token: signed with the configured key by RS256, RS384
+// or RS512 (never "none" nor an HMAC algorithm), with an exp not passed
+// (give or take Leeway) and a well-formed account_id. Anything else is
+// kamreg.ErrBadToken.
+func (j *JWT) Verify(token string) (Verified, error) {
 	var c claims
 	_, err := jwt.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
 		if _, ok := t.Method.(*jwt.SigningMethodRSA); !ok {
@@ -63,10 +69,10 @@ func (j *JWT) Authenticate(_ context.Context, token string) (string, error) {
 		jwt.WithExpirationRequired(),
 		jwt.WithLeeway(Leeway),
 		jwt.WithTimeFunc(j.now))
-	if err != nil || !kamreg.ValidID(c.AccountID) {
-		return "", kamreg.ErrBadToken
+	if err != nil || !kamreg.ValidID(c.AccountID) || c.ExpiresAt == nil {
+		return Verified{}, kamreg.ErrBadToken
 	}
-	return c.AccountID, nil
+	return Verified{AccountID: c.AccountID, Until: c.ExpiresAt.Add(Leeway)}, nil
 }
 
 // TokenChecker authenticates kamreg API tokens.
@@ -77,7 +83,8 @@ type TokenChecker interface {
 // Chain takes a JWT (three dot-separated parts) to the JWT verifier when
 // one is configured, and anything else to the API tokens.
 type Chain struct {
-	JWT    *JWT
+	// JWT authenticates JWTs (a *JWTCache over a *JWT); nil refuses them.
+	JWT    TokenChecker
 	Tokens TokenChecker
 }
 

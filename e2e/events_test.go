@@ -6,7 +6,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -139,4 +141,64 @@ func TestEventStream(t *testing.T) {
 			t.Fatal("the stream of a revoked token is still open after 8 s")
 		}
 	}
+}
+
+// TestEventStreamsAreCapped runs kamreg with KAMREG_STREAMS_PER_TOKEN=2
+// and KAMREG_STREAMS_PER_ADDRESS=3: a token's third stream and the
+// address's fourth get 429 in Kazoo's envelope, and a stream closed by
+// its client gives its slots back.
+func TestEventStreamsAreCapped(t *testing.T) {
+	s, err := startKamreg("main="+env.kam.RPCURL(), "KAMREG_STREAMS_PER_TOKEN=2", "KAMREG_STREAMS_PER_ADDRESS=3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	a := newAccount(t, "Capped streams", "capped.events.kamreg.test", "", false)
+	second := strings.TrimSpace(mustCLI(t, "tokens", "create", "--account", a.id))
+	third := strings.TrimSpace(mustCLI(t, "tokens", "create", "--account", a.id))
+	url := s.Base + "/v2/accounts/" + a.id + "/registrations/events"
+	// open asks for a stream; a refusal's body is read and closed.
+	open := func(token string) (int, http.Header, []byte, context.CancelFunc) {
+		ctx, cancel := context.WithCancel(context.Background())
+		t.Cleanup(cancel)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		req.Header.Set("X-Auth-Token", token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body []byte
+		if resp.StatusCode != 200 {
+			body, _ = io.ReadAll(resp.Body)
+			resp.Body.Close()
+		}
+		return resp.StatusCode, resp.Header, body, cancel
+	}
+	var got []int
+	var closeFirst context.CancelFunc
+	for i, tok := range []string{a.token, a.token, a.token, second, third} {
+		status, h, body, cancel := open(tok)
+		got = append(got, status)
+		if i == 0 {
+			closeFirst = cancel
+		}
+		if status == 429 {
+			var env struct{ Message, Error, Status string }
+			if err := json.Unmarshal(body, &env); err != nil || env.Message != "too_many_requests" || env.Error != "429" ||
+				env.Status != "error" || h.Get("Retry-After") == "" {
+				t.Errorf("stream %d refused with %s (Retry-After %q)", i, body, h.Get("Retry-After"))
+			}
+		}
+	}
+	if want := []int{200, 200, 429, 200, 429}; !slices.Equal(got, want) {
+		t.Fatalf("statuses %v, want %v (the token's third, then the address's fourth refused)", got, want)
+	}
+	closeFirst()
+	waitUntil(t, 10*time.Second, "a closed stream gives its slot back", func() bool {
+		status, _, _, cancel := open(third)
+		if status != 200 {
+			cancel()
+		}
+		return status == 200
+	})
 }

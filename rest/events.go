@@ -35,8 +35,9 @@ const (
 // events serves GET …/registrations/events as Server-Sent Events: the
 // snapshot (the list), then registered, refreshed and unregistered events
 // with an id, and a comment heartbeat. Whatever fails before the stream
-// starts is the usual error envelope; Last-Event-ID is not replayed, a
-// reconnection starts with a fresh snapshot.
+// starts is the usual error envelope, 429 past a cap of open streams
+// (Config.Streams); Last-Event-ID is not replayed, a reconnection starts
+// with a fresh snapshot.
 func (s *Server) events(w http.ResponseWriter, r *http.Request, a *kamreg.Account) {
 	if s.cfg.Watch == nil {
 		respondError(w, r, errNotFound)
@@ -47,6 +48,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, a *kamreg.Accoun
 		respondError(w, r, err)
 		return
 	}
+	token, client := stateOf(r).token, s.guard.client(r)
+	if !s.streams.take(token, client) {
+		respondError(w, r, errTooManyStreams)
+		return
+	}
+	defer s.streams.give(token, client)
 	ctx, cancel := s.readContext(r)
 	sub, err := s.cfg.Watch.Subscribe(ctx, a.Realm, o.query.Filters)
 	cancel()
@@ -63,10 +70,13 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, a *kamreg.Accoun
 	h.Set("Cache-Control", "no-store") // as every answer that may carry a token
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	sw := &sseWriter{w: w, rc: rc, buf: make([]byte, 0, 1024)}
-	id, data := sub.Snapshot()
+	sw := &sseWriter{w: w, rc: rc}
 	sw.buf = append(sw.buf, "retry: "+strconv.Itoa(eventRetry)+"\n"...)
-	sw.event(watch.Snapshot, id, data)
+	sw.head(watch.Snapshot, sub.SnapshotID())
+	if sub.WriteSnapshot(sw.data) != nil {
+		return
+	}
+	sw.tail()
 	if sw.flush() != nil {
 		return
 	}
@@ -139,26 +149,51 @@ type sseWriter struct {
 	err error
 }
 
-// sseBufMax is the most a stream's buffer keeps between writes: a
-// snapshot (a megabyte for a thousand registrations) is written from the
-// shared encoding, never copied into each of a thousand streams' buffers.
-const sseBufMax = 16 << 10
+// sseBufMax is the most a stream's buffer takes before it is written out:
+// a snapshot (a megabyte for a thousand registrations) goes to the client
+// from the realm's one encoding, never copied into each of a thousand
+// streams' buffers. sseBufKeep is the most a buffer keeps between writes,
+// so that an idle stream holds little.
+const (
+	sseBufMax  = 16 << 10
+	sseBufKeep = 2 << 10
+)
 
 // event appends one event; data is one line of JSON.
 func (sw *sseWriter) event(typ string, id uint64, data []byte) {
+	sw.head(typ, id)
+	_ = sw.data(data)
+	sw.tail()
+}
+
+// head starts an event: its type, its id and its data line's prefix.
+func (sw *sseWriter) head(typ string, id uint64) {
 	sw.buf = append(sw.buf, "event: "...)
 	sw.buf = append(sw.buf, typ...)
 	sw.buf = append(sw.buf, "\nid: "...)
 	sw.buf = strconv.AppendUint(sw.buf, id, 10)
 	sw.buf = append(sw.buf, "\ndata: "...)
-	if len(data) > sseBufMax {
-		sw.err = errors.Join(sw.err, sw.write(sw.buf), sw.write(data))
-		sw.buf = sw.buf[:0]
-	} else {
-		sw.buf = append(sw.buf, data...)
-	}
-	sw.buf = append(sw.buf, "\n\n"...)
 }
+
+// data appends a piece of the event's data line, writing what the buffer
+// holds first when the piece would take it past sseBufMax, and a large
+// piece straight from where it is. It returns the first write that
+// failed, which flush returns too.
+func (sw *sseWriter) data(b []byte) error {
+	if len(sw.buf)+len(b) > sseBufMax {
+		sw.err = errors.Join(sw.err, sw.write(sw.buf))
+		sw.buf = sw.buf[:0]
+		if len(b) > sseBufMax {
+			sw.err = errors.Join(sw.err, sw.write(b))
+			return sw.err
+		}
+	}
+	sw.buf = append(sw.buf, b...)
+	return sw.err
+}
+
+// tail ends an event.
+func (sw *sseWriter) tail() { sw.buf = append(sw.buf, "\n\n"...) }
 
 func (sw *sseWriter) write(b []byte) error {
 	_ = sw.rc.SetWriteDeadline(time.Now().Add(eventWriteWait))
@@ -173,7 +208,7 @@ func (sw *sseWriter) flush() error {
 		err = sw.rc.Flush()
 	}
 	sw.err = nil
-	if cap(sw.buf) > sseBufMax {
+	if cap(sw.buf) > sseBufKeep {
 		sw.buf = nil
 	}
 	sw.buf = sw.buf[:0]

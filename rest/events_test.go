@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kamreg/kamreg"
+	"github.com/kamreg/kamreg/auth"
 	"github.com/kamreg/kamreg/watch"
 )
 
@@ -32,6 +34,12 @@ func (l *liveSource) Watched(context.Context, string) ([]watch.Entry, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]watch.Entry(nil), l.entries...), l.err
+}
+
+func (l *liveSource) fail(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.err = err
 }
 
 func (l *liveSource) set(entries ...watch.Entry) {
@@ -86,12 +94,34 @@ type sse struct {
 // channel closes when the stream ends.
 func openStream(t *testing.T, url, token string) (*http.Response, <-chan sse) {
 	t.Helper()
+	var headers []string
+	if token != "" {
+		headers = []string{"X-Auth-Token", token}
+	}
+	st := startStream(t, url, headers...)
+	return st.resp, st.blocks
+}
+
+// stream is one stream opened by a test.
+type stream struct {
+	resp *http.Response
+	// body is the answer of a request that did not become a stream (not
+	// 200); blocks is closed for it.
+	body   []byte
+	blocks <-chan sse
+	// close ends the stream from the client's side.
+	close func()
+}
+
+// startStream asks for the stream with headers (name, value, …).
+func startStream(t *testing.T, url string, headers ...string) stream {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if token != "" {
-		req.Header.Set("X-Auth-Token", token)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -100,6 +130,16 @@ func openStream(t *testing.T, url, token string) (*http.Response, <-chan sse) {
 		t.Fatal(err)
 	}
 	blocks := make(chan sse, 64)
+	st := stream{resp: resp, blocks: blocks, close: cancel}
+	if resp.StatusCode != http.StatusOK {
+		st.body, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		close(blocks)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
 	go func() {
 		defer close(blocks)
 		defer resp.Body.Close()
@@ -125,7 +165,7 @@ func openStream(t *testing.T, url, token string) (*http.Response, <-chan sse) {
 			}
 		}
 	}()
-	return resp, blocks
+	return st
 }
 
 func nextBlock(t *testing.T, blocks <-chan sse) sse {
@@ -324,9 +364,73 @@ func TestEventStreamLargeSnapshot(t *testing.T) {
 	if d := cmp.Diff(want, calls(t, snap)); d != "" {
 		t.Errorf("snapshot (-want +got):\n%s", d)
 	}
+	// A filtered stream of the same read writes the entries it keeps, in
+	// runs larger than its buffer too.
+	_, filtered := openStream(t, s.URL+eventsPath+"?filter_not_call_id="+want[30], goodTok)
+	kept := append(append([]string(nil), want[:30]...), want[31:]...)
+	if d := cmp.Diff(kept, calls(t, nextBlock(t, filtered))); d != "" {
+		t.Errorf("filtered snapshot (-want +got):\n%s", d)
+	}
 	src.set(entries[1:]...)
 	s.poll(t)
 	if b := nextBlock(t, blocks); b.Event != watch.Unregistered || calls(t, b)[0] != want[0] {
 		t.Errorf("after the snapshot: %+v", b)
+	}
+}
+
+// countingJWTs verifies one JWT, valid until until, counting the
+// verifications.
+type countingJWTs struct {
+	token    string
+	until    time.Time
+	verified atomic.Int32
+}
+
+func (c *countingJWTs) Verify(token string) (auth.Verified, error) {
+	c.verified.Add(1)
+	if token != c.token || !time.Now().Before(c.until) {
+		return auth.Verified{}, kamreg.ErrBadToken
+	}
+	return auth.Verified{AccountID: acctID, Until: c.until}, nil
+}
+
+func TestAJWTStreamIsVerifiedOnceThenFromTheCache(t *testing.T) {
+	const jwt = "header.claims.signature"
+	tests := []struct {
+		name string
+		// valid is how long the JWT stays valid from the test's start.
+		valid time.Duration
+		// ends says whether the stream must end (the JWT expired); else
+		// it is watched for 20 rechecks.
+		ends bool
+	}{
+		{"a live JWT: twenty rechecks, one verification", time.Hour, false},
+		{"a JWT that expires: the stream ends, still one verification", 300 * time.Millisecond, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := &countingJWTs{token: jwt, until: time.Now().Add(tt.valid)}
+			var checks atomic.Int32
+			s := newStreamServer(t, &liveSource{}, func(c *Config, _ *http.Server) {
+				c.Recheck = 5 * time.Millisecond
+				chain := auth.Chain{JWT: auth.NewJWTCache(v), Tokens: c.Tokens}
+				c.Tokens = fakeTokens{AuthenticateFn: func(tok string) (string, error) {
+					checks.Add(1)
+					return chain.Authenticate(context.Background(), tok)
+				}}
+			})
+			_, blocks := openStream(t, s.URL+eventsPath, jwt)
+			if b := nextBlock(t, blocks); b.Event != watch.Snapshot {
+				t.Fatalf("first block %+v, want the snapshot", b)
+			}
+			if tt.ends {
+				waitEnd(t, blocks)
+			} else {
+				eventually(t, "twenty rechecks of the stream's token", func() bool { return checks.Load() > 20 })
+			}
+			if n := v.verified.Load(); n != 1 {
+				t.Errorf("the JWT was verified %d times over %d checks, want once", n, checks.Load())
+			}
+		})
 	}
 }

@@ -72,6 +72,8 @@ type Config struct {
 	Watch     Watcher
 	Heartbeat time.Duration
 	Recheck   time.Duration
+	// Streams caps the event streams per token and per client address.
+	Streams StreamLimit
 }
 
 // Server is the HTTP API.
@@ -82,6 +84,7 @@ type Server struct {
 	handler  http.Handler
 	limiters *limiters
 	guard    *authGuard
+	streams  *streamSlots
 }
 
 // handler is a route's handler for one method.
@@ -106,7 +109,7 @@ func New(cfg Config) *Server {
 		cfg.Log = logrus.New()
 	}
 	s := &Server{cfg: cfg, router: mux.NewRouter(), limiters: newLimiters(cfg.RateLimit, cfg.RateBurst),
-		guard: newAuthGuard(cfg.AuthFailures)}
+		guard: newAuthGuard(cfg.AuthFailures), streams: newStreamSlots(cfg.Streams)}
 	// A path is matched as it is, escaped (see paths.go): never cleaned
 	// or redirected, and %2F or %2E inside a segment is part of a name.
 	s.router.SkipClean(true)

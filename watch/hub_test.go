@@ -113,7 +113,14 @@ func next(t *testing.T, w *Watch) []got {
 
 func snapshotUsers(t *testing.T, w *Watch) (uint64, []string) {
 	t.Helper()
-	id, data := w.Snapshot()
+	var data []byte
+	if err := w.WriteSnapshot(func(p []byte) error {
+		data = append(data, p...)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	id := w.SnapshotID()
 	var regs []struct{ Username string }
 	if err := json.Unmarshal(data, &regs); err != nil {
 		t.Fatalf("snapshot %s: %v", data, err)

@@ -25,13 +25,12 @@ type poller struct {
 	mu sync.Mutex
 	// entries is the last read; a read replaces it, never changes it.
 	entries  []Entry
-	gen      uint64
 	seq      uint64
 	watchers map[*Watch]struct{}
 	closed   bool
-	// snap is the unfiltered snapshot of read gen, once encoded.
-	snapGen uint64
-	snap    []byte
+	// snap is the last read encoded for the watchers joining after it;
+	// nil until the first of them joins.
+	snap *snapshot
 }
 
 func newPoller(h *Hub, key, realm string) *poller {
@@ -95,7 +94,7 @@ func (p *poller) poll(ctx context.Context, first bool) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.entries = entries
-	p.gen++
+	p.snap = nil
 	for i := range changes {
 		p.seq++
 		changes[i].id = p.seq
@@ -161,50 +160,22 @@ func events(changes []change, filters []kamreg.Filter) []Event {
 }
 
 // join adds a watcher and gives it its snapshot: the last read, as of the
-// last event number. False when the poller is shutting down.
+// last event number, shared with every watcher joining before the next
+// read whatever their filters. False when the poller is shutting down.
 func (p *poller) join(w *Watch) bool {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.closed {
-		p.mu.Unlock()
 		return false
 	}
-	entries := p.entries
-	w.snapshotID = p.seq
+	if p.snap == nil {
+		// Encoded once per read: a thousand watchers joining at once
+		// cost one encoding, not a thousand copies.
+		p.snap = newSnapshot(p.entries)
+	}
+	w.snap, w.snapshotID = p.snap, p.seq
 	p.watchers[w] = struct{}{}
-	if len(w.filters) == 0 {
-		// Encoded once per read and shared: a thousand watchers joining
-		// at once cost one encoding, not a thousand copies.
-		if p.snap == nil || p.snapGen != p.gen {
-			p.snap, p.snapGen = appendList(nil, entries, nil), p.gen
-		}
-		w.snapshot = p.snap
-		p.mu.Unlock()
-		return true
-	}
-	p.mu.Unlock()
-	w.snapshot = appendList(nil, entries, w.filters)
 	return true
-}
-
-// appendList appends the entries the filters keep as the list's JSON
-// array.
-func appendList(b []byte, entries []Entry, filters []kamreg.Filter) []byte {
-	if b == nil {
-		b = make([]byte, 0, len(entries)*adapter.JSONSizeHint+2)
-	}
-	b = append(b, '[')
-	n := 0
-	for i := range entries {
-		if !adapter.Match(&entries[i].Reg, filters) {
-			continue
-		}
-		if n > 0 {
-			b = append(b, ',')
-		}
-		b = adapter.AppendJSON(b, &entries[i].Reg)
-		n++
-	}
-	return append(b, ']')
 }
 
 // leave removes a watcher that is done.
