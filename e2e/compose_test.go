@@ -52,11 +52,17 @@ func composeFreePort(t *testing.T) int {
 // composeRun runs a command with a timeout and returns its standard
 // output; an error carries the tail of both outputs.
 func composeRun(timeout time.Duration, env []string, dir, name string, args ...string) (string, error) {
+	return composeRunInput(timeout, env, dir, "", name, args...)
+}
+
+// composeRunInput is composeRun with input on the command's standard input.
+func composeRunInput(timeout time.Duration, env []string, dir, input, name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = strings.NewReader(input)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	cmd.WaitDelay = 5 * time.Second
@@ -214,6 +220,10 @@ func TestComposeSmoke(t *testing.T) {
 		"KAMREG_HTTP_PORT=" + strconv.Itoa(httpPort),
 		"KAMREG_DB_PASSWORD=" + password,
 		"KAMREG_VERSION=smoke-test",
+		// Through Docker's proxy on loopback every phone comes from one
+		// address, the bridge's gateway: the test's few dozen requests in a
+		// burst would be a flood at the default of 16 in 2 s.
+		"KAMREG_SIP_FLOOD_LIMIT=200",
 	}
 	compose := func(timeout time.Duration, args ...string) (string, error) {
 		return composeRun(timeout, env, root, "docker-compose", append([]string{"-p", project}, args...)...)
@@ -281,13 +291,45 @@ func TestComposeSmoke(t *testing.T) {
 		t.Fatalf("tokens create printed %q", api.token)
 	}
 
-	// Phones through the published SIP port, over UDP and TCP.
+	// Kamailio authenticates: a REGISTER without credentials on the
+	// published port is challenged, and saved nowhere.
 	sipAddr := fmt.Sprintf("127.0.0.1:%d", sipPort)
+	answers, err := testbed.RegisterRaw(context.Background(), sipAddr, "127.0.0.1", "mallory", realm, 1, 10*time.Second)
+	if err != nil || len(answers) != 1 || answers[0].Status != 401 ||
+		!strings.Contains(answers[0].Header.Get("WWW-Authenticate"), `realm="`+realm+`"`) {
+		t.Fatalf("REGISTER without credentials on the published port: %v %+v, want a 401 digest challenge", err, answers)
+	}
+
+	// Each phone's credentials, by the README's command (psql in the
+	// postgres service, the password kept only as ha1).
+	var secret [6]byte
+	if _, err := rand.Read(secret[:]); err != nil {
+		t.Fatal(err)
+	}
+	phonePassword := func(user string) string { return user + "-" + hex.EncodeToString(secret[:]) }
+	addPhone := func(user string) {
+		t.Helper()
+		if _, err := composeRunInput(time.Minute, env, root, testbed.SubscriberSQL, "docker-compose", "-p", project,
+			"exec", "-T", "postgres", "psql", "-U", "kamailio", "-d", "kamailio", "-v", "ON_ERROR_STOP=1",
+			"-v", "user="+user, "-v", "domain="+realm, "-v", "password="+phonePassword(user)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, u := range []string{"alice", "bob", "carol", "dave"} {
+		addPhone(u)
+	}
+	if out := mustCompose(time.Minute, "exec", "-T", "postgres", "psql", "-U", "kamailio", "-d", "kamailio", "-tAc",
+		"SELECT count(*) FROM subscriber WHERE password <> '' OR ha1 !~ '^[0-9a-f]{32}$'"); strings.TrimSpace(out) != "0" {
+		t.Errorf("subscriber rows holding a password, or no md5 ha1: %s", out)
+	}
+
+	// Phones with their credentials through the published SIP port, over
+	// UDP and TCP.
 	registerPhones := func(transport string, users ...string) {
 		t.Helper()
 		var phones []testbed.Phone
 		for _, u := range users {
-			phones = append(phones, testbed.Phone{User: u, Domain: realm, ContactHost: "127.0.0.77", ContactPort: 5070})
+			phones = append(phones, testbed.Phone{User: u, Domain: realm, ContactHost: "127.0.0.77", ContactPort: 5070, Password: phonePassword(u)})
 		}
 		// Each phone registers, then refreshes on the same connection.
 		run := testbed.Run{Target: sipAddr, Transport: transport, RPort: true, Refresh: time.Millisecond}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kamreg/kamreg/testbed"
@@ -168,5 +169,100 @@ func TestNATedRegisterWithoutRPort(t *testing.T) {
 		if x.modified <= initial {
 			t.Errorf("%s: last_modified %d not after initial_registration %d: the refresh changed it", x.user, x.modified, initial)
 		}
+	}
+}
+
+// Issue 19: the reference cfg was an open registrar: a REGISTER without
+// credentials, for any realm, got 200, so anyone could add phones (and
+// the User-Agents kamreg shows) to any tenant and fill reginit. Now
+// REGISTERs are challenged and checked against Kamailio's subscriber
+// table.
+func TestAuthenticatingRegistrar(t *testing.T) {
+	ctx := context.Background()
+	url, err := env.pg.CreateDatabase(ctx, "cfg_auth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := startNode(t, testbed.KamailioOptions{DBURL: url, DBMode: 2, TimerInterval: 1, TZ: kamailioTZ, Auth: true})
+	kr := serveFor(t, "cfg="+k.RPCURL(), "KAMREG_DATABASE_URL="+url)
+	a := newAccountIn(t, url, "Auth", "auth.e2e.test", "", false)
+	for _, s := range [][3]string{{"alice", a.realm, "alice-secret"}, {"bob", a.realm, "bob-secret"}} {
+		if err := testbed.AddSubscriber(ctx, url, s[0], s[1], s[2]); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// No credentials: a digest challenge for the To realm, and no binding.
+	answers, err := testbed.RegisterRaw(ctx, k.SIPAddr(), "127.0.0.1", "mallory", a.realm, 1, 5*time.Second)
+	if err != nil || len(answers) != 1 {
+		t.Fatalf("REGISTER without credentials: %v %+v", err, answers)
+	}
+	if got, want := answers[0].Status, 401; got != want {
+		t.Errorf("REGISTER without credentials: %d, want %d", got, want)
+	}
+	if h := answers[0].Header.Get("WWW-Authenticate"); !strings.HasPrefix(h, "Digest ") || !strings.Contains(h, `realm="`+a.realm+`"`) {
+		t.Errorf("challenge %q: want a Digest challenge for realm %s", h, a.realm)
+	}
+	// Even for a user that has credentials.
+	if answers, err := testbed.RegisterRaw(ctx, k.SIPAddr(), "127.0.0.1", "alice", a.realm, 1, 5*time.Second); err != nil || len(answers) != 1 || answers[0].Status != 401 {
+		t.Errorf("alice's REGISTER without credentials: %v %+v, want a 401", err, answers)
+	}
+
+	// A wrong password, and good credentials for another user: refused.
+	for _, p := range []testbed.Phone{
+		{User: "bob", Domain: a.realm, ContactPort: 5070, Password: "not-bob-secret"},
+		{User: "mallory", Domain: a.realm, ContactPort: 5070, Password: "alice-secret"},
+	} {
+		if _, err := testbed.RegisterWith(ctx, testbed.Run{Target: k.SIPAddr(), Timeout: 5 * time.Second}, []testbed.Phone{p}); err == nil {
+			t.Errorf("%s with password %q registered", p.User, p.Password)
+		}
+	}
+
+	// Good credentials: registered, listed by kamreg.
+	if _, err := testbed.RegisterWith(ctx, testbed.Run{Target: k.SIPAddr()},
+		[]testbed.Phone{{User: "alice", Domain: a.realm, ContactPort: 5070, Password: "alice-secret"}}); err != nil {
+		t.Fatal(err)
+	}
+	waitCount(t, kr, a, 1)
+	// usrloc wrote alice at a timer run after every refused REGISTER: had
+	// any of them been saved, it would be listed too.
+	if diff := cmp.Diff([]string{"alice"}, usernames(t, kr, a)); diff != "" {
+		t.Errorf("listed (-want +got):\n%s", diff)
+	}
+	for _, u := range []string{"mallory", "bob"} {
+		if n := lookupAt(t, k, u+"@"+a.realm); n != 0 {
+			t.Errorf("Kamailio holds %d contacts of %s", n, u)
+		}
+	}
+}
+
+// Issue 19: nothing limited REGISTERs from one address. Now pike answers
+// the first few of a flood and drops the rest, while another address is
+// still answered.
+func TestRegisterFlood(t *testing.T) {
+	ctx := context.Background()
+	url, err := env.pg.CreateDatabase(ctx, "cfg_flood")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const flood = 10
+	k := startNode(t, testbed.KamailioOptions{DBURL: url, DBMode: 2, TimerInterval: 1, Auth: true, FloodLimit: flood})
+	const realm, sent = "flood.e2e.test", 4 * flood
+	answers, err := testbed.RegisterRaw(ctx, k.SIPAddr(), "127.0.0.9", "flood", realm, sent, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d REGISTERs from one address at once: %d answered", sent, len(answers))
+	if len(answers) == 0 || len(answers) > 2*flood {
+		t.Errorf("%d REGISTERs from one address at once: %d answered, want 1 to %d", sent, len(answers), 2*flood)
+	}
+	for _, ans := range answers {
+		if ans.Status != 401 {
+			t.Errorf("flood REGISTER answered %d, want 401", ans.Status)
+			break
+		}
+	}
+	if answers, err := testbed.RegisterRaw(ctx, k.SIPAddr(), "127.0.0.10", "other", realm, 1, 5*time.Second); err != nil || len(answers) != 1 || answers[0].Status != 401 {
+		t.Errorf("another address during the flood: %v %+v, want a 401", err, answers)
 	}
 }

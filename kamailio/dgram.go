@@ -1,44 +1,55 @@
 package kamailio
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
-	"sync/atomic"
+	"strconv"
 	"time"
 )
 
 // maxDatagram is the largest reply one datagram can carry.
 const maxDatagram = 1 << 16
 
-var dgramSeq atomic.Int64
-
 // dgramTransport talks to jsonrpcs's unix datagram socket. Kamailio sends
-// the reply to the sender's address, so each call binds a socket of its own
-// (removed afterwards); one reply must fit in one datagram.
+// the reply to the sender's address, so each call binds a socket of its own:
+// mode 0600, in a new directory of mode 0700 with a random name, both
+// removed afterwards. Only the user kamreg runs as (and root) can send to
+// it, so Kamailio must run as that user or as root. A datagram whose
+// JSON-RPC id is not the request's is dropped; one reply must fit in one
+// datagram.
 type dgramTransport struct {
 	path string
-	// dir is where client sockets are bound; empty means os.TempDir().
+	// dir is where the calls' directories are made; empty means
+	// os.TempDir().
 	dir string
 }
 
-func (t *dgramTransport) roundTrip(ctx context.Context, method string, body []byte, maxReply int64) ([]byte, error) {
-	dir := t.dir
-	if dir == "" {
-		dir = os.TempDir()
+func (t *dgramTransport) roundTrip(ctx context.Context, method string, id int64, body []byte, maxReply int64) ([]byte, error) {
+	dir, err := os.MkdirTemp(t.dir, "kamreg-rpc-")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", method, err)
 	}
-	local := filepath.Join(dir, fmt.Sprintf("kamreg-rpc-%d-%d.sock", os.Getpid(), dgramSeq.Add(1)))
-	laddr := &net.UnixAddr{Name: local, Net: "unixgram"}
-	conn, err := net.ListenUnixgram("unixgram", laddr)
+	defer os.RemoveAll(dir)
+	// MkdirTemp makes it 0700 already; say so, whatever it does elsewhere.
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("%s: %w", method, err)
+	}
+	local := filepath.Join(dir, "reply.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: local, Net: "unixgram"})
 	if err != nil {
 		return nil, fmt.Errorf("%s: binding %s: %w", method, local, err)
 	}
-	defer os.Remove(local)
 	defer conn.Close()
-	// Kamailio may run as another user: it must be able to answer.
-	_ = os.Chmod(local, 0o666)
+	// The directory already keeps everyone else out; the socket's own mode
+	// does too, should the directory ever be opened up.
+	if err := os.Chmod(local, 0o600); err != nil {
+		return nil, fmt.Errorf("%s: %w", method, err)
+	}
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(time.Minute)
@@ -54,15 +65,33 @@ func (t *dgramTransport) roundTrip(ctx context.Context, method string, body []by
 		size = maxDatagram
 	}
 	buf := make([]byte, size)
-	n, _, err := conn.ReadFromUnix(buf)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%s: %w", method, ctx.Err())
+	want := strconv.FormatInt(id, 10)
+	for {
+		n, _, err := conn.ReadFromUnix(buf)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("%s: %w", method, ctx.Err())
+			}
+			return nil, fmt.Errorf("%s: %w", method, err)
 		}
-		return nil, fmt.Errorf("%s: %w", method, err)
+		if int64(n) > maxReply {
+			return nil, fmt.Errorf("%s: %w: more than %d bytes", method, errTooLarge, maxReply)
+		}
+		if replyID(buf[:n]) == want {
+			return bytes.Clone(buf[:n]), nil
+		}
+		// Not the answer to this request: keep waiting for it.
 	}
-	if int64(n) > maxReply {
-		return nil, fmt.Errorf("%s: %w: more than %d bytes", method, errTooLarge, maxReply)
+}
+
+// replyID is the JSON-RPC id of a reply as written, or "" when the
+// datagram is not a JSON object with one.
+func replyID(raw []byte) string {
+	var reply struct {
+		ID json.RawMessage `json:"id"`
 	}
-	return buf[:n], nil
+	if json.Unmarshal(raw, &reply) != nil {
+		return ""
+	}
+	return string(bytes.TrimSpace(reply.ID))
 }

@@ -44,7 +44,9 @@ func (c *Client) Ping(ctx context.Context) error { return c.Call(ctx, "core.vers
 
 // transport carries one request and returns the raw reply.
 type transport interface {
-	roundTrip(ctx context.Context, method string, body []byte, maxReply int64) ([]byte, error)
+	// id is the request's JSON-RPC id, for a transport that must match
+	// replies to requests.
+	roundTrip(ctx context.Context, method string, id int64, body []byte, maxReply int64) ([]byte, error)
 }
 
 // Retries is how many times a call that got no answer is tried again.
@@ -110,13 +112,14 @@ func (c *Client) Call(ctx context.Context, method string, params []any, result a
 	if params == nil {
 		params = []any{}
 	}
-	body, err := json.Marshal(rpcRequest{JSONRPC: "2.0", Method: method, Params: params, ID: c.nextID.Add(1)})
+	id := c.nextID.Add(1)
+	body, err := json.Marshal(rpcRequest{JSONRPC: "2.0", Method: method, Params: params, ID: id})
 	if err != nil {
 		return err
 	}
 	var raw []byte
 	for attempt := 0; ; attempt++ {
-		raw, err = c.attempt(ctx, method, body)
+		raw, err = c.attempt(ctx, method, id, body)
 		if err == nil || errors.Is(err, errTooLarge) || attempt >= c.retries || ctx.Err() != nil {
 			break
 		}
@@ -151,13 +154,13 @@ func (c *Client) noAnswer(err error) error {
 }
 
 // attempt makes one try within the per-call timeout.
-func (c *Client) attempt(ctx context.Context, method string, body []byte) ([]byte, error) {
+func (c *Client) attempt(ctx context.Context, method string, id int64, body []byte) ([]byte, error) {
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
-	raw, err := c.transport.roundTrip(ctx, method, body, c.maxReply)
+	raw, err := c.transport.roundTrip(ctx, method, id, body, c.maxReply)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +176,8 @@ type httpTransport struct {
 	client *http.Client
 }
 
-func (t *httpTransport) roundTrip(ctx context.Context, method string, body []byte, maxReply int64) ([]byte, error) {
+// An HTTP reply answers its own request; the id is not needed.
+func (t *httpTransport) roundTrip(ctx context.Context, method string, _ int64, body []byte, maxReply int64) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(body))
 	if err != nil {
 		return nil, err

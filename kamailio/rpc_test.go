@@ -1,8 +1,11 @@
 package kamailio
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -226,5 +229,110 @@ func TestUnixDatagram(t *testing.T) {
 	down.transport.(*dgramTransport).dir = dir
 	if err := down.Remove(context.Background(), "location", "a@b"); !isTransport(err) {
 		t.Errorf("missing socket: %v", err)
+	}
+}
+
+// dgramPeer is what the fake datagram server saw of the client's socket.
+type dgramPeer struct {
+	Modes dgramModes
+	dir   string
+}
+
+// dgramModes are the modes of the client's socket and of its directory.
+type dgramModes struct{ Socket, Dir os.FileMode }
+
+// Issue 19: the client's datagram socket was 0666 under a guessable name
+// in the shared temporary directory, and any datagram that reached it was
+// taken as the reply. A reply with another request's id (or no JSON at
+// all) must be dropped, and the call must wait for its own.
+func TestUnixDatagramReplyAndSocket(t *testing.T) {
+	base := t.TempDir()
+	path := filepath.Join(base, "kamailio_rpc.sock")
+	srv, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	peers := make(chan dgramPeer, 4)
+	lookup, err := os.ReadFile("testdata/ul_lookup.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknown, err := os.ReadFile("testdata/ul_lookup_unknown.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		buf := make([]byte, 65536)
+		for {
+			n, from, err := srv.ReadFromUnix(buf)
+			if err != nil {
+				return
+			}
+			var p dgramPeer
+			if st, err := os.Stat(from.Name); err == nil {
+				p.Modes.Socket = st.Mode().Perm()
+			}
+			p.dir = filepath.Dir(from.Name)
+			if st, err := os.Stat(p.dir); err == nil {
+				p.Modes.Dir = st.Mode().Perm()
+			}
+			peers <- p
+			var req struct{ ID int64 }
+			if err := json.Unmarshal(buf[:n], &req); err != nil {
+				t.Errorf("request %q: %v", buf[:n], err)
+				return
+			}
+			id := func(payload []byte, id int64) []byte {
+				return bytes.Replace(payload, []byte("\"id\":\t1"), []byte(fmt.Sprintf("\"id\":\t%d", id)), 1)
+			}
+			// Another call's answer (no contacts), junk, then this one's.
+			_, _ = srv.WriteToUnix(id(unknown, req.ID+1), from)
+			_, _ = srv.WriteToUnix([]byte("not json"), from)
+			_, _ = srv.WriteToUnix(id(lookup, req.ID), from)
+		}
+	}()
+	c := NewClient(Node{Name: "dgram", URL: "unix:" + path}, 2*time.Second, 0)
+	c.transport.(*dgramTransport).dir = base
+	for call := 1; call <= 2; call++ {
+		got, err := c.Lookup(context.Background(), "location", "alice@a.example.test")
+		if err != nil || len(got) != 2 {
+			t.Fatalf("call %d: %v, %d contacts, want the 2 of the reply with the request's id", call, err, len(got))
+		}
+		p := <-peers
+		if diff := cmp.Diff(dgramModes{Socket: 0o600, Dir: 0o700}, p.Modes); diff != "" {
+			t.Errorf("call %d: client socket and its directory (-want +got):\n%s", call, diff)
+		}
+		if p.dir == base || filepath.Dir(p.dir) != base {
+			t.Errorf("call %d: client socket in %s, want a directory of its own under %s", call, p.dir, base)
+		}
+	}
+	if entries, _ := os.ReadDir(base); len(entries) != 1 {
+		t.Errorf("client sockets or directories left behind: %v", entries)
+	}
+
+	// Only wrong answers: the call times out rather than take one.
+	quiet, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: filepath.Join(base, "wrong.sock"), Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer quiet.Close()
+	go func() {
+		buf := make([]byte, 65536)
+		for {
+			n, from, err := quiet.ReadFromUnix(buf)
+			if err != nil {
+				return
+			}
+			var req struct{ ID int64 }
+			_ = json.Unmarshal(buf[:n], &req)
+			_, _ = quiet.WriteToUnix(bytes.Replace(lookup, []byte("\"id\":\t1"), []byte(fmt.Sprintf("\"id\":\t%d", req.ID+7)), 1), from)
+		}
+	}()
+	wrong := NewClient(Node{Name: "wrong", URL: "unix:" + filepath.Join(base, "wrong.sock")}, 300*time.Millisecond, 0)
+	wrong.transport.(*dgramTransport).dir = base
+	wrong.retries = 0
+	if got, err := wrong.Lookup(context.Background(), "location", "alice@a.example.test"); !isTransport(err) {
+		t.Errorf("only replies with other ids: %v, %d contacts, want no answer", err, len(got))
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/kamreg/kamreg/kamailio"
 )
 
@@ -43,6 +45,14 @@ type KamailioOptions struct {
 	StartTimeout time.Duration
 	// SIPTCP adds a SIP listener over TCP on SIPPort, beside UDP.
 	SIPTCP bool
+	// Auth turns on the reference cfg's digest authentication of
+	// REGISTERs (subscriber rows: AddSubscriber). Without it the node is an
+	// open registrar (the cfg's NO_AUTH), as most tests need.
+	Auth bool
+	// FloodLimit, when positive, turns on the cfg's per-source limit (pike):
+	// at most this many requests from one address in 2 seconds. Zero turns
+	// it off (NO_PIKE), so that tests may register many phones at once.
+	FloodLimit int
 }
 
 // Kamailio is a running Kamailio (the host's, or KamailioImage's) on 127.0.0.1: SIP over UDP and
@@ -146,6 +156,14 @@ func (k *Kamailio) Start(ctx context.Context) error {
 	if o.SIPTCP {
 		args = append(args, "-A", fmt.Sprintf("SIP_LISTEN_TCP=tcp:127.0.0.1:%d", k.SIPPort))
 	}
+	if !o.Auth {
+		args = append(args, "-A", "NO_AUTH")
+	}
+	if o.FloodLimit > 0 {
+		args = append(args, "-A", fmt.Sprintf("PIKE_DENSITY=%d", o.FloodLimit))
+	} else {
+		args = append(args, "-A", "NO_PIKE")
+	}
 	cmd, container := kamailioCommand(args, []string{"TZ=" + o.TZ})
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -193,6 +211,31 @@ func (k *Kamailio) Kill() {
 func (k *Kamailio) Close() {
 	k.Stop()
 	os.RemoveAll(k.Dir)
+}
+
+// SubscriberSQL adds or replaces a phone's credentials in Kamailio's
+// subscriber table, from the psql variables user, domain and password: the
+// ha1 column holds md5(user:domain:password), never the password. The
+// README gives the same statement for the compose stack and the demo.
+const SubscriberSQL = `INSERT INTO subscriber (username, domain, ha1)
+VALUES (:'user', :'domain', md5(:'user' || ':' || :'domain' || ':' || :'password'))
+ON CONFLICT (username, domain) DO UPDATE SET ha1 = EXCLUDED.ha1;`
+
+// AddSubscriber adds or replaces the credentials of user@domain in the
+// subscriber table of the database at url, as SubscriberSQL does.
+func AddSubscriber(ctx context.Context, url, user, domain, password string) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, `INSERT INTO subscriber (username, domain, ha1)
+		VALUES ($1::text, $2::text, md5($1::text || ':' || $2::text || ':' || $3::text))
+		ON CONFLICT (username, domain) DO UPDATE SET ha1 = EXCLUDED.ha1`, user, domain, password)
+	if err != nil {
+		return fmt.Errorf("subscriber %s@%s: %w", user, domain, err)
+	}
+	return nil
 }
 
 // kamailioDBURL drops the query string, which db_postgres does not take.

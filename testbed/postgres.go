@@ -125,15 +125,15 @@ func (p *Postgres) CreateDatabase(ctx context.Context, name string) (string, err
 	return url, LoadSchema(ctx, url)
 }
 
-// LoadSchema loads Kamailio's own standard and usrloc schema into the
-// database at url.
+// LoadSchema loads Kamailio's own standard, usrloc and auth_db (subscriber)
+// schema into the database at url.
 func LoadSchema(ctx context.Context, url string) error {
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		return err
 	}
 	defer conn.Close(ctx)
-	for _, f := range []string{"standard-create.sql", "usrloc-create.sql"} {
+	for _, f := range []string{"standard-create.sql", "usrloc-create.sql", "auth_db-create.sql"} {
 		sql, err := os.ReadFile(filepath.Join(SchemaDir, f))
 		if err != nil {
 			return err

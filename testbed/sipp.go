@@ -32,6 +32,9 @@ type Phone struct {
 	ChannelVars string
 	// Expires defaults to 300 seconds.
 	Expires int
+	// Password, when set, answers Kamailio's digest challenge (see
+	// AddSubscriber). Phones of one run either all have one or none has.
+	Password string
 }
 
 // Run says how a group of phones registers.
@@ -69,7 +72,8 @@ func Register(ctx context.Context, k *Kamailio, phones []Phone) (Registered, err
 }
 
 // RegisterWith registers the phones through sipp as r says, and fails
-// unless every REGISTER got a 200.
+// unless every REGISTER got a 200 (after a 401 challenge, for phones with
+// a Password).
 func RegisterWith(ctx context.Context, r Run, phones []Phone) (Registered, error) {
 	if r.LocalPort == 0 {
 		port, err := FreePort()
@@ -89,13 +93,28 @@ func RegisterWith(ctx context.Context, r Run, phones []Phone) (Registered, error
 	if len(phones) == 0 {
 		return reg, nil
 	}
-	return reg, sipp(ctx, r, phones, run+"-%u@testbed")
+	auth := phones[0].Password != ""
+	for _, p := range phones {
+		if (p.Password != "") != auth {
+			return reg, fmt.Errorf("phone %s@%s: phones of one run either all have a password or none has", p.User, p.Domain)
+		}
+	}
+	if !auth {
+		return reg, sipp(ctx, r, nil, phones, run+"-%u@testbed")
+	}
+	// sipp takes credentials for a whole run (-au, -ap): one run a phone.
+	for i, p := range phones {
+		if err := sipp(ctx, r, []string{"-au", p.User, "-ap", p.Password}, phones[i:i+1], reg.CallIDs[i]); err != nil {
+			return reg, err
+		}
+	}
+	return reg, nil
 }
 
-// registerStep is one REGISTER of a sipp scenario, expecting 200. CSV
-// fields: user, domain, via host, via port, contact host, contact port,
-// one extra header line, expires. sipp matches answers by Call-ID, so it
-// makes them up.
+// registerStep is one REGISTER of a sipp scenario, expecting the answer
+// given. CSV fields: user, domain, via host, via port, contact host,
+// contact port, one extra header line, expires. sipp matches answers by
+// Call-ID, so it makes them up.
 const registerStep = `  <send retrans="500">
     <![CDATA[
       REGISTER sip:[field1] SIP/2.0
@@ -108,24 +127,39 @@ const registerStep = `  <send retrans="500">
       Max-Forwards: 70
       Expires: [field7]
       User-Agent: kamreg testbed phone, "[field0]"
-      [field6]
+      [field6]%s
       Content-Length: 0
 
     ]]>
   </send>
-  <recv response="200"/>
+  <recv response="%s"%s/>
 `
 
+// authHeader answers the last challenge with the run's credentials (-au,
+// -ap): sipp cannot take them from the CSV.
+const authHeader = "\n      [authentication]"
+
 // scenario is the sipp scenario of r: a REGISTER, and a refresh when asked.
-func scenario(r Run) string {
+// With auth, each is first sent without credentials, challenged (401), and
+// sent again with them, one CSeq up.
+func scenario(r Run, auth bool) string {
 	via := ""
 	if r.RPort {
 		via = ";rport"
 	}
-	s := `<?xml version="1.0" encoding="ISO-8859-1" ?>` + "\n" + `<scenario name="kamreg register">` + "\n" +
-		fmt.Sprintf(registerStep, via, 1)
+	cseq := 0
+	register := func() string {
+		cseq++
+		if !auth {
+			return fmt.Sprintf(registerStep, via, cseq, "", "200", "")
+		}
+		s := fmt.Sprintf(registerStep, via, cseq, "", "401", ` auth="true"`)
+		cseq++
+		return s + fmt.Sprintf(registerStep, via, cseq, authHeader, "200", "")
+	}
+	s := `<?xml version="1.0" encoding="ISO-8859-1" ?>` + "\n" + `<scenario name="kamreg register">` + "\n" + register()
 	if r.Refresh > 0 {
-		s += fmt.Sprintf("  <pause milliseconds=\"%d\"/>\n", r.Refresh.Milliseconds()) + fmt.Sprintf(registerStep, via, 2)
+		s += fmt.Sprintf("  <pause milliseconds=\"%d\"/>\n", r.Refresh.Milliseconds()) + register()
 	}
 	return s + "</scenario>\n"
 }
@@ -158,8 +192,9 @@ func csvLine(p Phone, localPort int) (string, error) {
 	return strings.Join(fields, ";") + "\n", nil
 }
 
-// sipp runs the scenario of r for the phones.
-func sipp(ctx context.Context, r Run, phones []Phone, callIDs string) error {
+// sipp runs the scenario of r for the phones; credentials (-au, -ap), when
+// given, make it answer challenges.
+func sipp(ctx context.Context, r Run, credentials []string, phones []Phone, callIDs string) error {
 	dir, err := os.MkdirTemp("", "kamreg-sipp-")
 	if err != nil {
 		return err
@@ -175,7 +210,7 @@ func sipp(ctx context.Context, r Run, phones []Phone, callIDs string) error {
 		csv.WriteString(line)
 	}
 	scenarioFile, users := filepath.Join(dir, "register.xml"), filepath.Join(dir, "phones.csv")
-	if err := os.WriteFile(scenarioFile, []byte(scenario(r)), 0o644); err != nil {
+	if err := os.WriteFile(scenarioFile, []byte(scenario(r, credentials != nil)), 0o644); err != nil {
 		return err
 	}
 	if err := os.WriteFile(users, []byte(csv.String()), 0o644); err != nil {
@@ -187,9 +222,10 @@ func sipp(ctx context.Context, r Run, phones []Phone, callIDs string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.Timeout+10*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "sipp", "-sf", scenarioFile, "-inf", users, "-m", strconv.Itoa(len(phones)),
+	args := append([]string{"-sf", scenarioFile, "-inf", users, "-m", strconv.Itoa(len(phones)),
 		"-t", transport, "-r", "500", "-l", "200", "-i", "127.0.0.1", "-p", strconv.Itoa(r.LocalPort), "-nostdin",
-		"-timeout", fmt.Sprintf("%ds", int(r.Timeout.Seconds())), "-timeout_error", "-cid_str", callIDs, r.Target)
+		"-timeout", fmt.Sprintf("%ds", int(r.Timeout.Seconds())), "-timeout_error", "-cid_str", callIDs}, credentials...)
+	cmd := exec.CommandContext(ctx, "sipp", append(args, r.Target)...)
 	cmd.Dir = dir
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

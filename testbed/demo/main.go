@@ -1,7 +1,9 @@
 // Command demo runs kamreg's demo on loopback: a throwaway PostgreSQL and
-// Kamailio (usrloc db_mode 2), a few sipp phones that keep registering, a
-// demo account with a device and an API token, and `kamreg serve` on
-// 127.0.0.1:8000. It prints curl lines to try; Ctrl-C stops everything.
+// Kamailio (the reference cfg: usrloc db_mode 2, digest authentication,
+// the per-address limit), a few sipp phones with credentials that keep
+// registering, a demo account with a device and an API token, and
+// `kamreg serve` on 127.0.0.1:8000. It prints curl lines to try; Ctrl-C
+// stops everything.
 package main
 
 import (
@@ -69,8 +71,8 @@ func run(ctx context.Context, bin, listen string) error {
 		return err
 	}
 	defer pg.Close()
-	step("starting Kamailio (usrloc db_mode 2, timer 5 s, JSON-RPC over HTTP)")
-	kam, err := testbed.StartKamailio(ctx, testbed.KamailioOptions{DBURL: pg.URL, DBMode: 2, TimerInterval: 5})
+	step("starting Kamailio (usrloc db_mode 2, timer 5 s, digest authentication, JSON-RPC over HTTP)")
+	kam, err := testbed.StartKamailio(ctx, testbed.KamailioOptions{DBURL: pg.URL, DBMode: 2, TimerInterval: 5, Auth: true, FloodLimit: 16})
 	if err != nil {
 		return err
 	}
@@ -108,7 +110,14 @@ func run(ctx context.Context, bin, listen string) error {
 		{User: "carol", Domain: realm, ContactHost: "[::1]", ContactPort: 5080, Expires: 300},
 		{User: "dave", Domain: "reseller.kamreg.test", ContactPort: 5070, Expires: 300},
 	}
-	step("registering 5 sipp phones (they register again every 4 minutes)")
+	step("adding the phones' credentials to Kamailio's subscriber table")
+	for i := range phones {
+		phones[i].Password = demoPassword(phones[i].User)
+		if err := testbed.AddSubscriber(ctx, pg.URL, phones[i].User, phones[i].Domain, phones[i].Password); err != nil {
+			return err
+		}
+	}
+	step("registering 5 sipp phones with their credentials (they register again every 4 minutes)")
 	if _, err := testbed.Register(ctx, kam, phones); err != nil {
 		return err
 	}
@@ -125,7 +134,7 @@ func run(ctx context.Context, bin, listen string) error {
 	if err := waitCount(ctx, base+"/v2/accounts/"+accountID+"/registrations/count?auth_token="+token, 4); err != nil {
 		return err
 	}
-	printTry(base, served.Metrics, token, superToken, kam, serveLog)
+	printTry(base, served.Metrics, token, superToken, kam, pg.URL, serveLog)
 	select {
 	case <-ctx.Done():
 		step("stopping")
@@ -136,6 +145,9 @@ func run(ctx context.Context, bin, listen string) error {
 }
 
 func step(s string) { fmt.Println("==> " + s) }
+
+// demoPassword is the demo phones' SIP password: the user, then "-demo".
+func demoPassword(user string) string { return user + "-demo" }
 
 func keepRegistering(ctx context.Context, kam *testbed.Kamailio, phones []testbed.Phone) {
 	t := time.NewTicker(4 * time.Minute)
@@ -175,11 +187,16 @@ func waitCount(ctx context.Context, url string, want int) error {
 	return fmt.Errorf("the demo account never counted %d registrations; last answer %s", want, last)
 }
 
-func printTry(base, metrics, token, superToken string, kam *testbed.Kamailio, serveLog string) {
+func printTry(base, metrics, token, superToken string, kam *testbed.Kamailio, dbURL, serveLog string) {
 	acct := base + "/v2/accounts/" + accountID + "/registrations"
 	fmt.Printf(`
 kamreg is serving the demo on %[1]s (logs: %[5]s)
 Kamailio: SIP udp:%[6]s, JSON-RPC %[7]s
+Phones authenticate: alice, bob, carol (%[9]s) and dave (reseller.kamreg.test), password <user>-demo.
+Add a phone's credentials (kept as ha1 = md5(user:domain:password)):
+  psql '%[10]s' -v user=erin -v domain=%[9]s -v password=erin-secret <<'SQL'
+%[11]s
+SQL
 
   export TOKEN=%[2]s
 
@@ -209,5 +226,5 @@ Health and metrics (the metrics listener, never the API port):
   curl -s %[1]s/healthz; curl -s %[1]s/readyz; curl -s %[8]s/metrics | head
 
 The phones register again every 4 minutes. Ctrl-C stops everything.
-`, base, token, acct, superToken, serveLog, kam.SIPAddr(), kam.RPCURL(), metrics)
+`, base, token, acct, superToken, serveLog, kam.SIPAddr(), kam.RPCURL(), metrics, realm, dbURL, testbed.SubscriberSQL)
 }
