@@ -18,6 +18,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/kamreg/kamreg/testbed"
 )
 
@@ -33,6 +35,18 @@ type rawPhone struct {
 // for domain, each from its own UDP socket, and waits for Kamailio's 200.
 func registerRaw(t *testing.T, addr, domain string, phones ...rawPhone) {
 	t.Helper()
+	for i, status := range registerRawAnswers(t, addr, domain, phones...) {
+		if status != "200" {
+			t.Fatalf("REGISTER of %s: %s", phones[i].User, status)
+		}
+	}
+}
+
+// registerRawAnswers sends each phone's REGISTER as registerRaw does and
+// returns the final status Kamailio gave each.
+func registerRawAnswers(t *testing.T, addr, domain string, phones ...rawPhone) []string {
+	t.Helper()
+	var answers []string
 	for i, p := range phones {
 		conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 		if err != nil {
@@ -57,12 +71,10 @@ func registerRaw(t *testing.T, addr, domain string, phones ...rawPhone) {
 			b.WriteString(h + "\r\n")
 		}
 		b.WriteString("Content-Length: 0\r\n\r\n")
-		status := sendSIP(t, conn, to, []byte(b.String()))
+		answers = append(answers, sendSIP(t, conn, to, []byte(b.String())))
 		conn.Close()
-		if status != "200" {
-			t.Fatalf("REGISTER of %s: %s", p.User, status)
-		}
 	}
+	return answers
 }
 
 // sendSIP sends req, again every half second, and returns the status code
@@ -356,4 +368,28 @@ func checkLog(t *testing.T, path string, max int) {
 	if len(lines) < 5 {
 		t.Errorf("only %d log lines", len(lines))
 	}
+}
+
+// TestBytesUsrlocCannotStore: a REGISTER whose User-Agent is not valid
+// UTF-8 reached Kamailio's memory but never the location table (usrloc's
+// write failed at every timer run), so that a realm flush answered "ok"
+// while the phone stayed registered. The reference cfg now refuses it
+// (400) on a node that writes to PostgreSQL; a phone with a printable
+// User-Agent still registers.
+func TestBytesUsrlocCannotStore(t *testing.T) {
+	a := newAccount(t, "Bad bytes", "badbytes.kamreg.test", "", false)
+	got := registerRawAnswers(t, env.kam.SIPAddr(), a.realm,
+		rawPhone{User: "bad8", Agent: "invalid \xff\xfe utf-8 \xc3\x28 end"},
+		rawPhone{User: "latin", Agent: "T\xe9l\xe9phone 1.0"},
+		rawPhone{User: "plain", Agent: "Plain/1.0 (\"quoted\")"})
+	if diff := cmp.Diff([]string{"400", "400", "200"}, got); diff != "" {
+		t.Fatalf("answers (-want +got):\n%s", diff)
+	}
+	for _, user := range []string{"bad8", "latin"} {
+		contacts, err := env.kam.Client().Lookup(context.Background(), "location", user+"@"+a.realm)
+		if err != nil || len(contacts) != 0 {
+			t.Errorf("%s is in Kamailio's memory: %v, %v", user, contacts, err)
+		}
+	}
+	waitCount(t, env.main, a, 1)
 }
