@@ -39,6 +39,15 @@ func (n *dumpNode) Dump(ctx context.Context, _ string) ([]kamailio.Record, error
 	return n.records, n.err
 }
 
+func (n *dumpNode) Lookup(_ context.Context, _, aor string) ([]kamailio.Contact, error) {
+	for _, r := range n.records {
+		if r.AoR == aor {
+			return r.Contacts, n.err
+		}
+	}
+	return nil, n.err
+}
+
 func contact(ruid, addr string, expires kamailio.Expiry) kamailio.Contact {
 	return kamailio.Contact{Ruid: kamailio.Text(ruid), Address: kamailio.Text(addr), Expires: expires, LastModified: 1795724632}
 }
