@@ -15,6 +15,10 @@ import (
 // and every replica listens on (Listener).
 const FlushChannel = "kamreg_flushes"
 
+// ListenerName is the application_name of the Listener's connection, as
+// pg_stat_activity shows it.
+const ListenerName = "kamreg flush listener"
+
 // maxRealm bounds the realm a notification names: PostgreSQL refuses
 // payloads of 8000 bytes or more. A longer realm is sent as "", which
 // tells every replica that any realm may have been flushed.
@@ -157,7 +161,9 @@ func (l *Listener) Run(ctx context.Context) {
 // listen connects, LISTENs and hands on notifications until the connection
 // fails or ctx ends; listening is called once LISTEN is in force.
 func (l *Listener) listen(ctx context.Context, listening func()) error {
-	conn, err := pgx.ConnectConfig(ctx, l.Pool.Config().ConnConfig.Copy())
+	cfg := l.Pool.Config().ConnConfig.Copy()
+	cfg.RuntimeParams["application_name"] = ListenerName
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return err
 	}
