@@ -129,26 +129,30 @@ func (a *App) build(o *Options) error {
 		checkers[i] = n
 		a.names = append(a.names, n.Node().Name+"="+n.Node().URL)
 	}
-	reg, gauge, err := newRegistry(c, o, pool, nodes, m, log)
+	// The event stream: one poller per watched realm; a flush through any
+	// replica makes the realm's poller read at once.
+	a.hub = &watch.Hub{Interval: c.WatchInterval, Metrics: metrics.NewWatch(promReg),
+		OnError: func(realm string, err error) {
+			ErrorEntry(log, err).WithField("realm", realm).Warn("watch poll failed")
+		}}
+	flushes := &store.Listener{Pool: pool, Self: replicaID()}
+	reg, gauge, err := newRegistry(c, o, pool, nodes, m, log, flushes, a.hub.Kick)
 	if err != nil {
 		return err
 	}
+	a.hub.Source = reg
 	bg, stop := context.WithCancel(context.Background())
 	a.stop = stop
 	if gauge != nil {
 		a.loop(func() { gauge(bg) })
 	}
+	hearFlushes(flushes, reg, log)
+	a.loop(func() { flushes.Run(bg) })
 	a.loop(func() { probeNodes(bg, nodes, o.probeInterval()) })
 	authMetrics := metrics.NewAuthFailures(promReg)
 	// Token ids with no live row are remembered, so that a flood of
 	// made-up tokens stays off PostgreSQL; malformed ones never reach it.
 	tokens := store.NewNegativeTokens(store.NewCachedTokens(store.Tokens{Pool: pool, OnLookup: authMetrics.Lookup}))
-	// The event stream: one poller per watched realm; a flush through
-	// kamreg makes the realm's poller read at once.
-	a.hub = &watch.Hub{Source: reg, Interval: c.WatchInterval, Metrics: metrics.NewWatch(promReg),
-		OnError: func(realm string, err error) {
-			ErrorEntry(log, err).WithField("realm", realm).Warn("watch poll failed")
-		}}
 	// A Kazoo JWT is verified once, then remembered until it expires: the
 	// event streams recheck their token every second.
 	var jwts auth.TokenChecker
@@ -158,7 +162,7 @@ func (a *App) build(o *Options) error {
 	api := rest.New(rest.Config{
 		Accounts:      store.NewCachedAccounts(store.Accounts{Pool: pool}),
 		Tokens:        auth.Chain{JWT: jwts, Tokens: tokens},
-		Registrations: a.hub.Notifying(reg),
+		Registrations: reg,
 		Watch:         a.hub,
 		Streams:       rest.StreamLimit{PerToken: c.StreamsPerToken, PerAddress: c.StreamsPerAddress},
 		DB:            pool,

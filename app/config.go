@@ -47,6 +47,7 @@ type Config struct {
 	TLSKey           string
 	DumpTTL          time.Duration
 	WatchInterval    time.Duration
+	FlushRefresh     time.Duration
 	DBWait           time.Duration
 	// StreamsPerToken and StreamsPerAddress cap the event streams open at
 	// once per token and per client address (rest.StreamLimit; 0: no cap).
@@ -86,6 +87,7 @@ func (c *Config) Flags(name string, serve bool) *flag.FlagSet {
 		fs.DurationVar(&c.WatchInterval, "watch-interval", time.Second, "how often a watched realm is polled for the event stream")
 		fs.IntVar(&c.StreamsPerToken, "streams-per-token", rest.DefaultStreamsPerToken, "event streams one token may hold open at once; 0: no cap; beyond: 429")
 		fs.IntVar(&c.StreamsPerAddress, "streams-per-address", rest.DefaultStreamsPerAddress, "event streams one client address may hold open at once, whatever their tokens; 0: no cap; beyond: 429")
+		fs.DurationVar(&c.FlushRefresh, "flush-refresh", 5*time.Second, "how long a realm's flush records held in memory serve before they are read again, notification or not (0: read them with every request)")
 		fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply pending migrations at start")
 		fs.Float64Var(&c.RateLimit, "rate-limit", 50, "requests per second one token may make; 0 turns the limit off")
 		fs.IntVar(&c.RateBurst, "rate-burst", 100, "requests one token may make in a burst")
@@ -146,6 +148,9 @@ func (c *Config) Check(serve bool) error {
 	}
 	if c.RPCTimeout <= 0 {
 		return fmt.Errorf("KAMREG_RPC_TIMEOUT %v: must be positive", c.RPCTimeout)
+	}
+	if c.FlushRefresh < 0 {
+		return fmt.Errorf("KAMREG_FLUSH_REFRESH %v: must be 0 or more", c.FlushRefresh)
 	}
 	if c.FlushConcurrency < 1 {
 		return fmt.Errorf("KAMREG_FLUSH_CONCURRENCY %d: must be at least 1", c.FlushConcurrency)

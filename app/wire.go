@@ -18,10 +18,14 @@ import (
 
 // newRegistry builds the Registrations service for c: the source of
 // bindings (the location table, or the nodes' memory), kamreg's tables,
-// and the nodes a flush reaches. The returned gauge, when not nil, keeps
-// kamreg_registrations up to date, every interval, until its context ends.
+// the cache of flush records, and the nodes a flush reaches. Every flush,
+// through this replica or told by another, drops the rpc source's dumps
+// and is told to kick (the watchers of the realm). Flushes are notified
+// to the other replicas through listener. The returned gauge, when not nil,
+// keeps kamreg_registrations up to date, every interval, until its
+// context ends.
 func newRegistry(c *Config, o *Options, pool *pgxpool.Pool, clients []Node, m *metrics.Metrics,
-	log *logrus.Logger) (*registry.Registry, func(context.Context), error) {
+	log *logrus.Logger, listener *store.Listener, kick func(realm string)) (*registry.Registry, func(context.Context), error) {
 	nodes := make([]registry.Node, len(clients))
 	registrars := map[int]kamreg.Registrar{}
 	for i, cl := range clients {
@@ -34,7 +38,9 @@ func newRegistry(c *Config, o *Options, pool *pgxpool.Pool, clients []Node, m *m
 	reg := &registry.Registry{
 		Directory:   store.Directory{Pool: pool},
 		Devices:     store.Devices{Pool: pool},
-		Flushes:     store.Flushes{Pool: pool},
+		Flushes:     store.Flushes{Pool: pool, Listener: listener},
+		Cache:       &registry.FlushCache{Refresh: c.FlushRefresh},
+		OnFlushed:   kick,
 		Nodes:       nodes,
 		Table:       c.LocationTable,
 		Advertise:   c.advertise,
@@ -54,8 +60,13 @@ func newRegistry(c *Config, o *Options, pool *pgxpool.Pool, clients []Node, m *m
 		for i, cl := range clients {
 			dumpers[i] = cl
 		}
-		reg.Source = &registry.RPCSource{Nodes: dumpers, Table: c.LocationTable, TTL: c.DumpTTL, Now: o.Now,
+		src := &registry.RPCSource{Nodes: dumpers, Table: c.LocationTable, TTL: c.DumpTTL, Now: o.Now,
 			OnDump: func(node string) { m.Dumps.WithLabelValues(node).Inc() }}
+		reg.Source = src
+		reg.OnFlushed = func(realm string) {
+			src.Forget()
+			kick(realm)
+		}
 		return reg, nil, nil
 	}
 	usrloc, err := kamailio.NewUsrloc(pool, c.LocationTable, c.DBTimezone)

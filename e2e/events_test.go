@@ -22,13 +22,20 @@ type event struct {
 	Users    []string
 }
 
-// openEvents opens an account's event stream with the token in the query
-// string, as EventSource would; the channel closes when the stream ends.
+// openEvents opens an account's event stream on env.main with the token
+// in the query string, as EventSource would; the channel closes when the
+// stream ends.
 func openEvents(t *testing.T, a account, query string) <-chan event {
+	t.Helper()
+	return openEventsAt(t, env.main, a, query)
+}
+
+// openEventsAt opens an account's event stream on the kamreg s.
+func openEventsAt(t *testing.T, s *kamregServer, a account, query string) <-chan event {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	url := env.main.Base + "/v2/accounts/" + a.id + "/registrations/events?auth_token=" + a.token + query
+	url := s.Base + "/v2/accounts/" + a.id + "/registrations/events?auth_token=" + a.token + query
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -210,7 +210,7 @@ func flushRecords(t *testing.T, realm string) []kamreg.FlushRecord {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	_, recs, err := store.Directory{Pool: pool}.Read(ctx, realm, false)
+	recs, err := store.Directory{Pool: pool}.FlushRecords(ctx, realm)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -111,25 +111,37 @@ func (f *fakeSource) States(_ context.Context, aors []kamreg.AoR, _ time.Time) (
 	return out, nil
 }
 
-// fakeDirectory is kamreg's tables: a directory and flush records.
+// fakeDirectory is kamreg's tables: a directory and flush records. It
+// counts its round trips and the realms notified of a flush.
 type fakeDirectory struct {
-	dir     *kamreg.Directory
-	records []kamreg.FlushRecord
-	err     error
+	dir      *kamreg.Directory
+	records  []kamreg.FlushRecord
+	err      error
+	reads    int
+	notified []string
 }
 
-func (f *fakeDirectory) Read(_ context.Context, _ string, withDirectory bool) (*kamreg.Directory, []kamreg.FlushRecord, error) {
-	if !withDirectory {
-		return nil, f.records, f.err
-	}
+func (f *fakeDirectory) Read(_ context.Context, _ string) (*kamreg.Directory, []kamreg.FlushRecord, error) {
+	f.reads++
 	return f.dir, f.records, f.err
 }
 
-func (f *fakeDirectory) Record(_ context.Context, recs []kamreg.FlushRecord) error {
+func (f *fakeDirectory) Accounts(_ context.Context, _ string) (*kamreg.Directory, error) {
+	f.reads++
+	return f.dir, f.err
+}
+
+func (f *fakeDirectory) FlushRecords(_ context.Context, _ string) ([]kamreg.FlushRecord, error) {
+	f.reads++
+	return f.records, f.err
+}
+
+func (f *fakeDirectory) Record(_ context.Context, realm string, recs []kamreg.FlushRecord) error {
 	if f.err != nil {
 		return f.err
 	}
 	f.records = append(f.records, recs...)
+	f.notified = append(f.notified, realm)
 	return nil
 }
 

@@ -10,18 +10,10 @@ import (
 	"github.com/kamreg/kamreg"
 )
 
-// Remover is a Kamailio node that can drop an AoR from its memory.
-type Remover interface {
-	// Name identifies the node in reports.
-	Name() string
-	// Remove drops every contact of aor; an AoR the node does not hold is
-	// not an error.
-	Remove(ctx context.Context, aor string) error
-}
-
-// Fanout removes every AoR on every node. Calls run concurrently: nodes in
-// parallel, and at most perNode calls in flight on one node.
-func Fanout(ctx context.Context, nodes []Remover, aors []string, perNode int) kamreg.FlushReport {
+// Fanout removes every AoR from the usrloc table of every node. Calls run
+// concurrently: nodes in parallel, and at most perNode calls in flight on
+// one node. An AoR a node does not hold is not an error (Node.Remove).
+func Fanout(ctx context.Context, nodes []Node, table string, aors []string, perNode int) kamreg.FlushReport {
 	if perNode < 1 {
 		perNode = 1
 	}
@@ -31,9 +23,9 @@ func Fanout(ctx context.Context, nodes []Remover, aors []string, perNode int) ka
 	var wg sync.WaitGroup
 	for _, node := range nodes {
 		wg.Add(1)
-		go func(node Remover) {
+		go func(node Node) {
 			defer wg.Done()
-			failed, first := flushNode(ctx, node, aors, perNode)
+			failed, first := flushNode(ctx, node, table, aors, perNode)
 			if len(failed) == 0 {
 				return
 			}
@@ -46,7 +38,7 @@ func Fanout(ctx context.Context, nodes []Remover, aors []string, perNode int) ka
 			if len(failed) > 1 || len(aors) > 1 {
 				msg = fmt.Sprintf("%d of %d AoRs not flushed: %v", len(failed), len(aors), first)
 			}
-			report.Nodes = append(report.Nodes, kamreg.NodeFailure{Node: node.Name(), Error: msg})
+			report.Nodes = append(report.Nodes, kamreg.NodeFailure{Node: node.Node().Name, Error: msg})
 		}(node)
 	}
 	wg.Wait()
@@ -64,7 +56,7 @@ func Fanout(ctx context.Context, nodes []Remover, aors []string, perNode int) ka
 // flushNode removes the AoRs on one node and returns those that failed and
 // the first error. Once the node has failed many calls in a row (it is down,
 // or hangs), the rest are not sent and count as failed at once.
-func flushNode(ctx context.Context, node Remover, aors []string, perNode int) ([]string, error) {
+func flushNode(ctx context.Context, node Node, table string, aors []string, perNode int) ([]string, error) {
 	errs := make([]error, len(aors))
 	sem := make(chan struct{}, perNode)
 	giveUp := int64(max(2*perNode, 8))
@@ -81,7 +73,7 @@ func flushNode(ctx context.Context, node Remover, aors []string, perNode int) ([
 		wg.Add(1)
 		go func(i int, aor string) {
 			defer func() { <-sem; wg.Done() }()
-			errs[i] = node.Remove(ctx, aor)
+			errs[i] = node.Remove(ctx, table, aor)
 			if errs[i] != nil {
 				lastErr.Store(errs[i])
 				inARow.Add(1)

@@ -12,9 +12,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kamreg/kamreg"
+	"github.com/kamreg/kamreg/kamailio"
 )
 
-// fakeRemover is a Remover whose RemoveFn decides each call; with a gate,
+// fakeRemover is a Node whose RemoveFn decides each call; with a gate,
 // each call waits until the gate is closed.
 type fakeRemover struct {
 	name     string
@@ -26,9 +27,13 @@ type fakeRemover struct {
 	removed  []string
 }
 
-func (n *fakeRemover) Name() string { return n.name }
+func (n *fakeRemover) Node() kamailio.Node { return kamailio.Node{Name: n.name} }
 
-func (n *fakeRemover) Remove(ctx context.Context, aor string) error {
+func (n *fakeRemover) Lookup(context.Context, string, string) ([]kamailio.Contact, error) {
+	return nil, nil
+}
+
+func (n *fakeRemover) Remove(ctx context.Context, _, aor string) error {
 	cur := n.inFlight.Add(1)
 	defer n.inFlight.Add(-1)
 	for {
@@ -82,11 +87,11 @@ func TestFanout(t *testing.T) {
 			if tt.name == "no AoRs" {
 				in = nil
 			}
-			var removers []Remover
+			var nodes []Node
 			for _, n := range tt.nodes {
-				removers = append(removers, n)
+				nodes = append(nodes, n)
 			}
-			got := Fanout(context.Background(), removers, in, 2)
+			got := Fanout(context.Background(), nodes, "location", in, 2)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
@@ -104,7 +109,7 @@ func TestFanoutBoundsConcurrencyPerNode(t *testing.T) {
 	}
 	n := &fakeRemover{name: "k1", gate: make(chan struct{})}
 	done := make(chan kamreg.FlushReport, 1)
-	go func() { done <- Fanout(context.Background(), []Remover{n}, aors, 4) }()
+	go func() { done <- Fanout(context.Background(), []Node{n}, "location", aors, 4) }()
 	// Four calls in flight, each held at the gate: the bound is reached.
 	deadline := time.Now().Add(10 * time.Second)
 	for n.inFlight.Load() < 4 && time.Now().Before(deadline) {
@@ -135,7 +140,7 @@ func TestFanoutGivesUpOnADeadNode(t *testing.T) {
 	}
 	var calls atomic.Int32
 	dead := &fakeRemover{name: "dead", RemoveFn: func(string) error { calls.Add(1); return errors.New("connection refused") }}
-	r := Fanout(context.Background(), []Remover{dead, &fakeRemover{name: "k1"}}, aors, 4)
+	r := Fanout(context.Background(), []Node{dead, &fakeRemover{name: "k1"}}, "location", aors, 4)
 	if len(r.Failed) != 500 || len(r.Flushed) != 0 {
 		t.Fatalf("flushed %d failed %d", len(r.Flushed), len(r.Failed))
 	}

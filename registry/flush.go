@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/kamreg/kamreg"
 )
 
@@ -13,21 +15,21 @@ import (
 // flushed lately (a phone that registered again since may be only in
 // memory). No node is asked to dump its memory.
 func (r *Registry) FlushRealm(ctx context.Context, a kamreg.Account) (kamreg.FlushReport, error) {
-	set := newAoRSet()
-	rows, err := r.Source.AoRs(ctx, kamreg.Scope{Realm: a.Realm})
-	if err != nil {
+	// What the flush removes comes from three reads that do not depend on
+	// each other: all three are in flight at once.
+	var rows []kamreg.AoR
+	var users []string
+	var recent []kamreg.FlushRecord
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { rows, err = r.Source.AoRs(gctx, kamreg.Scope{Realm: a.Realm}); return err })
+	g.Go(func() (err error) { users, err = r.Devices.Usernames(gctx, a.ID); return err })
+	g.Go(func() (err error) { recent, err = r.flushRecords(gctx, a.Realm); return err })
+	if err := g.Wait(); err != nil {
 		return kamreg.FlushReport{}, err
 	}
+	set := newAoRSet()
 	for _, x := range rows {
 		set.add(x)
-	}
-	users, err := r.Devices.Usernames(ctx, a.ID)
-	if err != nil {
-		return kamreg.FlushReport{}, err
-	}
-	_, recent, err := r.Directory.Read(ctx, a.Realm, false)
-	if err != nil {
-		return kamreg.FlushReport{}, err
 	}
 	for _, f := range recent {
 		users = append(users, f.Username)
@@ -35,7 +37,7 @@ func (r *Registry) FlushRealm(ctx context.Context, a kamreg.Account) (kamreg.Flu
 	for _, u := range users {
 		set.addUser(u, a.Realm)
 	}
-	return r.flush(ctx, set.list())
+	return r.flush(ctx, a.Realm, set.list())
 }
 
 // FlushUser flushes every contact of username in the account's realm on
@@ -68,7 +70,7 @@ func (r *Registry) FlushUser(ctx context.Context, a kamreg.Account, username str
 	if !known && !r.heldInMemory(ctx, set.list()) {
 		return kamreg.FlushReport{}, kamreg.ErrUnknownUser
 	}
-	return r.flush(ctx, set.list())
+	return r.flush(ctx, a.Realm, set.list())
 }
 
 // heldInMemory tells whether some node holds one of the AoRs (a phone
@@ -90,8 +92,10 @@ func (r *Registry) heldInMemory(ctx context.Context, aors []kamreg.AoR) bool {
 // node acknowledged, as they were just before the removal: a phone that
 // registers again afterwards (a new Call-ID, CSeq or last_modified) is not
 // hidden, even within the same second. Anything short of every node
-// acknowledging every AoR is a *kamreg.FlushError.
-func (r *Registry) flush(ctx context.Context, aors []kamreg.AoR) (kamreg.FlushReport, error) {
+// acknowledging every AoR is a *kamreg.FlushError. Once recorded, a flush
+// that removed something is told to OnFlushed (and, through the record,
+// to the other replicas).
+func (r *Registry) flush(ctx context.Context, realm string, aors []kamreg.AoR) (kamreg.FlushReport, error) {
 	names := make([]string, len(aors))
 	byName := make(map[string]kamreg.AoR, len(aors))
 	for i, a := range aors {
@@ -106,14 +110,7 @@ func (r *Registry) flush(ctx context.Context, aors []kamreg.AoR) (kamreg.FlushRe
 	if err != nil {
 		return kamreg.FlushReport{}, err
 	}
-	removers := make([]Remover, len(r.Nodes))
-	for i, n := range r.Nodes {
-		removers[i] = remover{node: n, table: r.Table}
-	}
-	report := Fanout(ctx, removers, names, r.PerNode)
-	if f, ok := r.Source.(forgetter); ok {
-		f.Forget()
-	}
+	report := Fanout(ctx, r.Nodes, r.Table, names, r.PerNode)
 	acknowledged := make(map[kamreg.AoR]bool, len(report.Flushed))
 	for _, name := range report.Flushed {
 		acknowledged[byName[name]] = true
@@ -124,7 +121,13 @@ func (r *Registry) flush(ctx context.Context, aors []kamreg.AoR) (kamreg.FlushRe
 			done = append(done, f)
 		}
 	}
-	recErr := r.Flushes.Record(ctx, done)
+	recErr := r.Flushes.Record(ctx, realm, done)
+	if len(report.Flushed) > 0 {
+		r.Cache.Invalidate(realm)
+		if r.OnFlushed != nil {
+			r.OnFlushed(realm)
+		}
+	}
 	switch {
 	case !report.Complete():
 		return report, &kamreg.FlushError{Report: report, Cause: recErr}
@@ -133,21 +136,6 @@ func (r *Registry) flush(ctx context.Context, aors []kamreg.AoR) (kamreg.FlushRe
 			"the flush reached every node but could not be recorded: %s", kamreg.ErrorMessage(recErr))
 	}
 	return report, nil
-}
-
-// forgetter is a source that keeps what it read (RPCSource): after a flush
-// its next read must ask the nodes again.
-type forgetter interface{ Forget() }
-
-type remover struct {
-	node  Node
-	table string
-}
-
-func (r remover) Name() string { return r.node.Node().Name }
-
-func (r remover) Remove(ctx context.Context, aor string) error {
-	return r.node.Remove(ctx, r.table, aor)
 }
 
 // aorSet keeps AoRs once each, in the order first added.

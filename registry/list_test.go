@@ -140,13 +140,13 @@ type recordsAfterCount struct {
 	started chan struct{}
 }
 
-func (d recordsAfterCount) Read(ctx context.Context, realm string, withDirectory bool) (*kamreg.Directory, []kamreg.FlushRecord, error) {
+func (d recordsAfterCount) FlushRecords(ctx context.Context, realm string) ([]kamreg.FlushRecord, error) {
 	select {
 	case <-d.started:
 	case <-ctx.Done():
-		return nil, nil, ctx.Err()
+		return nil, ctx.Err()
 	}
-	return d.fakeDirectory.Read(ctx, realm, withDirectory)
+	return d.fakeDirectory.FlushRecords(ctx, realm)
 }
 
 // TestCountReadsBothAtOnce: the flush records are read while the count

@@ -35,10 +35,15 @@ type Source interface {
 }
 
 // Directory reads what kamreg's tables know of a realm ("" for all): its
-// accounts and devices (when asked) and the flush records that still hide
-// rows (store.Directory).
+// accounts and devices, and the flush records that still hide rows
+// (store.Directory).
 type Directory interface {
-	Read(ctx context.Context, realm string, withDirectory bool) (*kamreg.Directory, []kamreg.FlushRecord, error)
+	// Read returns both in one round trip.
+	Read(ctx context.Context, realm string) (*kamreg.Directory, []kamreg.FlushRecord, error)
+	// Accounts returns the accounts and devices alone.
+	Accounts(ctx context.Context, realm string) (*kamreg.Directory, error)
+	// FlushRecords returns the flush records alone.
+	FlushRecords(ctx context.Context, realm string) ([]kamreg.FlushRecord, error)
 }
 
 // Devices answers what an account's device records say (store.Devices).
@@ -47,9 +52,10 @@ type Devices interface {
 	Usernames(ctx context.Context, accountID string) ([]string, error)
 }
 
-// Recorder keeps flush records (store.Flushes).
+// Recorder keeps flush records and tells every replica that the realm
+// was flushed (store.Flushes).
 type Recorder interface {
-	Record(ctx context.Context, recs []kamreg.FlushRecord) error
+	Record(ctx context.Context, realm string, recs []kamreg.FlushRecord) error
 }
 
 // Node is one Kamailio node as a flush uses it (kamailio.Client).
@@ -78,6 +84,13 @@ type Registry struct {
 	PerNode int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Cache, when set, keeps the flush records of the realms read; nil
+	// reads them with every request.
+	Cache *FlushCache
+	// OnFlushed, when set, hears the realm of every flush that removed
+	// something, once the flush is recorded: what keeps reads of the realm
+	// (dumps, watchers) drops or reads them again.
+	OnFlushed func(realm string)
 }
 
 var _ kamreg.RegistrationService = (*Registry)(nil)

@@ -8,16 +8,19 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/kamailio"
 )
 
-// Dumper is a node that can list its memory (ul.dump): kamailio.Client.
+// Dumper is a node that can list its memory (ul.dump) and look an AoR up
+// in it (ul.lookup): kamailio.Client.
 type Dumper interface {
 	Node() kamailio.Node
 	Dump(ctx context.Context, table string) ([]kamailio.Record, error)
+	Lookup(ctx context.Context, table, aor string) ([]kamailio.Contact, error)
 }
 
 // RPCSource reads live bindings from ul.dump on every node, for usrloc
@@ -27,7 +30,8 @@ type Dumper interface {
 //
 // ul.dump is costly for a node, so at most one dump is in flight per node:
 // concurrent readers share it, and a finished dump serves reads for TTL
-// (0: no reuse). A flush through this replica drops the reuse at once.
+// (0: no reuse). A flush through any replica drops the reuse at once
+// (Forget, through the registry's OnFlushed).
 type RPCSource struct {
 	Nodes []Dumper
 	Table string
@@ -127,20 +131,12 @@ func (r *RPCSource) Forget() {
 // ordered by username, contact and ruid.
 func (r *RPCSource) bindings(ctx context.Context, reuse bool) ([]kamreg.Binding, error) {
 	dumps := make([]dump, len(r.Nodes))
-	errs := make([]error, len(r.Nodes))
-	var wg sync.WaitGroup
+	g, gctx := errgroup.WithContext(ctx)
 	for i, n := range r.Nodes {
-		wg.Add(1)
-		go func(i int, n Dumper) {
-			defer wg.Done()
-			dumps[i], errs[i] = r.nodeDump(ctx, n, reuse)
-		}(i, n)
+		g.Go(func() (err error) { dumps[i], err = r.nodeDump(gctx, n, reuse); return err })
 	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	now := r.now()
 	seen := map[string]bool{}
@@ -229,9 +225,62 @@ func (r *RPCSource) AoRs(_ context.Context, s kamreg.Scope) ([]kamreg.AoR, error
 	return set.list(), nil
 }
 
-// States returns nothing: ul.rm changes a node's memory at once, so no
-// flush record is needed. After the flush the registry calls Forget, so
-// that this replica's next read asks the nodes again.
-func (r *RPCSource) States(context.Context, []kamreg.AoR, time.Time) ([]kamreg.FlushRecord, error) {
-	return nil, nil
+// States returns the bindings the AoRs have now, as flush records, so that
+// a flush in rpc mode is recorded as in db mode: a replica whose reader
+// got a dump begun before the flush does not show the flushed contacts.
+// The AoRs in the dumps held are taken from them; the others are looked up
+// on every node (a node that does not answer adds nothing: its ul.rm will
+// say so).
+func (r *RPCSource) States(ctx context.Context, aors []kamreg.AoR, before time.Time) ([]kamreg.FlushRecord, error) {
+	want := make(map[string]bool, len(aors))
+	for _, a := range aors {
+		want[strings.ToLower(a.String())] = true
+	}
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	var out []kamreg.FlushRecord
+	add := func(aor string, cs []kamailio.Contact, at time.Time) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range cs {
+			b, ok := c.Binding(aor, at)
+			if ok && !seen[b.Ruid] && !b.LastModified.After(before) {
+				seen[b.Ruid] = true
+				out = append(out, kamreg.FlushRecord{Ruid: b.Ruid, Username: b.Username, Domain: b.Domain,
+					CallID: b.CallID, CSeq: b.CSeq, LastModified: b.LastModified})
+			}
+		}
+	}
+	found := map[string]bool{}
+	r.mu.Lock()
+	for _, d := range r.dumps {
+		for _, rec := range d.records {
+			if k := strings.ToLower(rec.AoR); want[k] {
+				found[k] = true
+				add(rec.AoR, rec.Contacts, d.at)
+			}
+		}
+	}
+	r.mu.Unlock()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(statesInFlight)
+	for _, a := range aors {
+		name := a.String()
+		if found[strings.ToLower(name)] {
+			continue
+		}
+		for _, n := range r.Nodes {
+			g.Go(func() error {
+				if cs, err := n.Lookup(gctx, r.Table, name); err == nil {
+					add(name, cs, r.now())
+				}
+				return nil
+			})
+		}
+	}
+	_ = g.Wait()
+	return out, nil
 }
+
+// statesInFlight bounds the ul.lookup calls of States.
+const statesInFlight = 16

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -37,6 +38,15 @@ func (n *dumpNode) Dump(ctx context.Context, _ string) ([]kamailio.Record, error
 		}
 	}
 	return n.records, n.err
+}
+
+func (n *dumpNode) Lookup(_ context.Context, _, aor string) ([]kamailio.Contact, error) {
+	for _, r := range n.records {
+		if r.AoR == aor {
+			return r.Contacts, n.err
+		}
+	}
+	return nil, n.err
 }
 
 func contact(ruid, addr string, expires kamailio.Expiry) kamailio.Contact {
@@ -209,5 +219,42 @@ func TestRPCSourceForgetsADumpInFlight(t *testing.T) {
 	_, _ = r.Count(ctx, kamailio.Query{})
 	if d := k1.dumps.Load(); d != 2 {
 		t.Errorf("a read after both sent dump %d: the post-flush dump was not kept", d)
+	}
+}
+
+// TestRPCSourceStatesRecordTheFlush: in rpc mode a flush is recorded as in
+// db mode, from the dumps held and, for AoRs they lack, from ul.lookup on
+// every node; a contact modified after the flush began is left out.
+func TestRPCSourceStatesRecordTheFlush(t *testing.T) {
+	live := kamailio.Expiry{Seconds: 120}
+	k1 := &dumpNode{name: "k1", records: []kamailio.Record{
+		{AoR: "alice@acme.test", Contacts: []kamailio.Contact{contact("r1", "sip:alice@127.0.0.2", live)}},
+	}}
+	k2 := &dumpNode{name: "k2"}
+	now := time.Unix(1795724700, 0)
+	r := &RPCSource{Nodes: []Dumper{k1, k2}, Table: "location", TTL: time.Minute, Now: func() time.Time { return now }}
+	ctx := context.Background()
+	if _, err := r.Live(ctx, kamailio.Query{}); err != nil {
+		t.Fatal(err)
+	}
+	// Registered on k2 since its dump; and a refresh after the flush began.
+	later := contact("r3", "sip:carol@127.0.0.1", live)
+	later.LastModified = now.Unix() + 5
+	k2.records = []kamailio.Record{
+		{AoR: "bob@acme.test", Contacts: []kamailio.Contact{contact("r2", "sip:bob@127.0.0.1", live)}},
+		{AoR: "carol@acme.test", Contacts: []kamailio.Contact{later}},
+	}
+	got, err := r.States(ctx, []kamreg.AoR{{Username: "alice", Domain: "acme.test"}, {Username: "bob", Domain: "acme.test"},
+		{Username: "carol", Domain: "acme.test"}, {Username: "nobody", Domain: "acme.test"}}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ruids []string
+	for _, f := range got {
+		ruids = append(ruids, f.Ruid+" "+f.Username+"@"+f.Domain)
+	}
+	sort.Strings(ruids)
+	if diff := cmp.Diff([]string{"r1 alice@acme.test", "r2 bob@acme.test"}, ruids); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
 	}
 }

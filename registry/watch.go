@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/kamreg/kamreg"
-	"github.com/kamreg/kamreg/adapter"
 	"github.com/kamreg/kamreg/kamailio"
 	"github.com/kamreg/kamreg/watch"
 )
@@ -17,28 +16,18 @@ var _ watch.Source = (*Registry)(nil)
 // its binding's identity (ruid) and a version that changes when the phone
 // registers again, for the event stream's poller.
 func (r *Registry) Watched(ctx context.Context, realm string) ([]watch.Entry, error) {
-	scope := kamreg.Scope{Realm: realm}
-	dir, recs, err := r.Directory.Read(ctx, scope.Realm, true)
+	out := []watch.Entry{}
+	err := r.each(ctx, readQuery{Query: kamailio.Query{Scope: kamreg.Scope{Realm: realm}}},
+		func(b *kamreg.Binding, reg *kamreg.Registration) bool {
+			id := b.Ruid
+			if id == "" {
+				id = b.Username + "\x00" + b.Contact
+			}
+			out = append(out, watch.Entry{ID: id, Version: version(b), Reg: *reg})
+			return true
+		})
 	if err != nil {
 		return nil, err
-	}
-	bs, err := r.Source.Live(ctx, kamailio.Query{Scope: scope})
-	if err != nil {
-		return nil, err
-	}
-	h := hiddenBy(recs)
-	mc := r.mapping(dir)
-	out := make([]watch.Entry, 0, len(bs))
-	for i := range bs {
-		b := &bs[i]
-		if h.hides(b) {
-			continue
-		}
-		id := b.Ruid
-		if id == "" {
-			id = b.Username + "\x00" + b.Contact
-		}
-		out = append(out, watch.Entry{ID: id, Version: version(b), Reg: adapter.FromBinding(b, mc)})
 	}
 	return out, nil
 }

@@ -11,9 +11,10 @@ import (
 	"github.com/kamreg/kamreg/dberr"
 )
 
-// Directory reads, in one round trip, what kamreg's tables say about one
-// realm (or every realm): its account, its devices and the flush records
-// that still hide rows. A read of registrations needs all three.
+// Directory reads what kamreg's tables say about one realm (or every
+// realm): its accounts, its devices and the flush records that still hide
+// rows. Read takes all of them in one round trip; Accounts and
+// FlushRecords take one part, for a reader that holds the other.
 type Directory struct{ Pool *pgxpool.Pool }
 
 // directory reads the accounts of one realm (lower case), or of every
@@ -37,21 +38,40 @@ const (
 )
 
 // Read returns the directory and the live flush records of realm ("" for
-// every realm). Without withDirectory only the flush records are read.
-func (d Directory) Read(ctx context.Context, realm string, withDirectory bool) (*kamreg.Directory, []kamreg.FlushRecord, error) {
+// every realm), in one round trip.
+func (d Directory) Read(ctx context.Context, realm string) (*kamreg.Directory, []kamreg.FlushRecord, error) {
+	return d.read(ctx, realm, true, true)
+}
+
+// Accounts returns the directory of realm ("" for every realm) alone.
+func (d Directory) Accounts(ctx context.Context, realm string) (*kamreg.Directory, error) {
+	dir, _, err := d.read(ctx, realm, true, false)
+	return dir, err
+}
+
+// FlushRecords returns the live flush records of realm ("" for every
+// realm) alone.
+func (d Directory) FlushRecords(ctx context.Context, realm string) ([]kamreg.FlushRecord, error) {
+	_, recs, err := d.read(ctx, realm, false, true)
+	return recs, err
+}
+
+func (d Directory) read(ctx context.Context, realm string, accounts, flushes bool) (*kamreg.Directory, []kamreg.FlushRecord, error) {
 	realm = strings.ToLower(realm)
 	b := &pgx.Batch{}
 	var dir *kamreg.Directory
-	if withDirectory {
+	if accounts {
 		dir = kamreg.NewDirectory()
 		queue(b, realm, directoryOfRealm, directoryOfAll).Query(func(rows pgx.Rows) error { return scanDirectory(rows, dir) })
 	}
 	var hidden []kamreg.FlushRecord
-	queue(b, realm, flushesOfRealm, flushesOfAll).Query(func(rows pgx.Rows) error {
-		var err error
-		hidden, err = scanFlushes(rows)
-		return err
-	})
+	if flushes {
+		queue(b, realm, flushesOfRealm, flushesOfAll).Query(func(rows pgx.Rows) error {
+			var err error
+			hidden, err = scanFlushes(rows)
+			return err
+		})
+	}
 	if err := d.Pool.SendBatch(ctx, b).Close(); err != nil {
 		return nil, nil, dberr.Wrap(err)
 	}

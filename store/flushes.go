@@ -20,14 +20,31 @@ const FlushTTL = 15 * time.Minute
 // removed, so that readers of the location table stop showing them at
 // once (read your writes), even in usrloc db_mode 2 where Kamailio removes
 // them later, and from every replica.
-type Flushes struct{ Pool *pgxpool.Pool }
+type Flushes struct {
+	Pool *pgxpool.Pool
+	// Listener, when set, is this replica's: its Self names the replica
+	// in the notifications, which it numbers.
+	Listener *Listener
+}
 
-// Record keeps the records for FlushTTL and drops records past their
-// lifetime.
-func (s Flushes) Record(ctx context.Context, recs []kamreg.FlushRecord) error {
-	if len(recs) == 0 {
-		return nil
+// Record keeps the records for FlushTTL, drops records past their
+// lifetime and notifies every replica that realm was flushed, in one
+// round trip and one transaction: a replica that hears of the flush reads
+// records already committed.
+func (s Flushes) Record(ctx context.Context, realm string, recs []kamreg.FlushRecord) error {
+	b := &pgx.Batch{}
+	if len(recs) > 0 {
+		queueRecords(b, recs)
 	}
+	sender := ""
+	if s.Listener != nil {
+		sender = s.Listener.Self
+	}
+	b.Queue(`SELECT pg_notify($1, $2)`, FlushChannel, payload(sender, s.Listener.next(), realm))
+	return dberr.Wrap(s.Pool.SendBatch(ctx, b).Close())
+}
+
+func queueRecords(b *pgx.Batch, recs []kamreg.FlushRecord) {
 	n := len(recs)
 	ruids, users, domains, callids := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	cseqs, modified := make([]int32, n), make([]time.Time, n)
@@ -35,7 +52,6 @@ func (s Flushes) Record(ctx context.Context, recs []kamreg.FlushRecord) error {
 		ruids[i], users[i], domains[i], callids[i] = r.Ruid, r.Username, strings.ToLower(r.Domain), r.CallID
 		cseqs[i], modified[i] = int32(r.CSeq), r.LastModified
 	}
-	b := &pgx.Batch{}
 	b.Queue(`
 		INSERT INTO kamreg_flushes (ruid, username, domain, callid, cseq, last_modified, expires_at)
 		SELECT * , now() + $7 * interval '1 second'
@@ -45,7 +61,6 @@ func (s Flushes) Record(ctx context.Context, recs []kamreg.FlushRecord) error {
 				cseq = EXCLUDED.cseq, last_modified = EXCLUDED.last_modified, expires_at = EXCLUDED.expires_at`,
 		ruids, users, domains, callids, cseqs, modified, int(FlushTTL.Seconds()))
 	b.Queue(`DELETE FROM kamreg_flushes WHERE expires_at < now()`)
-	return dberr.Wrap(s.Pool.SendBatch(ctx, b).Close())
 }
 
 func scanFlushes(rows pgx.Rows) ([]kamreg.FlushRecord, error) {

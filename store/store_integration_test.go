@@ -385,15 +385,15 @@ func TestFlushesAndDirectory(t *testing.T) {
 	alice := flushRecord("r1", "alice", "Root.Test", 1, at.In(paris))
 	bob := flushRecord("r2", "bob", "root.test", 7, at.Add(time.Second))
 	carol := flushRecord("r3", "carol", "other.test", 2, at)
-	if err := flushes.Record(ctx, nil); err != nil {
+	if err := flushes.Record(ctx, "root.test", nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := flushes.Record(ctx, []kamreg.FlushRecord{alice, bob, carol}); err != nil {
+	if err := flushes.Record(ctx, "root.test", []kamreg.FlushRecord{alice, bob, carol}); err != nil {
 		t.Fatal(err)
 	}
 	// The same binding flushed again: one record, the later state.
 	bob.CSeq, bob.CallID = 8, "call-r2-again"
-	if err := flushes.Record(ctx, []kamreg.FlushRecord{bob}); err != nil {
+	if err := flushes.Record(ctx, "root.test", []kamreg.FlushRecord{bob}); err != nil {
 		t.Fatal(err)
 	}
 	alice.Domain = "root.test" // stored lower case
@@ -408,7 +408,7 @@ func TestFlushesAndDirectory(t *testing.T) {
 		{"nobody.test", nil},
 		{"", []kamreg.FlushRecord{alice, bob, carol}},
 	} {
-		_, got, err := Directory{Pool: pool}.Read(ctx, tt.realm, false)
+		got, err := Directory{Pool: pool}.FlushRecords(ctx, tt.realm)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -447,7 +447,14 @@ func TestFlushesAndDirectory(t *testing.T) {
 		{"every realm", "", true, allDir, []kamreg.FlushRecord{alice, bob, carol}},
 		{"an unknown realm", "nobody.test", true, kamreg.NewDirectory(), nil},
 	} {
-		dir, hidden, err := dirs.Read(ctx, tt.realm, tt.withDirectory)
+		var dir *kamreg.Directory
+		var hidden []kamreg.FlushRecord
+		var err error
+		if tt.withDirectory {
+			dir, hidden, err = dirs.Read(ctx, tt.realm)
+		} else {
+			hidden, err = dirs.FlushRecords(ctx, tt.realm)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -464,14 +471,14 @@ func TestFlushesAndDirectory(t *testing.T) {
 	if _, err := pool.Exec(ctx, `UPDATE kamreg_flushes SET expires_at = now() - interval '1 second' WHERE ruid = 'r2'`); err != nil {
 		t.Fatal(err)
 	}
-	_, got, err := Directory{Pool: pool}.Read(ctx, "root.test", false)
+	got, err := Directory{Pool: pool}.FlushRecords(ctx, "root.test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]kamreg.FlushRecord{alice}, got, sameInstant); diff != "" {
 		t.Errorf("Live after r2 expired (-want +got):\n%s", diff)
 	}
-	if err := flushes.Record(ctx, []kamreg.FlushRecord{carol}); err != nil {
+	if err := flushes.Record(ctx, "other.test", []kamreg.FlushRecord{carol}); err != nil {
 		t.Fatal(err)
 	}
 	var ruids []string
@@ -509,8 +516,10 @@ func TestEveryFailureHasAKind(t *testing.T) {
 	calls["Devices.Put"] = Devices{Pool: pool}.Put(ctx, kamreg.Device{AccountID: id, Username: "u", DeviceID: id})
 	_, calls["Devices.Exists"] = Devices{Pool: pool}.Exists(ctx, id, "u")
 	_, calls["Devices.Usernames"] = Devices{Pool: pool}.Usernames(ctx, id)
-	_, _, calls["Directory.Read"] = Directory{Pool: pool}.Read(ctx, "a.test", true)
-	calls["Flushes.Record"] = Flushes{Pool: pool}.Record(ctx, []kamreg.FlushRecord{{Ruid: "r", Username: "u", Domain: "a.test"}})
+	_, _, calls["Directory.Read"] = Directory{Pool: pool}.Read(ctx, "a.test")
+	_, calls["Directory.Accounts"] = Directory{Pool: pool}.Accounts(ctx, "a.test")
+	_, calls["Directory.FlushRecords"] = Directory{Pool: pool}.FlushRecords(ctx, "a.test")
+	calls["Flushes.Record"] = Flushes{Pool: pool}.Record(ctx, "a.test", []kamreg.FlushRecord{{Ruid: "r", Username: "u", Domain: "a.test"}})
 	got := map[string]string{}
 	want := map[string]string{}
 	for name, err := range calls {

@@ -197,7 +197,7 @@ func TestUpgradeKeepsFlushes(t *testing.T) {
 				t.Errorf("count after the upgrade: %d, want %d", count, len(want))
 			}
 
-			_, recs, err := Directory{Pool: pool}.Read(ctx, "", false)
+			recs, err := Directory{Pool: pool}.FlushRecords(ctx, "")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,7 +2,7 @@
 // watches, for the event stream (GET …/registrations/events).
 //
 // One poller per watched realm reads the realm's live set on an interval
-// (at once after a flush through kamreg, see Hub.Notifying), diffs it with
+// (at once after a flush through any replica, see Hub.Kick), diffs it with
 // the previous read by binding identity (usrloc's ruid) and hands the
 // changes to every watcher of the realm: the cost grows with the realms
 // watched, not with the watchers. A read is encoded once, as the snapshot

@@ -80,12 +80,20 @@ func (h *Hub) Subscribe(ctx context.Context, realm string, filters []kamreg.Filt
 }
 
 // Kick makes the realm's poller, if any, read the realm now rather than
-// at its next tick.
+// at its next tick; "" kicks every poller. The registry calls it after
+// every flush, its own or another replica's (registry.Registry.OnFlushed).
 func (h *Hub) Kick(realm string) {
 	h.mu.Lock()
-	p := h.pollers[strings.ToLower(realm)]
+	var ps []*poller
+	if realm == "" {
+		for _, p := range h.pollers {
+			ps = append(ps, p)
+		}
+	} else if p := h.pollers[strings.ToLower(realm)]; p != nil {
+		ps = append(ps, p)
+	}
 	h.mu.Unlock()
-	if p != nil {
+	for _, p := range ps {
 		select {
 		case p.kick <- struct{}{}:
 		default:
@@ -179,26 +187,4 @@ func (h *Hub) ticker() (<-chan time.Time, func()) {
 	}
 	t := time.NewTicker(h.interval())
 	return t.C, t.Stop
-}
-
-// Notifying returns svc whose flushes make the hub read the flushed realm
-// at once, so that watchers see a flush through kamreg without waiting
-// for the next tick.
-func (h *Hub) Notifying(svc kamreg.RegistrationService) kamreg.RegistrationService {
-	return notifying{RegistrationService: svc, hub: h}
-}
-
-type notifying struct {
-	kamreg.RegistrationService
-	hub *Hub
-}
-
-func (n notifying) FlushRealm(ctx context.Context, a kamreg.Account) (kamreg.FlushReport, error) {
-	defer n.hub.Kick(a.Realm)
-	return n.RegistrationService.FlushRealm(ctx, a)
-}
-
-func (n notifying) FlushUser(ctx context.Context, a kamreg.Account, username string) (kamreg.FlushReport, error) {
-	defer n.hub.Kick(a.Realm)
-	return n.RegistrationService.FlushUser(ctx, a, username)
 }

@@ -269,37 +269,23 @@ func TestThePollerStopsWithItsLastWatcher(t *testing.T) {
 	}
 }
 
-func TestAFlushThroughKamregIsReadAtOnce(t *testing.T) {
-	src := &fakeSource{}
-	src.set(ent("r1", "alice", "1"))
-	h, _, _ := newHub(src)
-	defer h.Close()
-	w := subscribe(t, h)
-	defer w.Close()
-	svc := h.Notifying(flusher{func() { src.set() }})
-	if _, err := svc.FlushUser(context.Background(), kamreg.Account{Realm: "ACME.test"}, "alice"); err != nil {
-		t.Fatal(err)
+func TestAKickIsReadAtOnce(t *testing.T) {
+	for _, realm := range []string{"ACME.test", ""} {
+		t.Run("kick "+realm, func(t *testing.T) {
+			src := &fakeSource{}
+			src.set(ent("r1", "alice", "1"))
+			h, _, _ := newHub(src)
+			defer h.Close()
+			w := subscribe(t, h)
+			defer w.Close()
+			src.set()
+			h.Kick(realm)
+			// No tick: the kick itself made the poller read.
+			if d := cmp.Diff([]got{{Unregistered, 1, "alice"}}, next(t, w)); d != "" {
+				t.Errorf("events (-want +got):\n%s", d)
+			}
+		})
 	}
-	// No tick: the flush itself made the poller read.
-	if d := cmp.Diff([]got{{Unregistered, 1, "alice"}}, next(t, w)); d != "" {
-		t.Errorf("events (-want +got):\n%s", d)
-	}
-}
-
-// flusher is a registration service whose flushes run fn.
-type flusher struct{ fn func() }
-
-func (f flusher) List(context.Context, kamreg.ListQuery) (kamreg.Page, error) {
-	return kamreg.Page{}, nil
-}
-func (f flusher) Count(context.Context, kamreg.ListQuery) (int, error) { return 0, nil }
-func (f flusher) FlushRealm(context.Context, kamreg.Account) (kamreg.FlushReport, error) {
-	f.fn()
-	return kamreg.FlushReport{}, nil
-}
-func (f flusher) FlushUser(context.Context, kamreg.Account, string) (kamreg.FlushReport, error) {
-	f.fn()
-	return kamreg.FlushReport{}, nil
 }
 
 func TestAFailedFirstReadFailsTheSubscriptionThenARetryWorks(t *testing.T) {

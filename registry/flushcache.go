@@ -1,0 +1,136 @@
+package registry
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kamreg/kamreg"
+)
+
+// FlushCache keeps the live flush records of each realm read, so that a
+// count needs no read of them. A realm's records are read again after a
+// flush of the realm (Invalidate, on this replica or told by another),
+// and after Refresh in any case, in case a notification was missed. The
+// cache serves only while notifications are heard (SetListening): before
+// the first LISTEN and from the loss of the connection until it is back,
+// every read goes to the database, and nothing read before is served
+// again.
+type FlushCache struct {
+	// Refresh is how long a realm's records serve without a notification.
+	Refresh time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Sync, when set, returns once every flush notified before it was
+	// called has been told to Invalidate (store.Listener.Sync), false if
+	// it cannot say: records are served only after it, so that no flush
+	// answered by another replica is missed by the next read here.
+	Sync func(ctx context.Context) bool
+
+	mu        sync.Mutex
+	listening bool
+	realms    map[string]cachedRecords
+	// gen counts invalidations: records read before one are not kept.
+	gen uint64
+}
+
+type cachedRecords struct {
+	recs []kamreg.FlushRecord
+	at   time.Time
+}
+
+func (c *FlushCache) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// ticket is taken before a read of the records and given back with them:
+// records read across an invalidation are not kept, and records are as
+// old as the moment their read began.
+type ticket struct {
+	gen uint64
+	at  time.Time
+}
+
+// get returns the realm's records if fresh, and the ticket to put a new
+// read with.
+func (c *FlushCache) get(realm string) ([]kamreg.FlushRecord, bool, ticket) {
+	if c == nil {
+		return nil, false, ticket{}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	e, ok := c.realms[strings.ToLower(realm)]
+	if !ok || !c.listening || now.Sub(e.at) >= c.Refresh {
+		return nil, false, ticket{gen: c.gen, at: now}
+	}
+	return e.recs, true, ticket{gen: c.gen, at: now}
+}
+
+// fresh returns the realm's records if fresh once Sync has told every
+// notification sent before, and the ticket to put a new read with.
+func (c *FlushCache) fresh(ctx context.Context, realm string) ([]kamreg.FlushRecord, bool, ticket) {
+	recs, ok, t := c.get(realm)
+	if !ok || c.Sync == nil {
+		return recs, ok, t
+	}
+	if !c.Sync(ctx) {
+		return nil, false, t
+	}
+	again, ok, t2 := c.get(realm)
+	if !ok || t2.gen != t.gen {
+		return nil, false, t2
+	}
+	return again, true, t2
+}
+
+// put keeps records read with ticket t, unless something was invalidated
+// since.
+func (c *FlushCache) put(realm string, recs []kamreg.FlushRecord, t ticket) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.listening || c.gen != t.gen || c.Refresh <= 0 {
+		return
+	}
+	if c.realms == nil {
+		c.realms = map[string]cachedRecords{}
+	}
+	c.realms[strings.ToLower(realm)] = cachedRecords{recs: recs, at: t.at}
+}
+
+// Invalidate makes the next read of realm (and of every realm, "") read
+// the records again; "" invalidates every realm.
+func (c *FlushCache) Invalidate(realm string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	if realm == "" {
+		c.realms = nil
+		return
+	}
+	delete(c.realms, strings.ToLower(realm))
+	delete(c.realms, "")
+}
+
+// SetListening says whether notifications are heard. Either way every
+// cached realm is stale: notifications may have been missed.
+func (c *FlushCache) SetListening(on bool) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.realms = nil
+	c.listening = on
+}

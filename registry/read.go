@@ -1,0 +1,141 @@
+package registry
+
+import (
+	"context"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/kamreg/kamreg"
+	"github.com/kamreg/kamreg/adapter"
+	"github.com/kamreg/kamreg/kamailio"
+)
+
+// hidden indexes flush records by ruid.
+type hidden map[string]kamreg.FlushRecord
+
+func hiddenBy(recs []kamreg.FlushRecord) hidden {
+	h := make(hidden, len(recs))
+	for _, f := range recs {
+		h[f.Ruid] = f
+	}
+	return h
+}
+
+func (h hidden) hides(b *kamreg.Binding) bool {
+	f, ok := h[b.Ruid]
+	return ok && f.Hides(*b)
+}
+
+// readQuery is what the one read path reads: the source's query and the
+// filters kept for after mapping. Page, when above 0, bounds the read to
+// what a page of that size and the next page's key need.
+type readQuery struct {
+	kamailio.Query
+	Rest []kamreg.Filter
+	Page int
+}
+
+// each is the one read path of list, count and watch: it reads the
+// bindings q selects and the realm's directory and flush records, leaves
+// out what the records hide, maps the rest and hands each match, in the
+// list's order, to visit until visit returns false.
+func (r *Registry) each(ctx context.Context, q readQuery, visit func(b *kamreg.Binding, reg *kamreg.Registration) bool) error {
+	dir, recs, err := r.directory(ctx, q.Scope.Realm)
+	if err != nil {
+		return err
+	}
+	kq := q.Query
+	if len(q.Rest) == 0 && q.Page > 0 {
+		// One more tells whether a next page exists; the flush records
+		// bound how many rows may be hidden.
+		kq.Limit = q.Page + 1 + len(recs)
+	}
+	bs, err := r.Source.Live(ctx, kq)
+	if err != nil {
+		return err
+	}
+	h := hiddenBy(recs)
+	mc := r.mapping(dir)
+	for i := range bs {
+		b := &bs[i]
+		if h.hides(b) {
+			continue
+		}
+		reg := adapter.FromBinding(b, mc)
+		if !adapter.Match(&reg, q.Rest) {
+			continue
+		}
+		if !visit(b, &reg) {
+			break
+		}
+	}
+	return nil
+}
+
+// directory returns the realm's directory and flush records, both read
+// in one round trip (the records cost nothing more there, and are never
+// older than the read), and keeps the records in the cache for counts.
+func (r *Registry) directory(ctx context.Context, realm string) (*kamreg.Directory, []kamreg.FlushRecord, error) {
+	_, _, t := r.Cache.get(realm)
+	dir, recs, err := r.Directory.Read(ctx, realm)
+	if err == nil {
+		r.Cache.put(realm, recs, t)
+	}
+	return dir, recs, err
+}
+
+// flushRecords returns the realm's flush records, from the cache when it
+// holds them.
+func (r *Registry) flushRecords(ctx context.Context, realm string) ([]kamreg.FlushRecord, error) {
+	recs, ok, t := r.Cache.fresh(ctx, realm)
+	if ok {
+		return recs, nil
+	}
+	recs, err := r.Directory.FlushRecords(ctx, realm)
+	if err == nil {
+		r.Cache.put(realm, recs, t)
+	}
+	return recs, err
+}
+
+func (r *Registry) mapping(dir *kamreg.Directory) *adapter.Context {
+	return &adapter.Context{Directory: dir, Advertise: r.Advertise, Registrars: r.Registrars,
+		OnWildcard: r.OnWildcard, ChannelVars: r.ChannelVars, Now: r.now()}
+}
+
+// Count returns how many entries List would return without a page: the
+// plain count of live rows, less the rows flush records still hide. With
+// the realm's records cached it is one round trip to the source (after
+// the listener's sync, see FlushCache.Sync).
+func (r *Registry) Count(ctx context.Context, q kamreg.ListQuery) (int, error) {
+	where, rest := split(q.Filters)
+	if len(rest) > 0 {
+		n := 0
+		err := r.each(ctx, readQuery{Query: kamailio.Query{Scope: q.Scope, Where: where}, Rest: rest},
+			func(*kamreg.Binding, *kamreg.Registration) bool { n++; return true })
+		return n, err
+	}
+	kq := kamailio.Query{Scope: q.Scope, Where: where}
+	recs, ok, _ := r.Cache.fresh(ctx, q.Scope.Realm)
+	if !ok {
+		// The flush records and the count do not depend on each other:
+		// both round trips are in flight at once.
+		var n int
+		g, gctx := errgroup.WithContext(ctx)
+		g.Go(func() (err error) { recs, err = r.flushRecords(gctx, q.Scope.Realm); return err })
+		g.Go(func() (err error) { n, err = r.Source.Count(gctx, kq); return err })
+		if err := g.Wait(); err != nil || len(recs) == 0 {
+			return n, err
+		}
+	} else if len(recs) == 0 {
+		return r.Source.Count(ctx, kq)
+	}
+	// Rows go while they are counted (Kamailio's timer deletes flushed
+	// rows): the count and the rows the records may hide are read at one
+	// moment.
+	kq.Ruids = make([]string, len(recs))
+	for i, f := range recs {
+		kq.Ruids[i] = f.Ruid
+	}
+	return r.Source.CountHiding(ctx, kq, hiddenBy(recs).hides)
+}

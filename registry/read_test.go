@@ -1,0 +1,196 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kamreg/kamreg"
+)
+
+// TestOneReadPath: list, count and watch read, hide and map alike, for
+// every mix of flush records and filters.
+func TestOneReadPath(t *testing.T) {
+	hideR2 := kamreg.FlushRecord{Ruid: "r2", CallID: "c-r2", CSeq: 1, LastModified: now.Add(-time.Minute)}
+	for _, tt := range []struct {
+		name    string
+		records []kamreg.FlushRecord
+		filters []kamreg.Filter
+		want    []string
+	}{
+		{"nothing hidden", nil, nil, []string{"r1", "r2", "r3", "r4"}},
+		{"a flushed binding", []kamreg.FlushRecord{hideR2}, nil, []string{"r1", "r3", "r4"}},
+		{"a column filter", []kamreg.FlushRecord{hideR2}, []kamreg.Filter{{Key: "username", Value: "alice"}}, []string{"r1"}},
+		{"a filter after mapping", nil, []kamreg.Filter{{Key: "authorizing_type", Value: "device"}}, []string{"r3"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			src, dir := acme()
+			dir.records = tt.records
+			r := &Registry{Source: src, Directory: dir, Now: func() time.Time { return now }}
+			scope := kamreg.Scope{Realm: "acme.test"}
+			page, err := r.List(context.Background(), kamreg.ListQuery{Scope: scope, Filters: tt.filters})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, ruids(page)); diff != "" {
+				t.Errorf("list (-want +got):\n%s", diff)
+			}
+			n, err := r.Count(context.Background(), kamreg.ListQuery{Scope: scope, Filters: tt.filters})
+			if err != nil || n != len(tt.want) {
+				t.Errorf("count %d, %v; want %d", n, err, len(tt.want))
+			}
+			if tt.filters != nil {
+				return // the stream applies its filters itself
+			}
+			entries, err := r.Watched(context.Background(), "acme.test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var watched []string
+			for _, e := range entries {
+				watched = append(watched, e.ID)
+			}
+			if diff := cmp.Diff(tt.want, watched); diff != "" {
+				t.Errorf("watched (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestCountUsesTheCachedRecords: with a realm's records cached, a count is
+// the source's count alone; a flush, a lost connection or a failed sync
+// make the next one read them again.
+func TestCountUsesTheCachedRecords(t *testing.T) {
+	scope := kamreg.ListQuery{Scope: kamreg.Scope{Realm: "acme.test"}}
+	for _, tt := range []struct {
+		name string
+		// between runs between the second and the third count.
+		between   func(c *FlushCache, synced *bool)
+		wantReads int
+	}{
+		{"nothing happens", func(*FlushCache, *bool) {}, 1},
+		{"a flush of the realm", func(c *FlushCache, _ *bool) { c.Invalidate("ACME.test") }, 2},
+		{"a flush of any realm", func(c *FlushCache, _ *bool) { c.Invalidate("") }, 2},
+		{"a flush of another realm", func(c *FlushCache, _ *bool) { c.Invalidate("other.test") }, 1},
+		{"the connection is lost", func(c *FlushCache, _ *bool) { c.SetListening(false) }, 2},
+		{"the connection is back", func(c *FlushCache, _ *bool) { c.SetListening(true) }, 2},
+		{"the sync fails", func(_ *FlushCache, synced *bool) { *synced = false }, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			src, dir := acme()
+			dir.records = []kamreg.FlushRecord{{Ruid: "r3", CallID: "c-r3", CSeq: 1, LastModified: now.Add(-time.Minute)}}
+			synced := true
+			cache := &FlushCache{Refresh: time.Hour, Sync: func(context.Context) bool { return synced }}
+			cache.SetListening(true)
+			r := &Registry{Source: src, Directory: dir, Cache: cache}
+			for i := 0; i < 3; i++ {
+				if i == 2 {
+					tt.between(cache, &synced)
+				}
+				if n, err := r.Count(context.Background(), scope); n != 3 || err != nil {
+					t.Fatalf("count %d: %d %v, want 3 (bob hidden)", i, n, err)
+				}
+			}
+			if dir.reads != tt.wantReads {
+				t.Errorf("%d reads of kamreg's tables for three counts, want %d", dir.reads, tt.wantReads)
+			}
+			// Uncached, a count with records is the count and the
+			// records read at once, then the count at one moment again;
+			// cached, that one count alone.
+			if want := 3 + tt.wantReads; src.counts != want {
+				t.Errorf("%d counts of the source, want %d", src.counts, want)
+			}
+		})
+	}
+}
+
+// TestTheCacheIsReadAgainAfterRefresh: records older than Refresh are
+// read again even without a notification.
+func TestTheCacheIsReadAgainAfterRefresh(t *testing.T) {
+	clock := now
+	src, dir := acme()
+	cache := &FlushCache{Refresh: 5 * time.Second, Now: func() time.Time { return clock }}
+	cache.SetListening(true)
+	r := &Registry{Source: src, Directory: dir, Cache: cache}
+	scope := kamreg.ListQuery{Scope: kamreg.Scope{Realm: "acme.test"}}
+	for _, step := range []struct {
+		after     time.Duration
+		wantReads int
+	}{{0, 1}, {4 * time.Second, 1}, {time.Second, 2}, {time.Second, 2}} {
+		clock = clock.Add(step.after)
+		if _, err := r.Count(context.Background(), scope); err != nil {
+			t.Fatal(err)
+		}
+		if dir.reads != step.wantReads {
+			t.Errorf("after %s more: %d reads, want %d", step.after, dir.reads, step.wantReads)
+		}
+	}
+}
+
+// TestOnFlushedOncePerFlush: every flush that removed something is told
+// once, with its realm, after it is recorded and notified; a flush that
+// removed nothing is not.
+func TestOnFlushedOncePerFlush(t *testing.T) {
+	refused := errors.New("connection refused")
+	for _, tt := range []struct {
+		name     string
+		removeFn func(string) error
+		flush    func(r *Registry) error
+		want     []string
+	}{
+		{"a user", nil, func(r *Registry) error {
+			_, err := r.FlushUser(context.Background(), acmeAccount, "alice")
+			return err
+		}, []string{"Acme.Test"}},
+		{"a realm", nil, func(r *Registry) error {
+			_, err := r.FlushRealm(context.Background(), acmeAccount)
+			return err
+		}, []string{"Acme.Test"}},
+		{"a realm, partly", func(aor string) error {
+			if aor == "bob@acme.test" {
+				return refused
+			}
+			return nil
+		}, func(r *Registry) error {
+			_, err := r.FlushRealm(context.Background(), acmeAccount)
+			return err
+		}, []string{"Acme.Test"}},
+		{"nothing removed", func(string) error { return refused }, func(r *Registry) error {
+			_, err := r.FlushRealm(context.Background(), acmeAccount)
+			return err
+		}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			src, dir := acme()
+			src.aors = map[kamreg.Scope][]kamreg.AoR{
+				{Realm: "Acme.Test"}:                    {{Username: "alice", Domain: "acme.test"}, {Username: "bob", Domain: "acme.test"}},
+				{Realm: "Acme.Test", Username: "alice"}: {{Username: "alice", Domain: "acme.test"}},
+			}
+			var told []string
+			cache := &FlushCache{Refresh: time.Hour}
+			cache.SetListening(true)
+			r := &Registry{Source: src, Directory: dir, Devices: devices{}, Flushes: dir, Table: "location", Cache: cache,
+				Nodes: []Node{&fakeNode{name: "k1", removeFn: tt.removeFn}},
+				OnFlushed: func(realm string) {
+					told = append(told, realm)
+					if len(dir.notified) == 0 {
+						t.Error("told before the flush was recorded and notified")
+					}
+					if _, ok, _ := cache.get(realm); ok {
+						t.Error("told while the realm's records were still cached")
+					}
+				}}
+			// The realm's records are cached before the flush.
+			if _, err := r.Count(context.Background(), kamreg.ListQuery{Scope: kamreg.Scope{Realm: "acme.test"}}); err != nil {
+				t.Fatal(err)
+			}
+			_ = tt.flush(r)
+			if diff := cmp.Diff(tt.want, told); diff != "" {
+				t.Errorf("told (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
