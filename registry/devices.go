@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/url"
 	"slices"
 
@@ -109,7 +108,7 @@ func (r *Registry) Sync(ctx context.Context, req SyncRequest) (SyncReport, error
 		holders, err := r.holders(ctx, b, fail)
 		ok := err == nil && len(holders) > 0
 		if err == nil && len(holders) == 0 {
-			fail("", fmt.Errorf("no Kamailio node holds the contact of %s@%s", b.Username, b.Domain))
+			fail("", kamreg.Errorf(kamreg.EUNAVAILABLE, "no Kamailio node holds the contact of %s@%s", b.Username, b.Domain))
 		}
 		for _, n := range holders {
 			if err := r.notify(ctx, n, b, req.Reboot); err != nil {
