@@ -374,3 +374,13 @@ func TestWithStatusFailures(t *testing.T) {
 		t.Errorf("unknown account: %d %s", resp.StatusCode, body)
 	}
 }
+
+// TestSyncRateOff: a negative rate (KAMREG_SYNC_RATE=0) limits nothing.
+func TestSyncRateOff(t *testing.T) {
+	s := deviceServer(t, fakeDevices{}, nil, func(c *Config) { c.SyncRate = -1 })
+	for i := 0; i < 3*DefaultSyncBurst; i++ {
+		if w := do(s, "POST", devices+"/"+devID+"/sync", goodTok); w.Code != 200 {
+			t.Fatalf("sync %d: %d", i, w.Code)
+		}
+	}
+}

@@ -13,7 +13,7 @@ import (
 
 // Rate of check-syncs one account may ask for, when Config leaves it zero.
 const (
-	DefaultSyncRate  = 1.0 / 6 // one every 6 s
+	DefaultSyncRate  = 0.2 // one every 5 s
 	DefaultSyncBurst = 10
 )
 
