@@ -384,3 +384,23 @@ func TestSyncRateOff(t *testing.T) {
 		}
 	}
 }
+
+// TestWithStatusEncodedPassedThrough: a Kazoo that compresses although
+// asked for identity is passed on as it sent it, never decoded wrong.
+func TestWithStatusEncodedPassedThrough(t *testing.T) {
+	const body = "\x1f\x8b not really gzip"
+	kazoo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Encoding", "gzip")
+		_, _ = io.WriteString(w, body)
+	}))
+	defer kazoo.Close()
+	srv := proxyDevices(t, kazoo.URL, fakeDevices{StatusFn: func(kamreg.Scope) ([]string, error) {
+		t.Error("status read")
+		return nil, nil
+	}})
+	resp, got := send(t, "GET", srv.URL+devices+"?with_status=true", "", "X-Auth-Token", goodTok, "Accept-Encoding", "gzip")
+	if resp.StatusCode != 200 || got != body || resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Errorf("%d %q %v", resp.StatusCode, got, resp.Header)
+	}
+}
