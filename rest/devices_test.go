@@ -404,3 +404,19 @@ func TestWithStatusEncodedPassedThrough(t *testing.T) {
 		t.Errorf("%d %q %v", resp.StatusCode, got, resp.Header)
 	}
 }
+
+// TestDevicePreflights: Monster UI on another origin may call the device
+// routes: each preflight names the route's methods.
+func TestDevicePreflights(t *testing.T) {
+	s := deviceServer(t, fakeDevices{}, nil)
+	for path, methods := range map[string]string{
+		devices + "/status":             "GET, OPTIONS",
+		devices + "/" + devID + "/sync": "POST, OPTIONS",
+		base + "/alice/sync":            "POST, OPTIONS",
+	} {
+		w := do(s, "OPTIONS", path, "", "Origin", "https://monster.example", "Access-Control-Request-Method", "POST")
+		if w.Code != 200 || w.Header().Get("Access-Control-Allow-Methods") != methods {
+			t.Errorf("%s: %d, methods %q, want %q", path, w.Code, w.Header().Get("Access-Control-Allow-Methods"), methods)
+		}
+	}
+}
