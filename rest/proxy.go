@@ -75,8 +75,7 @@ func (s *Server) kazooProxy(target *url.URL) http.Handler {
 
 // fromTrustedProxy tells whether the peer is one of the trusted proxies.
 func (s *Server) fromTrustedProxy(r *http.Request) bool {
-	a := peerAddr(r.RemoteAddr)
-	return a.IsValid() && s.guard.trusted(a)
+	return s.guard.Trusts(r.RemoteAddr)
 }
 
 // stripUpgrade removes an Upgrade that is not to WebSocket (h2c, or any
@@ -108,20 +107,19 @@ func kazooLogin(r *http.Request) bool {
 // charge (a failure), any other answer gives it back. Past the limit the
 // answer is the 429 envelope, and Kazoo never sees the request.
 func (s *Server) proxyLogin(p http.Handler, w http.ResponseWriter, r *http.Request) {
-	client := s.guard.client(r)
-	charged, ok := s.guard.admit(client, "")
+	charge, ok := s.guard.Admit(s.client(r), "")
 	if !ok {
-		s.guard.hold(r)
+		s.holder.hold(r)
 		s.ownHeaders(w.Header(), stateOf(r))
 		respondError(w, r, errTooManyRequests)
 		return
 	}
 	p.ServeHTTP(w, r)
 	if rec, isRec := w.(*recorder); isRec && rec.status == http.StatusUnauthorized {
-		s.guard.failed("", "kazoo_login")
+		s.guard.Failed("", "kazoo_login")
 		return
 	}
-	s.guard.refund(client, charged)
+	charge.Refund()
 }
 
 // ownHeaders sets on an answer kamreg writes in the proxy's place the

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/kamreg/kamreg/auth"
 	"github.com/kamreg/kamreg/metrics"
 )
 
@@ -139,7 +140,7 @@ func TestProxiedLoginsAreLimited(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	cfg := testConfig(fakeRegistrations{}, nil)
 	cfg.KazooURL = u
-	cfg.AuthFailures = AuthFailureLimit{Rate: 0.0001, Burst: 3, Metrics: metrics.NewAuthFailures(reg)}
+	cfg.AuthFailures = auth.FailureLimit{Rate: 0.0001, Burst: 3, Metrics: metrics.NewAuthFailures(reg)}
 	s := New(cfg)
 	login := func(peer, path string) int {
 		req := httptest.NewRequest("PUT", path, strings.NewReader(`{"data":{"credentials":"x","account_name":"a"}}`))

@@ -27,7 +27,7 @@ type StreamLimit struct {
 	PerToken int
 	// PerAddress is the most streams one client address may hold open,
 	// whatever their tokens (0: no cap). The address is the one the
-	// failed-authentication limit counts (AuthFailureLimit.TrustedProxies).
+	// failed-authentication limit counts (auth.FailureLimit.TrustedProxies).
 	PerAddress int
 }
 
