@@ -45,7 +45,8 @@ func main() {
 // sameGC gives the collector the settings `kamreg serve` gives its own
 // (GOGC 400 within a soft limit of 76 MB, unless GOGC or GOMEMLIMIT is
 // set), so that the yardstick and kamreg trade memory for CPU alike. With
-// Go's defaults the thin list took 13 to 28 ms of CPU instead of 7 to 9.
+// Go's defaults a list took 13 to 16 ms of CPU instead of 7 to 12 (smoke
+// runs at 10,000 rows, bench/README.md).
 func sameGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
