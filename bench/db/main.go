@@ -14,12 +14,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/kamreg/kamreg/bench/thin/query"
 	"github.com/kamreg/kamreg/testbed"
 )
 
@@ -87,6 +85,23 @@ func run(bin string, total int, dur, streamLimit time.Duration) error {
 	defer os.Remove(served.LogPath)
 	kpid := served.Cmd.Process.Pid
 	base := served.Base + "/v2/accounts/" + accountID + "/registrations"
+	// The yardstick is built and started before the rows are seeded, so
+	// that a failure shows at once.
+	dir, err := os.MkdirTemp("", "kamreg-bench-db-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	thinBin, err := buildThin(dir)
+	if err != nil {
+		return err
+	}
+	thin, err := startThin(thinBin, pg.URL, "")
+	if err != nil {
+		return err
+	}
+	defer thin.close()
+	defer os.Remove(thin.logPath)
 
 	fmt.Println("list latency as the table grows (1 connection, the realm always has 1,000 contacts):")
 	seeded := 0
@@ -111,105 +126,22 @@ func run(bin string, total int, dur, streamLimit time.Duration) error {
 		fmt.Printf("  %9d rows: %8.2f ms per list (%.2fx of the first)\n", stage, ms(w.latency), float64(w.latency)/float64(first))
 	}
 
-	dir, err := os.MkdirTemp("", "kamreg-bench-db-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	thinBin, err := buildThin(dir)
-	if err != nil {
-		return err
-	}
-	thin, err := startThin(thinBin, pg.URL, "")
-	if err != nil {
-		return err
-	}
-	defer thin.close()
-	defer os.Remove(thin.logPath)
 	if err := sameEntries(base, token, thin.base, 1000); err != nil {
 		return err
 	}
 
-	listFile, countFile := filepath.Join(dir, "list.sql"), filepath.Join(dir, "count.sql")
-	for file, sql := range map[string]string{listFile: query.List, countFile: query.Count} {
-		if err := os.WriteFile(file, []byte(query.Pgbench(sql)), 0o644); err != nil {
-			return err
-		}
-	}
-
-	fmt.Printf("\nthroughput at %d rows, %s each: kamreg and the thin service (bench/thin) through wrk, the plain read through pgbench -M prepared:\n", seeded, dur)
-	fmt.Printf("  %-6s %5s %12s %10s %10s %11s %8s %12s %10s %16s\n",
-		"query", "conns", "kamreg req/s", "thin req/s", "plain tps", "kamreg/thin", "target", "kamreg/plain", "thin/plain", "CPU ms/req k, t")
-	var misses []string
-	non2xx, thinNon2xx := 0, 0
-	for _, c := range []struct {
-		name, path, thinPath, file string
-		target                     float64
-	}{
-		{"list", "", "/list?realm=" + realm, listFile, 1.5},
-		{"count", "/count", "/count?realm=" + realm, countFile, 0.9},
-	} {
-		for _, conns := range []int{1, 8} {
-			k, kCPU, err := measured(kpid, func() (wrkResult, error) { return runWrk(base+c.path, token, conns, dur) })
-			if err != nil {
-				return err
-			}
-			t, tCPU, err := measured(thin.pid(), func() (wrkResult, error) { return runWrk(thin.base+c.thinPath, "", conns, dur) })
-			if err != nil {
-				return err
-			}
-			non2xx += k.non2xx
-			thinNon2xx += t.non2xx
-			tps, err := runPgbench(pg, c.file, realm, conns, dur)
-			if err != nil {
-				return err
-			}
-			target := "-"
-			if conns == 8 {
-				met := k.rps >= c.target*t.rps
-				target = fmt.Sprintf(">=%.1f %s", c.target, check(met))
-				if !met {
-					misses = append(misses, fmt.Sprintf("%s at 8 connections: %.2fx the thin service, target %.1fx", c.name, k.rps/t.rps, c.target))
-				}
-			}
-			fmt.Printf("  %-6s %5d %12.0f %10.0f %10.0f %11.2f %8s %12.2f %10.2f %7.3f, %.3f\n", c.name, conns, k.rps, t.rps, tps,
-				k.rps/t.rps, target, k.rps/tps, t.rps/tps, ms(perRequest(kCPU, k)), ms(perRequest(tCPU, t)))
-		}
-	}
-	kMem, err := readMemory(kpid)
+	misses, err := throughput(loaded{rows: seeded, pg: pg, kamreg: base, token: token, kamregPID: kpid, thin: thin, dir: dir}, dur)
 	if err != nil {
 		return err
 	}
-	tMem, err := readMemory(thin.pid())
-	if err != nil {
-		return err
-	}
-	fmt.Printf("\nkamreg peak RSS: %.1f MB (target <= 96: %s); thin service peak RSS: %.1f MB\n",
-		mb(kMem.peakKB), mark(kMem.peakKB <= 96*1024), mb(tMem.peakKB))
-	if kMem.peakKB > 96*1024 {
-		misses = append(misses, fmt.Sprintf("kamreg peak RSS %.1f MB, target <= 96", mb(kMem.peakKB)))
-	}
-	fmt.Printf("kamreg non-2xx answers: %d (target 0: %s); thin service non-2xx answers: %d\n", non2xx, mark(non2xx == 0), thinNon2xx)
-	if non2xx != 0 {
-		misses = append(misses, fmt.Sprintf("%d non-2xx answers from kamreg, target 0", non2xx))
-	}
-	fmt.Println("the ratios to the plain read are kept for comparison; they have no target")
 
 	fmt.Printf("\nthe list of every realm (GET /v2/registrations, super-duper) at %d rows, bounded at %s:\n", seeded, streamLimit)
-	s, err := streamList(served.Base+"/v2/registrations", superToken, kpid, streamLimit)
+	all, err := streamList(served.Base+"/v2/registrations", superToken, kpid, streamLimit)
 	if err != nil {
 		return err
 	}
-	s.report(streamLimit)
-	if s.bytes == 0 || s.firstByte > time.Second {
-		misses = append(misses, "list of every realm: first byte of the body later than 1 s")
-	}
-	if s.peakKB > 150*1024 {
-		misses = append(misses, fmt.Sprintf("list of every realm: kamreg peak RSS %.1f MB, target <= 150", mb(s.peakKB)))
-	}
-	if !s.complete {
-		misses = append(misses, "list of every realm: not answered whole")
-	}
+	all.report(streamLimit)
+	misses = append(misses, all.misses()...)
 
 	fmt.Printf("\ntargets missed: %d\n", len(misses))
 	for _, m := range misses {

@@ -23,6 +23,12 @@ type streamed struct {
 	peakReset        bool   // the peak was reset before the request, so peakKB is the request's own
 }
 
+// The targets of the list of every realm.
+const (
+	firstByteTarget = time.Second
+	streamPeakKB    = 150 * 1024
+)
+
 // tailSize is how much of the body's end is kept to see that it is whole.
 const tailSize = 256
 
@@ -104,16 +110,31 @@ func (s streamed) report(limit time.Duration) {
 		fmt.Printf("  cut: %s (the request is bounded at %s)\n", s.cut, limit)
 	}
 	if s.bytes > 0 {
-		fmt.Printf("  first byte of the body: %s (target <= 1 s: %s)\n", s.firstByte.Round(time.Millisecond), mark(s.firstByte <= time.Second))
+		fmt.Printf("  first byte of the body: %s (target <= 1 s: %s)\n", s.firstByte.Round(time.Millisecond), mark(s.firstByte <= firstByteTarget))
 	} else {
 		fmt.Printf("  first byte of the body: none within %s (target <= 1 s: %s)\n", s.total.Round(time.Millisecond), mark(false))
 	}
 	fmt.Printf("  kamreg before it: RSS %.1f MB, peak so far %.1f MB\n", mb(s.before.rssKB), mb(s.before.peakKB))
 	if s.peakReset {
-		fmt.Printf("  kamreg peak RSS during it: %.1f MB (target <= 150: %s)\n", mb(s.peakKB), mark(s.peakKB <= 150*1024))
+		fmt.Printf("  kamreg peak RSS during it: %.1f MB (target <= 150: %s)\n", mb(s.peakKB), mark(s.peakKB <= streamPeakKB))
 	} else {
 		// The peak could not be reset: it covers the whole run.
 		fmt.Printf("  kamreg peak RSS of the whole run after it: %.1f MB (target <= 150 during it: %s)\n",
-			mb(s.peakKB), mark(s.peakKB <= 150*1024))
+			mb(s.peakKB), mark(s.peakKB <= streamPeakKB))
 	}
+}
+
+// misses names the targets the list missed.
+func (s streamed) misses() []string {
+	var m []string
+	if s.bytes == 0 || s.firstByte > firstByteTarget {
+		m = append(m, "list of every realm: first byte of the body later than 1 s")
+	}
+	if s.peakKB > streamPeakKB {
+		m = append(m, fmt.Sprintf("list of every realm: kamreg peak RSS %.1f MB, target <= 150", mb(s.peakKB)))
+	}
+	if !s.complete {
+		m = append(m, "list of every realm: not answered whole")
+	}
+	return m
 }
