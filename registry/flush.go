@@ -11,8 +11,11 @@ import (
 // can be known without scanning a node: those in the source (the location
 // table, live or not), the account's device usernames, and the AoRs
 // flushed lately (a phone that registered again since may be only in
-// memory). No node is asked to dump its memory.
+// memory). With Sweep set (usrloc db_mode 2), a complete first pass is
+// followed by the sweep, and the answer waits for it: "ok" then covers the
+// phones only a node's memory held when the flush began.
 func (r *Registry) FlushRealm(ctx context.Context, a kamreg.Account) (kamreg.FlushReport, error) {
+	began := r.now()
 	set := newAoRSet()
 	rows, err := r.Source.AoRs(ctx, kamreg.Scope{Realm: a.Realm})
 	if err != nil {
@@ -35,7 +38,11 @@ func (r *Registry) FlushRealm(ctx context.Context, a kamreg.Account) (kamreg.Flu
 	for _, u := range users {
 		set.addUser(u, a.Realm)
 	}
-	return r.flush(ctx, set.list())
+	report, err := r.flush(ctx, set.list())
+	if err != nil || r.Sweep == nil {
+		return report, err
+	}
+	return r.sweep(ctx, a.Realm, began, set, report)
 }
 
 // FlushUser flushes every contact of username in the account's realm on
