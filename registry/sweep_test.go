@@ -255,4 +255,3 @@ func TestARealmFlushRecordHidesWhatWasModifiedBeforeIt(t *testing.T) {
 		t.Errorf("count of every realm %d %v, want 2 (erin and dave)", n, err)
 	}
 }
-

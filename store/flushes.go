@@ -23,7 +23,8 @@ const FlushTTL = 15 * time.Minute
 type Flushes struct{ Pool *pgxpool.Pool }
 
 // Record keeps the records for FlushTTL and drops records past their
-// lifetime.
+// lifetime. A realm-wide record (kamreg.RealmFlush) is one per realm: a
+// later realm flush moves its instant forward, never back.
 func (s Flushes) Record(ctx context.Context, recs []kamreg.FlushRecord) error {
 	if len(recs) == 0 {
 		return nil
@@ -40,9 +41,12 @@ func (s Flushes) Record(ctx context.Context, recs []kamreg.FlushRecord) error {
 		INSERT INTO kamreg_flushes (ruid, username, domain, callid, cseq, last_modified, expires_at)
 		SELECT * , now() + $7 * interval '1 second'
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::timestamptz[])
-		ON CONFLICT (ruid) DO UPDATE
-			SET username = EXCLUDED.username, domain = EXCLUDED.domain, callid = EXCLUDED.callid,
-				cseq = EXCLUDED.cseq, last_modified = EXCLUDED.last_modified, expires_at = EXCLUDED.expires_at`,
+		ON CONFLICT (domain, ruid) DO UPDATE
+			SET username = EXCLUDED.username, callid = EXCLUDED.callid, cseq = EXCLUDED.cseq,
+				last_modified = CASE WHEN kamreg_flushes.ruid = ''
+					THEN greatest(kamreg_flushes.last_modified, EXCLUDED.last_modified)
+					ELSE EXCLUDED.last_modified END,
+				expires_at = EXCLUDED.expires_at`,
 		ruids, users, domains, callids, cseqs, modified, int(FlushTTL.Seconds()))
 	b.Queue(`DELETE FROM kamreg_flushes WHERE expires_at < now()`)
 	return dberr.Wrap(s.Pool.SendBatch(ctx, b).Close())
