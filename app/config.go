@@ -45,6 +45,7 @@ type Config struct {
 	TLSCert          string
 	TLSKey           string
 	DumpTTL          time.Duration
+	UsrlocTimer      time.Duration
 	WatchInterval    time.Duration
 	DBWait           time.Duration
 
@@ -78,6 +79,7 @@ func (c *Config) Flags(name string, serve bool) *flag.FlagSet {
 		fs.IntVar(&c.FlushConcurrency, "flush-concurrency", 16, "most RPC calls in flight during a flush, per node")
 		fs.DurationVar(&c.DBWait, "db-wait", 2*time.Minute, "how long serve waits for PostgreSQL at start, retrying with backoff")
 		fs.DurationVar(&c.DumpTTL, "dump-ttl", 2*time.Second, "rpc source: how long one ul.dump per node serves concurrent reads (0: no reuse)")
+		fs.DurationVar(&c.UsrlocTimer, "usrloc-timer", 5*time.Second, "db source: the nodes' usrloc timer_interval (db_mode 2); a realm flush sweeps again one interval later (0: no sweep, for db_mode 1 or 3)")
 		fs.DurationVar(&c.WatchInterval, "watch-interval", time.Second, "how often a watched realm is polled for the event stream")
 		fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply pending migrations at start")
 		fs.Float64Var(&c.RateLimit, "rate-limit", 50, "requests per second one token may make; 0 turns the limit off")
@@ -139,6 +141,9 @@ func (c *Config) Check(serve bool) error {
 	}
 	if c.RPCTimeout <= 0 {
 		return fmt.Errorf("KAMREG_RPC_TIMEOUT %v: must be positive", c.RPCTimeout)
+	}
+	if c.UsrlocTimer < 0 {
+		return fmt.Errorf("KAMREG_USRLOC_TIMER %v: must be 0 (no sweep) or positive", c.UsrlocTimer)
 	}
 	if c.FlushConcurrency < 1 {
 		return fmt.Errorf("KAMREG_FLUSH_CONCURRENCY %d: must be at least 1", c.FlushConcurrency)
