@@ -7,9 +7,10 @@ import (
 	"github.com/kamreg/kamreg"
 )
 
-// FlushRealm flushes, on every node, every AoR of the account's realm that
-// can be known without scanning a node: those in the source (the location
-// table, live or not), the account's device usernames, and the AoRs
+// FlushRealm flushes, on every node, every AoR of the account's realm the
+// source knows (the location table, live or not, without scanning a node;
+// in the rpc source a fresh dump of every node), the account's device
+// usernames, and the AoRs
 // flushed lately (a phone that registered again since may be only in
 // memory). With Sweep set (usrloc db_mode 2), a complete first pass is
 // followed by the sweep, and the answer waits for it: "ok" then covers the
