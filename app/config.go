@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -93,6 +94,28 @@ func (c *Config) Flags(name string, serve bool) *flag.FlagSet {
 		fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
 	}
 	return fs
+}
+
+// sweepMargin is how long past one usrloc timer interval a realm flush's
+// sweep waits: the timer's write of a node's rows takes time too.
+const sweepMargin = time.Second
+
+// sweepDelay is how long after a realm flush's first pass its sweep runs:
+// the longest usrloc timer_interval of the nodes (a node's "#timer=", else
+// KAMREG_USRLOC_TIMER) and sweepMargin; 0 (no sweep) when no node writes
+// rows late.
+func (c *Config) sweepDelay() time.Duration {
+	longest := c.UsrlocTimer
+	if len(c.nodes) > 0 {
+		longest = 0
+		for _, n := range c.nodes {
+			longest = max(longest, cmp.Or(n.Timer, c.UsrlocTimer))
+		}
+	}
+	if longest == 0 {
+		return 0
+	}
+	return longest + sweepMargin
 }
 
 // ErrNoDatabase is Check's answer when no database URL is set.

@@ -16,10 +16,6 @@ import (
 	"github.com/kamreg/kamreg/store"
 )
 
-// sweepMargin is how long past one usrloc timer interval a realm flush's
-// sweep waits: the timer's write of a node's rows takes time too.
-const sweepMargin = time.Second
-
 // newRegistry builds the Registrations service for c: the source of
 // bindings (the location table, or the nodes' memory), kamreg's tables,
 // and the nodes a flush reaches. The returned gauge, when not nil, keeps
@@ -67,8 +63,8 @@ func newRegistry(c *Config, o *Options, pool *pgxpool.Pool, clients []Node, m *m
 		return nil, nil, err
 	}
 	reg.Source = usrloc
-	if c.UsrlocTimer > 0 {
-		reg.Sweep = &registry.Sweep{Delay: c.UsrlocTimer + sweepMargin, OnSweep: m.ObserveSweep}
+	if d := c.sweepDelay(); d > 0 {
+		reg.Sweep = &registry.Sweep{Delay: d, OnSweep: m.ObserveSweep}
 	}
 	gauge := func(ctx context.Context) {
 		refreshRegistrations(ctx, store.Accounts{Pool: pool}, usrloc, m, log, o.gaugeInterval())
