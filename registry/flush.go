@@ -34,7 +34,9 @@ func (r *Registry) FlushRealm(ctx context.Context, a kamreg.Account) (kamreg.Flu
 		return kamreg.FlushReport{}, err
 	}
 	for _, f := range recent {
-		users = append(users, f.Username)
+		if !f.RealmWide() { // a realm flush's record names no AoR
+			users = append(users, f.Username)
+		}
 	}
 	for _, u := range users {
 		set.addUser(u, a.Realm)
