@@ -1,6 +1,9 @@
 package kamreg
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // NodeFailure says why a node did not acknowledge some AoRs.
 type NodeFailure struct {
@@ -26,6 +29,11 @@ func (r FlushReport) Complete() bool { return len(r.Failed) == 0 && len(r.Nodes)
 // binding in that same state (usrloc db_mode 2 deletes it late); a phone
 // that registers again changes its Call-ID, CSeq or last_modified and
 // shows again at once.
+//
+// A realm-wide record (RealmFlush) has no Ruid and no Username: it hides
+// every binding of its Domain last modified no later than its
+// LastModified, the instant a realm flush began (a row usrloc db_mode 2
+// writes after the flush, of a phone that registered before it).
 type FlushRecord struct {
 	Ruid         string
 	Username     string
@@ -35,7 +43,19 @@ type FlushRecord struct {
 	LastModified time.Time
 }
 
+// RealmFlush returns the realm-wide record of a flush of realm that began
+// at began.
+func RealmFlush(realm string, began time.Time) FlushRecord {
+	return FlushRecord{Domain: strings.ToLower(realm), LastModified: began}
+}
+
+// RealmWide tells whether the record is a realm flush's (RealmFlush).
+func (f FlushRecord) RealmWide() bool { return f.Ruid == "" && f.Username == "" }
+
 // Hides tells whether the record hides b.
 func (f FlushRecord) Hides(b Binding) bool {
+	if f.RealmWide() {
+		return f.Domain != "" && strings.EqualFold(f.Domain, b.Domain) && !b.LastModified.After(f.LastModified)
+	}
 	return f.Ruid == b.Ruid && f.CallID == b.CallID && f.CSeq == b.CSeq && f.LastModified.Equal(b.LastModified)
 }

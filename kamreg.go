@@ -5,6 +5,7 @@
 // every other package depends on it.
 //
 // Where things live: kamailio/ speaks to Kamailio (JSON-RPC and its usrloc
-// tables), store/ owns kamreg's own tables, adapter/ maps bindings to
-// Kazoo registrations, registry/ holds the use cases, rest/ serves HTTP.
+// tables), store/ owns kamreg's own tables, auth/ tells who a caller is
+// and how much it may ask, adapter/ maps bindings to Kazoo registrations,
+// registry/ holds the use cases, rest/ serves HTTP.
 package kamreg

@@ -16,3 +16,19 @@ type RegistrationService interface {
 	// on every node; ErrUnknownUser when the account has no such user.
 	FlushUser(ctx context.Context, a Account, username string) (FlushReport, error)
 }
+
+// Authenticator returns the account a token is bound to, or ErrBadToken
+// (ErrMalformedToken and ErrUnknownToken among them); any other error is
+// the backend's, not the caller's.
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (string, error)
+}
+
+// AccountService looks accounts up and decides who may act on which.
+type AccountService interface {
+	// Get returns one account, or ErrNotFound.
+	Get(ctx context.Context, id string) (Account, error)
+	// MayAct tells whether caller is target, one of its ancestors, or
+	// super-duper.
+	MayAct(ctx context.Context, caller, target string) (bool, error)
+}

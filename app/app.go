@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/sirupsen/logrus"
 
+	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/auth"
 	"github.com/kamreg/kamreg/kamailio"
 	"github.com/kamreg/kamreg/metrics"
@@ -152,15 +153,15 @@ func (a *App) build(o *Options) error {
 	authMetrics := metrics.NewAuthFailures(promReg)
 	// Token ids with no live row are remembered, so that a flood of
 	// made-up tokens stays off PostgreSQL; malformed ones never reach it.
-	tokens := store.NewNegativeTokens(store.NewCachedTokens(store.Tokens{Pool: pool, OnLookup: authMetrics.Lookup}))
+	tokens := auth.NewNegativeTokens(auth.NewCachedTokens(store.Tokens{Pool: pool, OnLookup: authMetrics.Lookup}))
 	// A Kazoo JWT is verified once, then remembered until it expires: the
 	// event streams recheck their token every second.
-	var jwts auth.TokenChecker
+	var jwts kamreg.Authenticator
 	if c.jwt != nil {
 		jwts = auth.NewJWTCache(c.jwt)
 	}
 	api := rest.New(rest.Config{
-		Accounts:      store.NewCachedAccounts(store.Accounts{Pool: pool}),
+		Accounts:      auth.NewCachedAccounts(store.Accounts{Pool: pool}),
 		Tokens:        auth.Chain{JWT: jwts, Tokens: tokens},
 		Registrations: reg,
 		Devices:       reg,
@@ -176,8 +177,9 @@ func (a *App) build(o *Options) error {
 		RateLimit:     c.RateLimit,
 		RateBurst:     c.RateBurst,
 		KazooURL:      c.kazooURL,
-		AuthFailures: rest.AuthFailureLimit{Rate: c.authFailRate, Burst: c.AuthFailBurst,
-			TrustedProxies: c.trustedProxies, Metrics: authMetrics, Hold: authFailHold},
+		AuthFailures: auth.FailureLimit{Rate: c.authFailRate, Burst: c.AuthFailBurst,
+			TrustedProxies: c.trustedProxies, Metrics: authMetrics},
+		AuthFailHold: authFailHold,
 	})
 	a.api = api
 	a.ops = api.OpsHandler(promhttp.HandlerFor(promReg, promhttp.HandlerOpts{}))

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -49,6 +50,7 @@ type Config struct {
 	TLSCert        string
 	TLSKey         string
 	DumpTTL        time.Duration
+	UsrlocTimer    time.Duration
 	WatchInterval  time.Duration
 	FlushRefresh   time.Duration
 	DBWait         time.Duration
@@ -87,6 +89,7 @@ func (c *Config) Flags(name string, serve bool) *flag.FlagSet {
 		fs.IntVar(&c.FlushConcurrency, "flush-concurrency", 16, "most RPC calls in flight during a flush, per node")
 		fs.DurationVar(&c.DBWait, "db-wait", 2*time.Minute, "how long serve waits for PostgreSQL at start, retrying with backoff")
 		fs.DurationVar(&c.DumpTTL, "dump-ttl", 2*time.Second, "rpc source: how long one ul.dump per node serves concurrent reads (0: no reuse)")
+		fs.DurationVar(&c.UsrlocTimer, "usrloc-timer", 5*time.Second, "db source: the nodes' usrloc timer_interval (db_mode 2); a realm flush sweeps again one interval later (0: no sweep, for db_mode 1 or 3)")
 		fs.DurationVar(&c.WatchInterval, "watch-interval", time.Second, "how often a watched realm is polled for the event stream")
 		fs.IntVar(&c.StreamsPerToken, "streams-per-token", rest.DefaultStreamsPerToken, "event streams one token may hold open at once; 0: no cap; beyond: 429")
 		fs.IntVar(&c.StreamsPerAddress, "streams-per-address", rest.DefaultStreamsPerAddress, "event streams one client address may hold open at once, whatever their tokens; 0: no cap; beyond: 429")
@@ -105,6 +108,28 @@ func (c *Config) Flags(name string, serve bool) *flag.FlagSet {
 		fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
 	}
 	return fs
+}
+
+// sweepMargin is how long past one usrloc timer interval a realm flush's
+// sweep waits: the timer's write of a node's rows takes time too.
+const sweepMargin = time.Second
+
+// sweepDelay is how long after a realm flush's first pass its sweep runs:
+// the longest usrloc timer_interval of the nodes (a node's "#timer=", else
+// KAMREG_USRLOC_TIMER) and sweepMargin; 0 (no sweep) when no node writes
+// rows late.
+func (c *Config) sweepDelay() time.Duration {
+	longest := c.UsrlocTimer
+	if len(c.nodes) > 0 {
+		longest = 0
+		for _, n := range c.nodes {
+			longest = max(longest, cmp.Or(n.Timer, c.UsrlocTimer))
+		}
+	}
+	if longest == 0 {
+		return 0
+	}
+	return longest + sweepMargin
 }
 
 // ErrNoDatabase is Check's answer when no database URL is set.
@@ -156,6 +181,9 @@ func (c *Config) Check(serve bool) error {
 	}
 	if c.FlushRefresh < 0 {
 		return fmt.Errorf("KAMREG_FLUSH_REFRESH %v: must be 0 or more", c.FlushRefresh)
+	}
+	if c.UsrlocTimer < 0 {
+		return fmt.Errorf("KAMREG_USRLOC_TIMER %v: must be 0 (no sweep) or positive", c.UsrlocTimer)
 	}
 	if c.FlushConcurrency < 1 {
 		return fmt.Errorf("KAMREG_FLUSH_CONCURRENCY %d: must be at least 1", c.FlushConcurrency)

@@ -74,6 +74,9 @@ func newRegistry(c *Config, o *Options, pool *pgxpool.Pool, clients []Node, m *m
 		return nil, nil, err
 	}
 	reg.Source = usrloc
+	if d := c.sweepDelay(); d > 0 {
+		reg.Sweep = &registry.Sweep{Delay: d, OnSweep: m.ObserveSweep}
+	}
 	gauge := func(ctx context.Context) {
 		refreshRegistrations(ctx, store.Accounts{Pool: pool}, usrloc, m, log, o.gaugeInterval())
 	}

@@ -43,11 +43,7 @@ type JWTCache struct {
 func NewJWTCache(v Verifier) *JWTCache { return newJWTCache(v, JWTCacheSize, time.Now) }
 
 func newJWTCache(v Verifier, size int, now func() time.Time) *JWTCache {
-	c, err := lru.New[[32]byte, Verified](size)
-	if err != nil {
-		panic(err) // only for a size below 1
-	}
-	return &JWTCache{verifier: v, lru: c, now: now}
+	return &JWTCache{verifier: v, lru: newLRU[[32]byte, Verified](size), now: now}
 }
 
 // Authenticate returns the account_id of a token that verified and has

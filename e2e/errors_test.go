@@ -80,7 +80,7 @@ func TestTokenFromQuery(t *testing.T) {
 	if out := mustCLI(t, "tokens", "revoke", id); out != "token "+id+" revoked\n" {
 		t.Errorf("revoke said %q", out)
 	}
-	// Authentications are cached for at most 5 s (store.CacheTTL).
+	// Authentications are cached for at most 5 s (auth.CacheTTL).
 	revoked := time.Now()
 	for call(t, "GET", url, "").status != 401 {
 		if time.Since(revoked) > 7*time.Second {

@@ -27,6 +27,8 @@ import (
 // User-Agent and headers may hold any bytes, invalid UTF-8 included.
 type rawPhone struct {
 	User, Agent string
+	// ContactParams follow the Contact URI (";a=b"), any bytes.
+	ContactParams string
 	// Headers are extra header lines, without CRLF.
 	Headers []string
 }
@@ -64,7 +66,7 @@ func registerRawAnswers(t *testing.T, addr, domain string, phones ...rawPhone) [
 		fmt.Fprintf(&b, "To: <sip:%s@%s>\r\n", p.User, domain)
 		fmt.Fprintf(&b, "Call-ID: hostile-%s@testbed\r\n", randHex())
 		b.WriteString("CSeq: 1 REGISTER\r\n")
-		fmt.Fprintf(&b, "Contact: <sip:%s@127.0.0.77:%d>\r\n", p.User, 6000+i)
+		fmt.Fprintf(&b, "Contact: <sip:%s@127.0.0.77:%d%s>\r\n", p.User, 6000+i, p.ContactParams)
 		b.WriteString("Max-Forwards: 70\r\nExpires: 300\r\n")
 		b.WriteString("User-Agent: " + p.Agent + "\r\n")
 		for _, h := range p.Headers {
@@ -373,23 +375,29 @@ func checkLog(t *testing.T, path string, max int) {
 // TestBytesUsrlocCannotStore: a REGISTER whose User-Agent is not valid
 // UTF-8 reached Kamailio's memory but never the location table (usrloc's
 // write failed at every timer run), so that a realm flush answered "ok"
-// while the phone stayed registered. The reference cfg now refuses it
-// (400) on a node that writes to PostgreSQL; a phone with a printable
-// User-Agent still registers.
+// while the phone stayed registered. The reference cfg now refuses (400)
+// invalid UTF-8 in the User-Agent, the Call-ID and the Contact on a node
+// that writes to PostgreSQL; valid UTF-8 still registers.
 func TestBytesUsrlocCannotStore(t *testing.T) {
 	a := newAccount(t, "Bad bytes", "badbytes.kamreg.test", "", false)
 	got := registerRawAnswers(t, env.kam.SIPAddr(), a.realm,
 		rawPhone{User: "bad8", Agent: "invalid \xff\xfe utf-8 \xc3\x28 end"},
-		rawPhone{User: "latin", Agent: "T\xe9l\xe9phone 1.0"},
-		rawPhone{User: "plain", Agent: "Plain/1.0 (\"quoted\")"})
-	if diff := cmp.Diff([]string{"400", "400", "200"}, got); diff != "" {
+		rawPhone{User: "latin1", Agent: "T\xe9l\xe9phone 1.0"},
+		rawPhone{User: "badcontact", Agent: "Plain/1.0", ContactParams: ";x=\xff\xfe"},
+		rawPhone{User: "utf8", Agent: "Téléphone/1.0 (\"quoted\")"},
+		rawPhone{User: "plain", Agent: "Plain/1.0", ContactParams: ";x=été"})
+	if diff := cmp.Diff([]string{"400", "400", "400", "200", "200"}, got); diff != "" {
 		t.Fatalf("answers (-want +got):\n%s", diff)
 	}
-	for _, user := range []string{"bad8", "latin"} {
+	for _, user := range []string{"bad8", "latin1", "badcontact"} {
 		contacts, err := env.kam.Client().Lookup(context.Background(), "location", user+"@"+a.realm)
 		if err != nil || len(contacts) != 0 {
 			t.Errorf("%s is in Kamailio's memory: %v, %v", user, contacts, err)
 		}
 	}
-	waitCount(t, env.main, a, 1)
+	waitCount(t, env.main, a, 2)
+	list := call(t, "GET", env.main.Base+"/v2/accounts/"+a.id+"/registrations?filter_username=utf8", a.token)
+	if !strings.Contains(string(list.body), `"user_agent":"Téléphone/1.0 (\"quoted\")"`) {
+		t.Errorf("the UTF-8 User-Agent is not listed as sent: %s", list.body)
+	}
 }

@@ -55,7 +55,8 @@ func kamregBed() testbed.Kamreg {
 // from 127.0.0.1, standing for many clients: failed authentications get a
 // large burst here (security_test.go runs with the default limit).
 func kamregSettings(nodes string, extra []string) []string {
-	return append([]string{"KAMREG_KAMAILIO_RPC=" + nodes, "KAMREG_RPC_TIMEOUT=2s", "KAMREG_AUTH_FAIL_BURST=100000"}, extra...)
+	return append([]string{"KAMREG_KAMAILIO_RPC=" + nodes, "KAMREG_RPC_TIMEOUT=2s", "KAMREG_AUTH_FAIL_BURST=100000",
+		"KAMREG_USRLOC_TIMER=1s"}, extra...)
 }
 
 // cli runs a kamreg command on the shared database and returns its exit

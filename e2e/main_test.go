@@ -127,7 +127,7 @@ func dumpLog(path string) {
 
 // checkKamailioVersion prints the version of the Kamailio the suite runs
 // against and, when KAMREG_TEST_KAMAILIO_MAJOR is set (make
-// integration-kamailio6 sets it), fails unless it is of that major
+// integration-kamailio sets it), fails unless it is of that major
 // version: a run meant for 6.0 never passes on 5.6 by mistake.
 func checkKamailioVersion(ctx context.Context) error {
 	version, err := env.kam.Client().Version(ctx)

@@ -2,6 +2,7 @@ package kamailio
 
 import (
 	"strings"
+	"time"
 
 	"github.com/kamreg/kamreg"
 )
@@ -61,6 +62,9 @@ type Query struct {
 	Limit int
 	// Ruids, when set, reads only those bindings.
 	Ruids []string
+	// ModifiedAfter, when set, reads only bindings last modified after
+	// it (a realm flush began then: the rows before it are hidden).
+	ModifiedAfter time.Time
 }
 
 // Selects tells whether b is in q's scope and passes its filters and start.
@@ -77,6 +81,9 @@ func (q Query) Selects(b *kamreg.Binding) bool {
 		}
 	}
 	if q.After != nil && !q.After.Less(b.KeyOf()) {
+		return false
+	}
+	if !q.ModifiedAfter.IsZero() && !b.LastModified.After(q.ModifiedAfter) {
 		return false
 	}
 	if q.Ruids != nil {

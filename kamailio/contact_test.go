@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -70,6 +71,11 @@ func TestParseNodes(t *testing.T) {
 		{"k3=unix:/run/k.sock", []Node{{Name: "k3", URL: "unix:/run/k.sock"}}, ""},
 		{"edge1@11=http://127.0.0.1:5071/RPC", []Node{{Name: "edge1", URL: "http://127.0.0.1:5071/RPC", ServerID: 11}}, ""},
 		{"edge1@x=http://127.0.0.1:5071/RPC", nil, `kamailio rpc endpoint "edge1@x=http://127.0.0.1:5071/RPC": want name@SERVER_ID=url with a positive usrloc server_id`},
+		{"edge1@11=http://127.0.0.1:5071/RPC#timer=60s, unix:/run/k.sock#timer=2s", []Node{
+			{Name: "edge1", URL: "http://127.0.0.1:5071/RPC", ServerID: 11, Timer: time.Minute},
+			{Name: "/run/k.sock", URL: "unix:/run/k.sock", Timer: 2 * time.Second}}, ""},
+		{"k1=http://127.0.0.1:5071/RPC#timer=0s", nil, `kamailio rpc endpoint "k1=http://127.0.0.1:5071/RPC#timer=0s": want url#timer=DURATION (the node's usrloc timer_interval, e.g. #timer=60s)`},
+		{"k1=http://127.0.0.1:5071/RPC#frag", nil, `kamailio rpc endpoint "k1=http://127.0.0.1:5071/RPC#frag": want url#timer=DURATION (the node's usrloc timer_interval, e.g. #timer=60s)`},
 		{"unix:run/k.sock", nil, `kamailio rpc endpoint "unix:run/k.sock": want unix:/absolute/path/kamailio_rpc.sock`},
 	}
 	for _, tt := range tests {

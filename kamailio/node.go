@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Node is one configured Kamailio JSON-RPC endpoint.
@@ -17,11 +18,16 @@ type Node struct {
 	// ServerID is the node's usrloc server_id, when given ("name@ID="):
 	// it tells which node wrote a location row. 0 when unknown.
 	ServerID int
+	// Timer is the node's usrloc timer_interval, when given ("url#timer=60s"):
+	// how late, under db_mode 2, it writes a row. 0 when not given.
+	Timer time.Duration
 }
 
 // ParseNodes reads KAMREG_KAMAILIO_RPC: comma-separated endpoints, each
-// optionally prefixed "name=" or "name@SERVER_ID=". An unnamed endpoint is
-// named after its host and port, or its socket path.
+// optionally prefixed "name=" or "name@SERVER_ID=", and optionally ending
+// in "#timer=DURATION", the node's usrloc timer_interval (a URL fragment is
+// never sent). An unnamed endpoint is named after its host and port, or its
+// socket path.
 func ParseNodes(spec string) ([]Node, error) {
 	var nodes []Node
 	seen := map[string]bool{}
@@ -42,6 +48,14 @@ func ParseNodes(spec string) ([]Node, error) {
 			}
 		} else {
 			n.URL = item
+		}
+		if u, frag, ok := strings.Cut(n.URL, "#"); ok {
+			v, found := strings.CutPrefix(frag, "timer=")
+			d, err := time.ParseDuration(v)
+			if !found || err != nil || d <= 0 {
+				return nil, fmt.Errorf("kamailio rpc endpoint %q: want url#timer=DURATION (the node's usrloc timer_interval, e.g. #timer=60s)", item)
+			}
+			n.URL, n.Timer = u, d
 		}
 		if path, ok := strings.CutPrefix(n.URL, "unix:"); ok {
 			if !strings.HasPrefix(path, "/") {

@@ -107,6 +107,9 @@ func (u *Usrloc) where(q Query, liveOnly bool) (string, []any) {
 	if q.Ruids != nil {
 		conds = append(conds, "l.ruid = ANY("+arg(q.Ruids)+"::text[])")
 	}
+	if !q.ModifiedAfter.IsZero() {
+		conds = append(conds, "l.last_modified > ("+arg(q.ModifiedAfter)+"::timestamptz AT TIME ZONE "+arg(u.tz)+")")
+	}
 	if liveOnly {
 		conds = append(conds, live(arg(u.tz)))
 	}

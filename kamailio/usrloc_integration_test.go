@@ -172,6 +172,12 @@ func TestUsrlocLiveAndCount(t *testing.T) {
 		{"a limit", kamailio.Query{Scope: kamreg.Scope{Realm: "a.test"}, Limit: 2}, []kamreg.Binding{f.ba1, f.ba2}},
 		{"ruids", kamailio.Query{Ruids: []string{"ul-a2", "ul-e", "ul-d"}}, []kamreg.Binding{f.ba2, f.berin}},
 		{"an unknown realm", kamailio.Query{Scope: kamreg.Scope{Realm: "nobody.test"}}, []kamreg.Binding{}},
+		// A realm flush began then: the rows last modified no later than
+		// that instant, read in Kamailio's zone, are left out.
+		{"modified after a realm flush began", kamailio.Query{Scope: kamreg.Scope{Realm: "a.test"},
+			ModifiedAfter: f.in("2026-01-01 09:30:00")}, []kamreg.Binding{f.ba1, f.ba2}},
+		{"modified after, not at, the instant", kamailio.Query{Scope: kamreg.Scope{Realm: "a.test"},
+			ModifiedAfter: f.in("2026-01-01 10:00:00").UTC()}, []kamreg.Binding{f.ba2}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := u.Live(ctx, tt.q)

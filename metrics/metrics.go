@@ -24,6 +24,8 @@ type Metrics struct {
 	FailedAoRs    prometheus.Counter
 	Registrations *prometheus.GaugeVec
 	Dumps         *prometheus.CounterVec
+	Sweeps        *prometheus.CounterVec
+	SweptAoRs     prometheus.Counter
 	BuildInfo     *prometheus.GaugeVec
 }
 
@@ -62,13 +64,29 @@ func New(reg prometheus.Registerer) *Metrics {
 		Dumps: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kamreg_ul_dumps_total", Help: "ul.dump calls the rpc source sent to each node (concurrent reads share one).",
 		}, []string{"node"}),
+		Sweeps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kamreg_flush_sweeps_total", Help: "Sweeps one usrloc timer interval after a realm flush, by outcome (clean, removed, failed).",
+		}, []string{"outcome"}),
+		SweptAoRs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kamreg_flush_swept_aors_total", Help: "AoRs written late by a node's usrloc timer that a sweep removed on every node.",
+		}),
 		BuildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "kamreg_build_info", Help: "Always 1: the version, VCS revision and Go version kamreg was built with.",
 		}, []string{"version", "revision", "goversion"}),
 	}
 	reg.MustRegister(m.HTTPRequests, m.HTTPDuration, m.RPCCalls, m.RPCDuration, m.KamailioUp,
-		m.Flushes, m.FlushedAoRs, m.FailedAoRs, m.Registrations, m.Dumps, m.BuildInfo)
+		m.Flushes, m.FlushedAoRs, m.FailedAoRs, m.Registrations, m.Dumps, m.Sweeps, m.SweptAoRs, m.BuildInfo)
 	return m
+}
+
+// ObserveSweep records one sweep: its outcome (registry.SweepClean,
+// SweepRemoved or SweepFailed, a closed set) and the AoRs it removed.
+func (m *Metrics) ObserveSweep(outcome string, removed int) {
+	if m == nil {
+		return
+	}
+	m.Sweeps.WithLabelValues(outcome).Inc()
+	m.SweptAoRs.Add(float64(removed))
 }
 
 // ObserveHTTP records one answered request. route must come from a

@@ -97,12 +97,16 @@ func (f *fakeSource) AoRs(_ context.Context, s kamreg.Scope) ([]kamreg.AoR, erro
 	return f.aors[s], f.err
 }
 
-// States returns a record for each binding of the AoRs.
-func (f *fakeSource) States(_ context.Context, aors []kamreg.AoR, _ time.Time) ([]kamreg.FlushRecord, error) {
+// States returns a record for each binding of the AoRs not modified after
+// before.
+func (f *fakeSource) States(_ context.Context, aors []kamreg.AoR, before time.Time) ([]kamreg.FlushRecord, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
 	var out []kamreg.FlushRecord
 	for _, a := range aors {
 		for _, b := range f.bindings {
-			if b.Username == a.Username && strings.EqualFold(b.Domain, a.Domain) {
+			if b.Username == a.Username && strings.EqualFold(b.Domain, a.Domain) && !b.LastModified.After(before) {
 				out = append(out, kamreg.FlushRecord{Ruid: b.Ruid, Username: b.Username, Domain: b.Domain,
 					CallID: b.CallID, CSeq: b.CSeq, LastModified: b.LastModified})
 			}

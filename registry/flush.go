@@ -9,12 +9,16 @@ import (
 	"github.com/kamreg/kamreg"
 )
 
-// FlushRealm flushes, on every node, every AoR of the account's realm that
-// can be known without scanning a node: those in the source (the location
-// table, live or not), the account's device usernames, and the AoRs
+// FlushRealm flushes, on every node, every AoR of the account's realm the
+// source knows (the location table, live or not, without scanning a node;
+// in the rpc source a fresh dump of every node), the account's device
+// usernames, and the AoRs
 // flushed lately (a phone that registered again since may be only in
-// memory). No node is asked to dump its memory.
+// memory). With Sweep set (usrloc db_mode 2), a complete first pass is
+// followed by the sweep, and the answer waits for it: "ok" then covers the
+// phones only a node's memory held when the flush began.
 func (r *Registry) FlushRealm(ctx context.Context, a kamreg.Account) (kamreg.FlushReport, error) {
+	began := r.now()
 	// What the flush removes comes from three reads that do not depend on
 	// each other: all three are in flight at once.
 	var rows []kamreg.AoR
@@ -32,12 +36,18 @@ func (r *Registry) FlushRealm(ctx context.Context, a kamreg.Account) (kamreg.Flu
 		set.add(x)
 	}
 	for _, f := range recent {
-		users = append(users, f.Username)
+		if !f.RealmWide() { // a realm flush's record names no AoR
+			users = append(users, f.Username)
+		}
 	}
 	for _, u := range users {
 		set.addUser(u, a.Realm)
 	}
-	return r.flush(ctx, a.Realm, set.list())
+	report, err := r.flush(ctx, a.Realm, set.list())
+	if err != nil || r.Sweep == nil {
+		return report, err
+	}
+	return r.sweep(ctx, a.Realm, began, set, report)
 }
 
 // FlushUser flushes every contact of username in the account's realm on
@@ -123,10 +133,7 @@ func (r *Registry) flush(ctx context.Context, realm string, aors []kamreg.AoR) (
 	}
 	recErr := r.Flushes.Record(ctx, realm, done)
 	if len(report.Flushed) > 0 {
-		r.Cache.Invalidate(realm)
-		if r.OnFlushed != nil {
-			r.OnFlushed(realm)
-		}
+		r.flushed(realm)
 	}
 	switch {
 	case !report.Complete():
@@ -163,3 +170,13 @@ func (s *aorSet) addUser(username, realm string) {
 }
 
 func (s *aorSet) list() []kamreg.AoR { return s.order }
+
+// flushed tells this replica that realm's flush records changed: its
+// cached records go, and OnFlushed hears of it (the other replicas hear
+// of it through the record's notification).
+func (r *Registry) flushed(realm string) {
+	r.Cache.Invalidate(realm)
+	if r.OnFlushed != nil {
+		r.OnFlushed(realm)
+	}
+}

@@ -17,7 +17,9 @@ func TestFlushRealmAsksNoNodeForItsMemory(t *testing.T) {
 	k1 := &fakeNode{name: "k1"}
 	src := &fakeSource{aors: map[kamreg.Scope][]kamreg.AoR{{Realm: "Acme.Test"}: {
 		{Username: "a", Domain: "acme.test"}, {Username: "b", Domain: "acme.test"}}}}
-	dir := &fakeDirectory{records: []kamreg.FlushRecord{{Ruid: "old", Username: "flushed-lately", Domain: "acme.test"}}}
+	// A realm flush's own record names no AoR.
+	dir := &fakeDirectory{records: []kamreg.FlushRecord{{Ruid: "old", Username: "flushed-lately", Domain: "acme.test"},
+		kamreg.RealmFlush("acme.test", now)}}
 	r := &Registry{Source: src, Directory: dir, Devices: devices{"Desk": true}, Flushes: dir, Nodes: []Node{k1},
 		Table: "location", PerNode: 2}
 	report, err := r.FlushRealm(context.Background(), acmeAccount)

@@ -2,6 +2,8 @@ package registry
 
 import (
 	"context"
+	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -10,20 +12,46 @@ import (
 	"github.com/kamreg/kamreg/kamailio"
 )
 
-// hidden indexes flush records by ruid.
-type hidden map[string]kamreg.FlushRecord
+// hidden indexes flush records by ruid, and keeps the realm-wide records
+// of realm flushes (kamreg.RealmFlush) apart.
+type hidden struct {
+	byRuid map[string]kamreg.FlushRecord
+	realms []kamreg.FlushRecord
+}
 
 func hiddenBy(recs []kamreg.FlushRecord) hidden {
-	h := make(hidden, len(recs))
+	h := hidden{byRuid: make(map[string]kamreg.FlushRecord, len(recs))}
 	for _, f := range recs {
-		h[f.Ruid] = f
+		if f.RealmWide() {
+			h.realms = append(h.realms, f)
+		} else {
+			h.byRuid[f.Ruid] = f
+		}
 	}
 	return h
 }
 
 func (h hidden) hides(b *kamreg.Binding) bool {
-	f, ok := h[b.Ruid]
+	for _, f := range h.realms {
+		if f.Hides(*b) {
+			return true
+		}
+	}
+	f, ok := h.byRuid[b.Ruid]
 	return ok && f.Hides(*b)
+}
+
+// realmFlushed returns the instant the latest realm-wide record of realm
+// began, or the zero time: rows of realm last modified no later than it
+// are hidden, and a read of the realm leaves them out at the source.
+func (h hidden) realmFlushed(realm string) time.Time {
+	var t time.Time
+	for _, f := range h.realms {
+		if realm != "" && strings.EqualFold(f.Domain, realm) && f.LastModified.After(t) {
+			t = f.LastModified
+		}
+	}
+	return t
 }
 
 // readQuery is what the one read path reads: the source's query and the
@@ -44,7 +72,11 @@ func (r *Registry) each(ctx context.Context, q readQuery, visit func(b *kamreg.B
 	if err != nil {
 		return err
 	}
+	h := hiddenBy(recs)
 	kq := q.Query
+	// A realm flush's record hides every row of the realm last modified
+	// before it began: the source leaves them out.
+	kq.ModifiedAfter = h.realmFlushed(q.Scope.Realm)
 	if len(q.Rest) == 0 && q.Page > 0 {
 		// One more tells whether a next page exists; the flush records
 		// bound how many rows may be hidden.
@@ -54,7 +86,6 @@ func (r *Registry) each(ctx context.Context, q readQuery, visit func(b *kamreg.B
 	if err != nil {
 		return err
 	}
-	h := hiddenBy(recs)
 	mc := r.mapping(dir)
 	for i := range bs {
 		b := &bs[i]
@@ -130,12 +161,26 @@ func (r *Registry) Count(ctx context.Context, q kamreg.ListQuery) (int, error) {
 	} else if len(recs) == 0 {
 		return r.Source.Count(ctx, kq)
 	}
+	h := hiddenBy(recs)
+	// A realm flush's record hides every row of the realm last modified
+	// before it began: the source leaves them out.
+	kq.ModifiedAfter = h.realmFlushed(q.Scope.Realm)
+	if q.Scope.Realm == "" && len(h.realms) > 0 {
+		// Across realms, each realm flush has its own instant.
+		n := 0
+		err := r.each(ctx, readQuery{Query: kamailio.Query{Scope: q.Scope, Where: where}},
+			func(*kamreg.Binding, *kamreg.Registration) bool { n++; return true })
+		return n, err
+	}
+	if len(h.byRuid) == 0 {
+		return r.Source.Count(ctx, kq)
+	}
 	// Rows go while they are counted (Kamailio's timer deletes flushed
 	// rows): the count and the rows the records may hide are read at one
 	// moment.
-	kq.Ruids = make([]string, len(recs))
-	for i, f := range recs {
-		kq.Ruids[i] = f.Ruid
+	kq.Ruids = make([]string, 0, len(h.byRuid))
+	for ruid := range h.byRuid {
+		kq.Ruids = append(kq.Ruids, ruid)
 	}
-	return r.Source.CountHiding(ctx, kq, hiddenBy(recs).hides)
+	return r.Source.CountHiding(ctx, kq, h.hides)
 }

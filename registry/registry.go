@@ -82,6 +82,9 @@ type Registry struct {
 	ChannelVars *adapter.ChannelVarsCache
 	// PerNode bounds the ul.rm calls in flight on one node.
 	PerNode int
+	// Sweep, when set, follows each realm flush (usrloc db_mode 2); nil
+	// for a source whose nodes write no row late (rpc, db_mode 1 or 3).
+	Sweep *Sweep
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Cache, when set, keeps the flush records of the realms read; nil

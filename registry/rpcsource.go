@@ -207,22 +207,64 @@ func countVisible(bs []kamreg.Binding, ruids []string, hides func(*kamreg.Bindin
 	return n
 }
 
-// AoRs returns the AoRs of the scope in the dumps already held (however
-// old): a flush never asks a node for a dump.
-func (r *RPCSource) AoRs(_ context.Context, s kamreg.Scope) ([]kamreg.AoR, error) {
+// AoRs returns the AoRs of the scope. For a realm (no username: a realm
+// flush) it asks every node for its memory, one ul.dump per node shared
+// with the dumps in flight, as reads are: the dumps this replica happens
+// to hold may be old, or none, and a realm flush that knew only some AoRs
+// would answer "ok" while phones stayed. A node that cannot be dumped
+// makes it a *kamreg.FlushError saying which node could not be known, and
+// nothing is flushed. For a username it reads the dumps already held
+// (however old): the user's flush names the AoR itself.
+func (r *RPCSource) AoRs(ctx context.Context, s kamreg.Scope) ([]kamreg.AoR, error) {
+	if s.Username == "" {
+		return r.dumpedAoRs(ctx, s)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	set := newAoRSet()
 	for _, d := range r.dumps {
-		for _, rec := range d.records {
-			a, ok := kamailio.SplitAoR(rec.AoR)
-			if ok && (s.Realm == "" || strings.EqualFold(a.Domain, s.Realm)) &&
-				(s.Username == "" || strings.EqualFold(a.Username, s.Username)) {
-				set.add(a)
-			}
-		}
+		addAoRs(set, d.records, s)
 	}
 	return set.list(), nil
+}
+
+// dumpedAoRs returns the AoRs of the realm every node holds now.
+func (r *RPCSource) dumpedAoRs(ctx context.Context, s kamreg.Scope) ([]kamreg.AoR, error) {
+	dumps := make([]dump, len(r.Nodes))
+	errs := make([]error, len(r.Nodes))
+	var wg sync.WaitGroup
+	for i, n := range r.Nodes {
+		wg.Add(1)
+		go func(i int, n Dumper) {
+			defer wg.Done()
+			dumps[i], errs[i] = r.nodeDump(ctx, n, false)
+		}(i, n)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			name := r.Nodes[i].Node().Name
+			return nil, &kamreg.FlushError{Cause: kamreg.Wrap(kamreg.EUNAVAILABLE, err,
+				"nothing was flushed: the AoRs Kamailio node %s holds could not be known (ul.dump: %s)",
+				name, kamreg.ErrorMessage(err))}
+		}
+	}
+	set := newAoRSet()
+	for _, d := range dumps {
+		addAoRs(set, d.records, s)
+	}
+	return set.list(), nil
+}
+
+// addAoRs adds the AoRs of records in scope s.
+func addAoRs(set *aorSet, records []kamailio.Record, s kamreg.Scope) {
+	for _, rec := range records {
+		a, ok := kamailio.SplitAoR(rec.AoR)
+		if ok && (s.Realm == "" || strings.EqualFold(a.Domain, s.Realm)) &&
+			(s.Username == "" || strings.EqualFold(a.Username, s.Username)) {
+			set.add(a)
+		}
+	}
 }
 
 // States returns the bindings the AoRs have now, as flush records, so that

@@ -258,3 +258,55 @@ func TestRPCSourceStatesRecordTheFlush(t *testing.T) {
 		t.Errorf("records (-want +got):\n%s", diff)
 	}
 }
+
+// TestRPCRealmFlushOnAFreshReplica: a replica that holds no dump asks
+// every node for one before a realm flush, so that every AoR any node
+// holds is removed; a node it cannot dump makes the flush a 503 "flush
+// incomplete" that names the node, with nothing removed, never "ok".
+func TestRPCRealmFlushOnAFreshReplica(t *testing.T) {
+	live := kamailio.Expiry{Seconds: 120}
+	records := func(users ...string) []kamailio.Record {
+		var out []kamailio.Record
+		for _, u := range users {
+			out = append(out, kamailio.Record{AoR: u, Contacts: []kamailio.Contact{contact("r-"+u, "sip:"+u, live)}})
+		}
+		return out
+	}
+	tests := []struct {
+		name        string
+		k2Err       error
+		wantRemoved []string
+		wantCode    string
+		wantMessage string
+	}{
+		{name: "every node dumped", wantRemoved: []string{"alice@acme.test", "bob@acme.test", "carol@Acme.Test"}}, // as the node spells it
+		{name: "a node that cannot be dumped", k2Err: kamreg.Errorf(kamreg.EUNAVAILABLE, "Kamailio node k2 did not answer ul.dump in time"),
+			wantCode: kamreg.EINCOMPLETE, wantMessage: "flush incomplete: nothing was flushed: the AoRs Kamailio node k2 " +
+				"holds could not be known (ul.dump: Kamailio node k2 did not answer ul.dump in time)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d1 := &dumpNode{name: "k1", records: records("alice@acme.test", "dave@other.test")}
+			d2 := &dumpNode{name: "k2", records: records("bob@acme.test", "carol@Acme.Test"), err: tt.k2Err}
+			src := &RPCSource{Nodes: []Dumper{d1, d2}, Table: "location", TTL: time.Minute}
+			k1, k2 := &fakeNode{name: "k1"}, &fakeNode{name: "k2"}
+			r := &Registry{Source: src, Directory: &fakeDirectory{}, Devices: devices{}, Flushes: &fakeDirectory{},
+				Nodes: []Node{k1, k2}, Table: "location"}
+			_, err := r.FlushRealm(context.Background(), acmeAccount)
+			if got := kamreg.ErrorCode(err); got != tt.wantCode {
+				t.Fatalf("error %v (%q), want %q", err, got, tt.wantCode)
+			}
+			if err != nil && err.Error() != tt.wantMessage {
+				t.Errorf("error %q, want %q", err.Error(), tt.wantMessage)
+			}
+			for _, n := range []*fakeNode{k1, k2} {
+				if diff := cmp.Diff(tt.wantRemoved, n.sortedRemoved()); diff != "" {
+					t.Errorf("removed on %s (-want +got):\n%s", n.name, diff)
+				}
+			}
+			if d1.dumps.Load() != 1 || d2.dumps.Load() != 1 {
+				t.Errorf("dumps %d and %d, want one per node", d1.dumps.Load(), d2.dumps.Load())
+			}
+		})
+	}
+}

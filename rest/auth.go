@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/kamreg/kamreg"
+	"github.com/kamreg/kamreg/auth"
 )
 
 // credentials returns the caller's token: X-Auth-Token, ?auth_token=, or
@@ -30,27 +31,26 @@ type scoped func(w http.ResponseWriter, r *http.Request, a *kamreg.Account)
 // gets 429 before any lookup, unless its token authenticated lately.
 func (s *Server) authenticate(r *http.Request) (string, error) {
 	token := stateOf(r).token
-	client := s.guard.client(r)
-	charged, ok := s.guard.admit(client, token)
+	charge, ok := s.guard.Admit(s.client(r), token)
 	if !ok {
-		s.guard.hold(r)
+		s.holder.hold(r)
 		return "", errTooManyRequests
 	}
 	if token == "" {
-		s.guard.failed(token, failureReason(token, nil))
+		s.guard.Failed(token, auth.FailureReason(token, nil))
 		return "", errInvalidCredentials
 	}
 	caller, err := s.cfg.Tokens.Authenticate(r.Context(), token)
 	if errors.Is(err, kamreg.ErrBadToken) {
-		s.guard.failed(token, failureReason(token, err))
+		s.guard.Failed(token, auth.FailureReason(token, err))
 		return "", errInvalidCredentials
 	}
-	s.guard.refund(client, charged) // a backend failure is not the caller's
+	charge.Refund() // a backend failure is not the caller's
 	if err != nil {
 		return "", err
 	}
-	s.guard.succeeded(token)
-	if !s.limiters.allow(token) {
+	s.guard.Succeeded(token)
+	if !s.requests.Allow(token) {
 		return "", errTooManyRequests
 	}
 	return caller, nil
@@ -70,18 +70,18 @@ func (s *Server) inAccount(next scoped) handler {
 		// A flood of made-up account ids is limited like one of made-up
 		// tokens, behind a good token too: an unknown account costs a
 		// lookup.
-		key, charged, admitted := s.guard.admitAccount(s.guard.client(r), stateOf(r).token)
+		charge, admitted := s.guard.AdmitAccount(s.client(r), stateOf(r).token)
 		if !admitted {
-			s.guard.hold(r)
+			s.holder.hold(r)
 			respondError(w, r, errTooManyRequests)
 			return
 		}
 		acct, err := s.cfg.Accounts.Get(r.Context(), id)
 		if errors.Is(err, kamreg.ErrNotFound) {
-			s.guard.unknownAccount()
+			s.guard.UnknownAccount()
 			err = &unknownAccountError{ID: id}
 		} else {
-			s.guard.refund(key, charged)
+			charge.Refund()
 		}
 		if err != nil {
 			respondError(w, r, err)

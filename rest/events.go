@@ -48,7 +48,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, a *kamreg.Accoun
 		respondError(w, r, err)
 		return
 	}
-	token, client := stateOf(r).token, s.guard.client(r)
+	token, client := stateOf(r).token, s.client(r)
 	if !s.streams.take(token, client) {
 		respondError(w, r, errTooManyStreams)
 		return

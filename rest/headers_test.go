@@ -78,7 +78,7 @@ func TestTokenAnswersAreNotStored(t *testing.T) {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
 	})
-	t.Run("proxied, Kazoo's own Cache-Control kept", func(t *testing.T) {
+	t.Run("proxied, Kazoo's own Cache-Control replaced", func(t *testing.T) {
 		k := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Cache-Control", "private, max-age=60")
 		}))
@@ -87,7 +87,7 @@ func TestTokenAnswersAreNotStored(t *testing.T) {
 		cfg := testConfig(fakeRegistrations{}, nil)
 		cfg.KazooURL = ku
 		w := do(New(cfg), "GET", "/v2/accounts/"+acctID+"/users", goodTok)
-		if diff := cmp.Diff(tokenHeaders{"private, max-age=60", "nosniff"}, tokenHeadersOf(w.Header())); diff != "" {
+		if diff := cmp.Diff(tokenHeaders{"no-store", "nosniff"}, tokenHeadersOf(w.Header())); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
 	})

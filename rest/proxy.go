@@ -16,9 +16,13 @@ import (
 // proxyRoute names proxied requests in the log and the metrics.
 const proxyRoute = "kazoo_proxy"
 
-// forwardedHeaders are the headers a client writes to say where a request
-// came from; only a trusted proxy's are passed on.
-var forwardedHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"}
+// forwardedHeader tells whether a request header says where the request
+// came from (Forwarded, X-Forwarded-*, X-Real-IP): only a trusted proxy's
+// are passed on.
+func forwardedHeader(name string) bool {
+	name = http.CanonicalHeaderKey(name)
+	return name == "Forwarded" || name == "X-Real-Ip" || strings.HasPrefix(name, "X-Forwarded-")
+}
 
 // kazooProxy sends every request kamreg does not serve to Kazoo's crossbar
 // at target: method, path, query, headers and body, streamed both ways,
@@ -37,25 +41,32 @@ func (s *Server) kazooProxy(target *url.URL) http.Handler {
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target) // Host becomes Kazoo's
 			trusted := s.fromTrustedProxy(pr.In)
-			if trusted {
-				// Append to the proxy's X-Forwarded-For, as a proxy in a chain does.
-				pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"]
-			}
-			pr.SetXForwarded()
-			if trusted {
-				for _, k := range []string{"Forwarded", "X-Forwarded-Host", "X-Forwarded-Proto"} {
-					if v := pr.In.Header.Values(k); len(v) > 0 {
+			for k, v := range pr.In.Header {
+				if forwardedHeader(k) {
+					if trusted {
 						pr.Out.Header[k] = v
+					} else {
+						delete(pr.Out.Header, k)
 					}
 				}
 			}
+			// SetXForwarded appends the peer to a trusted proxy's
+			// X-Forwarded-For, as a proxy in a chain does, and sets -Host
+			// and -Proto; a trusted proxy's own -Host and -Proto win.
+			host, proto := pr.Out.Header.Values("X-Forwarded-Host"), pr.Out.Header.Values("X-Forwarded-Proto")
+			pr.SetXForwarded()
+			if trusted && len(host) > 0 {
+				pr.Out.Header["X-Forwarded-Host"] = host
+			}
+			if trusted && len(proto) > 0 {
+				pr.Out.Header["X-Forwarded-Proto"] = proto
+			}
 		},
 		ModifyResponse: func(resp *http.Response) error {
-			// Kazoo's answers carry tokens too.
+			// Kazoo's answers carry tokens too (its envelope echoes
+			// auth_token): never stored, whatever Kazoo said.
 			h := resp.Header
-			if h.Get("Cache-Control") == "" {
-				h.Set("Cache-Control", "no-store")
-			}
+			h.Set("Cache-Control", "no-store")
 			h.Set("X-Content-Type-Options", "nosniff")
 			return s.addStatus(resp)
 		},
@@ -76,8 +87,7 @@ func (s *Server) kazooProxy(target *url.URL) http.Handler {
 
 // fromTrustedProxy tells whether the peer is one of the trusted proxies.
 func (s *Server) fromTrustedProxy(r *http.Request) bool {
-	a := peerAddr(r.RemoteAddr)
-	return a.IsValid() && s.guard.trusted(a)
+	return s.guard.Trusts(r.RemoteAddr)
 }
 
 // stripUpgrade removes an Upgrade that is not to WebSocket (h2c, or any
@@ -109,20 +119,19 @@ func kazooLogin(r *http.Request) bool {
 // charge (a failure), any other answer gives it back. Past the limit the
 // answer is the 429 envelope, and Kazoo never sees the request.
 func (s *Server) proxyLogin(p http.Handler, w http.ResponseWriter, r *http.Request) {
-	client := s.guard.client(r)
-	charged, ok := s.guard.admit(client, "")
+	charge, ok := s.guard.Admit(s.client(r), "")
 	if !ok {
-		s.guard.hold(r)
+		s.holder.hold(r)
 		s.ownHeaders(w.Header(), stateOf(r))
 		respondError(w, r, errTooManyRequests)
 		return
 	}
 	p.ServeHTTP(w, r)
 	if rec, isRec := w.(*recorder); isRec && rec.status == http.StatusUnauthorized {
-		s.guard.failed("", "kazoo_login")
+		s.guard.Failed("", "kazoo_login")
 		return
 	}
-	s.guard.refund(client, charged)
+	charge.Refund()
 }
 
 // ownHeaders sets on an answer kamreg writes in the proxy's place the

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/kamreg/kamreg/auth"
 	"github.com/kamreg/kamreg/metrics"
 )
 
@@ -21,6 +22,19 @@ import (
 type upstreamHeaders struct {
 	Host, Upgrade, Connection, HTTP2Settings string
 	Forwarded, XFF, XFHost, XFProto          string
+	// XFOther are the other forwarded headers (X-Forwarded-Port,
+	// X-Forwarded-Prefix, X-Real-IP), "name=value" joined.
+	XFOther string
+}
+
+func otherForwarded(h http.Header) string {
+	var out []string
+	for _, k := range []string{"X-Forwarded-Port", "X-Forwarded-Prefix", "X-Real-Ip"} {
+		if v := h.Get(k); v != "" {
+			out = append(out, k+"="+v)
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // recordingKazoo answers 200 and records the headers of each request.
@@ -32,7 +46,7 @@ func recordingKazoo(t *testing.T) (*url.URL, func() []upstreamHeaders) {
 		mu.Lock()
 		got = append(got, upstreamHeaders{r.Host, r.Header.Get("Upgrade"), r.Header.Get("Connection"), r.Header.Get("HTTP2-Settings"),
 			r.Header.Get("Forwarded"), strings.Join(r.Header.Values("X-Forwarded-For"), ","), r.Header.Get("X-Forwarded-Host"),
-			r.Header.Get("X-Forwarded-Proto")})
+			r.Header.Get("X-Forwarded-Proto"), otherForwarded(r.Header)})
 		mu.Unlock()
 	}))
 	t.Cleanup(srv.Close)
@@ -81,7 +95,8 @@ func TestProxyForwardsWebSocketUpgradesOnly(t *testing.T) {
 // proxy; Host is Kazoo's either way.
 func TestProxyForwardedHeaders(t *testing.T) {
 	forged := []string{"X-Forwarded-For", "6.6.6.6", "X-Forwarded-Host", "evil.example", "X-Forwarded-Proto", "https",
-		"Forwarded", "for=6.6.6.6;host=evil.example;proto=https"}
+		"Forwarded", "for=6.6.6.6;host=evil.example;proto=https",
+		"X-Forwarded-Port", "443", "X-Forwarded-Prefix", "/evil", "X-Real-IP", "6.6.6.6"}
 	tests := []struct {
 		name    string
 		trusted []netip.Prefix
@@ -95,7 +110,8 @@ func TestProxyForwardedHeaders(t *testing.T) {
 		}},
 		{"trusted proxy", []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, func(kazoo, kamreg string) upstreamHeaders {
 			return upstreamHeaders{Host: kazoo, Forwarded: "for=6.6.6.6;host=evil.example;proto=https",
-				XFF: "6.6.6.6, 127.0.0.1", XFHost: "evil.example", XFProto: "https"}
+				XFF: "6.6.6.6, 127.0.0.1", XFHost: "evil.example", XFProto: "https",
+				XFOther: "X-Forwarded-Port=443 X-Forwarded-Prefix=/evil X-Real-Ip=6.6.6.6"}
 		}},
 	}
 	for _, tt := range tests {
@@ -139,7 +155,7 @@ func TestProxiedLoginsAreLimited(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	cfg := testConfig(fakeRegistrations{}, nil)
 	cfg.KazooURL = u
-	cfg.AuthFailures = AuthFailureLimit{Rate: 0.0001, Burst: 3, Metrics: metrics.NewAuthFailures(reg)}
+	cfg.AuthFailures = auth.FailureLimit{Rate: 0.0001, Burst: 3, Metrics: metrics.NewAuthFailures(reg)}
 	s := New(cfg)
 	login := func(peer, path string) int {
 		req := httptest.NewRequest("PUT", path, strings.NewReader(`{"data":{"credentials":"x","account_name":"a"}}`))

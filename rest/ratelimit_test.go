@@ -1,12 +1,18 @@
 package rest
 
 import (
+	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kamreg/kamreg/auth"
 )
 
 func TestRateLimitPerToken(t *testing.T) {
 	s := newTestServer(t, fakeRegistrations{}, nil)
-	s.limiters = newLimiters(0.001, 2)
+	s.requests = auth.NewRequestLimit(0.001, 2)
 	for i, want := range []int{200, 200, 429} {
 		w := do(s, "GET", base+"/count", goodTok)
 		if w.Code != want {
@@ -26,7 +32,34 @@ func TestRateLimitPerToken(t *testing.T) {
 	if w := do(s, "GET", base+"/count", "nope"); w.Code != 401 {
 		t.Errorf("bad token: %d", w.Code)
 	}
-	if newLimiters(0, 10) != nil || !(*limiters)(nil).allow("x") {
-		t.Error("a rate of 0 must turn the limit off")
+}
+
+// TestRateLimitOfABusyTokenOutlivesAFullTable: a token over its request
+// rate stays over it while 10,000 other tokens come and go; the table of
+// buckets used to empty itself when full, giving every token its burst
+// back.
+func TestRateLimitOfABusyTokenOutlivesAFullTable(t *testing.T) {
+	cfg := testConfig(fakeRegistrations{}, nil)
+	known := cfg.Tokens
+	cfg.Tokens = fakeTokens{AuthenticateFn: func(tok string) (string, error) {
+		if strings.HasPrefix(tok, "many-") {
+			return acctID, nil
+		}
+		return known.Authenticate(t.Context(), tok)
+	}}
+	cfg.RateLimit, cfg.RateBurst = 0.001, 2
+	s := New(cfg)
+	var codes []int
+	for range 3 {
+		codes = append(codes, do(s, "GET", base+"/count", goodTok).Code)
+	}
+	for i := range 9999 {
+		do(s, "GET", base+"/count", "many-"+strconv.Itoa(i))
+	}
+	codes = append(codes, do(s, "GET", base+"/count", goodTok).Code)
+	do(s, "GET", base+"/count", "many-more")
+	codes = append(codes, do(s, "GET", base+"/count", goodTok).Code)
+	if diff := cmp.Diff([]int{200, 200, 429, 429, 429}, codes); diff != "" {
+		t.Errorf("the busy token (-want +got):\n%s", diff)
 	}
 }

@@ -12,20 +12,9 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/kamreg/kamreg"
+	"github.com/kamreg/kamreg/auth"
 	"github.com/kamreg/kamreg/metrics"
 )
-
-// Accounts looks accounts up and decides who may act on which.
-type Accounts interface {
-	Get(ctx context.Context, id string) (kamreg.Account, error)
-	MayAct(ctx context.Context, caller, target string) (bool, error)
-}
-
-// Authenticator returns the account a token is bound to, or
-// kamreg.ErrBadToken.
-type Authenticator interface {
-	Authenticate(ctx context.Context, token string) (string, error)
-}
 
 // Registrations is the service behind the API.
 type Registrations = kamreg.RegistrationService
@@ -43,8 +32,8 @@ type NodeChecker interface {
 
 // Config holds every dependency of the server.
 type Config struct {
-	Accounts      Accounts
-	Tokens        Authenticator
+	Accounts      kamreg.AccountService
+	Tokens        kamreg.Authenticator
 	Registrations Registrations
 	DB            Pinger
 	// CORSOrigin is Access-Control-Allow-Origin; empty means "*".
@@ -64,7 +53,10 @@ type Config struct {
 	// serves is proxied there instead of answered 404.
 	KazooURL *url.URL
 	// AuthFailures limits failed authentications per client address.
-	AuthFailures AuthFailureLimit
+	AuthFailures auth.FailureLimit
+	// AuthFailHold is how long a refusal over that limit is held back
+	// before it is answered (0: not at all); at most heldMax at once.
+	AuthFailHold time.Duration
 	// Watch serves the event stream (…/registrations/events); nil answers
 	// it 404. Heartbeat and Recheck are the stream's comment interval
 	// and how often its token is checked again (DefaultHeartbeat,
@@ -91,11 +83,12 @@ type Server struct {
 	router *mux.Router
 	// handler is the router behind the refusal of dot segments.
 	handler  http.Handler
-	limiters *limiters
-	guard    *authGuard
+	requests *auth.RequestLimit
+	guard    *auth.Guard
+	holder   *holder
 	streams  *streamSlots
 	// syncLimits keeps one bucket of check-syncs per account.
-	syncLimits *limiters
+	syncLimits *auth.RequestLimit
 }
 
 // handler is a route's handler for one method.
@@ -125,9 +118,9 @@ func New(cfg Config) *Server {
 	if cfg.SyncBurst == 0 {
 		cfg.SyncBurst = DefaultSyncBurst
 	}
-	s := &Server{cfg: cfg, router: mux.NewRouter(), limiters: newLimiters(cfg.RateLimit, cfg.RateBurst),
-		guard: newAuthGuard(cfg.AuthFailures), streams: newStreamSlots(cfg.Streams),
-		syncLimits: newLimiters(cfg.SyncRate, cfg.SyncBurst)}
+	s := &Server{cfg: cfg, router: mux.NewRouter(), requests: auth.NewRequestLimit(cfg.RateLimit, cfg.RateBurst),
+		guard: auth.NewGuard(cfg.AuthFailures), holder: newHolder(cfg.AuthFailHold), streams: newStreamSlots(cfg.Streams),
+		syncLimits: auth.NewRequestLimit(cfg.SyncRate, cfg.SyncBurst)}
 	// A path is matched as it is, escaped (see paths.go): never cleaned
 	// or redirected, and %2F or %2E inside a segment is part of a name.
 	s.router.SkipClean(true)

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"sync"
 )
@@ -27,35 +28,37 @@ type StreamLimit struct {
 	PerToken int
 	// PerAddress is the most streams one client address may hold open,
 	// whatever their tokens (0: no cap). The address is the one the
-	// failed-authentication limit counts (AuthFailureLimit.TrustedProxies).
+	// failed-authentication limit counts (auth.FailureLimit.TrustedProxies).
 	PerAddress int
 }
 
 // errTooManyStreams is a stream past one of the caps.
 var errTooManyStreams = fmt.Errorf("too many event streams: %w", errTooManyRequests)
 
-// streamSlots counts the open streams of each token and each client
-// address; a key is kept only while it holds a stream.
+// streamSlots counts the open streams of each token (by its SHA-256: no
+// token is kept in memory) and each client address; a key is kept only
+// while it holds a stream.
 type streamSlots struct {
 	limit   StreamLimit
 	mu      sync.Mutex
-	tokens  map[string]int
+	tokens  map[[sha256.Size]byte]int
 	clients map[string]int
 }
 
 func newStreamSlots(l StreamLimit) *streamSlots {
-	return &streamSlots{limit: l, tokens: map[string]int{}, clients: map[string]int{}}
+	return &streamSlots{limit: l, tokens: map[[sha256.Size]byte]int{}, clients: map[string]int{}}
 }
 
 // take holds one slot of the token's and one of the client's, or neither
 // (false) when either is full.
 func (s *streamSlots) take(token, client string) bool {
+	t := sha256.Sum256([]byte(token))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if full(s.tokens[token], s.limit.PerToken) || full(s.clients[client], s.limit.PerAddress) {
+	if full(s.tokens[t], s.limit.PerToken) || full(s.clients[client], s.limit.PerAddress) {
 		return false
 	}
-	s.tokens[token]++
+	s.tokens[t]++
 	s.clients[client]++
 	return true
 }
@@ -64,7 +67,7 @@ func (s *streamSlots) take(token, client string) bool {
 func (s *streamSlots) give(token, client string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	release(s.tokens, token)
+	release(s.tokens, sha256.Sum256([]byte(token)))
 	release(s.clients, client)
 }
 
@@ -72,12 +75,12 @@ func (s *streamSlots) give(token, client string) {
 func (s *streamSlots) open(token, client string) (int, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.tokens[token], s.clients[client]
+	return s.tokens[sha256.Sum256([]byte(token))], s.clients[client]
 }
 
 func full(n, limit int) bool { return limit > 0 && n >= limit }
 
-func release(m map[string]int, k string) {
+func release[K comparable](m map[K]int, k K) {
 	if m[k] <= 1 {
 		delete(m, k)
 		return

@@ -93,7 +93,7 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request, a *kamreg.Account,
 		respondError(w, r, errNotFound)
 		return
 	}
-	if !s.syncLimits.allow(a.ID) {
+	if !s.syncLimits.Allow(a.ID) {
 		respondError(w, r, errTooManyRequests)
 		return
 	}

@@ -30,7 +30,9 @@ type Flushes struct {
 // Record keeps the records for FlushTTL, drops records past their
 // lifetime and notifies every replica that realm was flushed, in one
 // round trip and one transaction: a replica that hears of the flush reads
-// records already committed.
+// records already committed. A realm-wide record (kamreg.RealmFlush) is
+// one per realm: a later realm flush moves its instant forward, never
+// back.
 func (s Flushes) Record(ctx context.Context, realm string, recs []kamreg.FlushRecord) error {
 	b := &pgx.Batch{}
 	if len(recs) > 0 {
@@ -56,9 +58,12 @@ func queueRecords(b *pgx.Batch, recs []kamreg.FlushRecord) {
 		INSERT INTO kamreg_flushes (ruid, username, domain, callid, cseq, last_modified, expires_at)
 		SELECT * , now() + $7 * interval '1 second'
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::timestamptz[])
-		ON CONFLICT (ruid) DO UPDATE
-			SET username = EXCLUDED.username, domain = EXCLUDED.domain, callid = EXCLUDED.callid,
-				cseq = EXCLUDED.cseq, last_modified = EXCLUDED.last_modified, expires_at = EXCLUDED.expires_at`,
+		ON CONFLICT (domain, ruid) DO UPDATE
+			SET username = EXCLUDED.username, callid = EXCLUDED.callid, cseq = EXCLUDED.cseq,
+				last_modified = CASE WHEN kamreg_flushes.ruid = ''
+					THEN greatest(kamreg_flushes.last_modified, EXCLUDED.last_modified)
+					ELSE EXCLUDED.last_modified END,
+				expires_at = EXCLUDED.expires_at`,
 		ruids, users, domains, callids, cseqs, modified, int(FlushTTL.Seconds()))
 	b.Queue(`DELETE FROM kamreg_flushes WHERE expires_at < now()`)
 }

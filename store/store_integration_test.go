@@ -96,7 +96,7 @@ func TestMigrations(t *testing.T) {
 		}
 		ran = append(ran, n)
 	}
-	if diff := cmp.Diff([]int{3, 0}, ran); diff != "" {
+	if diff := cmp.Diff([]int{4, 0}, ran); diff != "" {
 		t.Errorf("migrations run by two Migrate calls (-want +got):\n%s", diff)
 	}
 	if pending, err := PendingMigrations(ctx, pool); err != nil || pending {
@@ -550,5 +550,44 @@ func TestPoolSize(t *testing.T) {
 			t.Errorf("%s: %d connections at most, want %d", tt.url, got, tt.want)
 		}
 		pool.Close()
+	}
+}
+
+// TestRealmFlushRecords: a realm flush's realm-wide record lives beside
+// the per-ruid records of its realm, one per realm, and a later realm
+// flush moves its instant forward, never back.
+func TestRealmFlushRecords(t *testing.T) {
+	ctx := testCtx(t)
+	pool := freshDB(t, true)
+	flushes := Flushes{Pool: pool}
+	at := time.Date(2026, 5, 1, 10, 0, 0, 250_000_000, time.UTC)
+	alice := flushRecord("r1", "alice", "root.test", 1, at)
+	steps := []struct {
+		name   string
+		record []kamreg.FlushRecord
+		want   []kamreg.FlushRecord
+	}{
+		{"a realm flush", []kamreg.FlushRecord{alice, kamreg.RealmFlush("Root.Test", at)},
+			[]kamreg.FlushRecord{kamreg.RealmFlush("root.test", at), alice}},
+		{"a later realm flush", []kamreg.FlushRecord{kamreg.RealmFlush("root.test", at.Add(time.Minute))},
+			[]kamreg.FlushRecord{kamreg.RealmFlush("root.test", at.Add(time.Minute)), alice}},
+		{"an earlier instant arriving late", []kamreg.FlushRecord{kamreg.RealmFlush("root.test", at)},
+			[]kamreg.FlushRecord{kamreg.RealmFlush("root.test", at.Add(time.Minute)), alice}},
+	}
+	byRuid := cmpopts.SortSlices(func(a, b kamreg.FlushRecord) bool { return a.Ruid < b.Ruid })
+	for _, s := range steps {
+		if err := flushes.Record(ctx, "root.test", s.record); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		got, err := Directory{Pool: pool}.FlushRecords(ctx, "root.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(s.want, got, byRuid, sameInstant); diff != "" {
+			t.Errorf("%s: records (-want +got):\n%s", s.name, diff)
+		}
+		if other, err := (Directory{Pool: pool}).FlushRecords(ctx, "other.test"); err != nil || len(other) != 0 {
+			t.Errorf("%s: other realm's records %v %v, want none", s.name, other, err)
+		}
 	}
 }

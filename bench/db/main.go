@@ -1,9 +1,11 @@
 // Command db measures kamreg's list and count at one million location
-// rows against the physical limit of the data, in one run: the plain
-// indexed read and count of the realm's live rows through pgbench. A
-// throwaway PostgreSQL with Kamailio's schema, 1,000 realms of 1,000
-// contacts (half with Kazoo's channel vars), an account for one realm with
-// 100 devices, kamreg serving it, wrk as the load.
+// rows, in one run, against the thinnest honest HTTP service over the same
+// read (bench/thin, the yardstick with targets) and against the plain
+// indexed read and count of the realm's live rows through pgbench (kept
+// for comparison). Then it times the list of every realm. A throwaway
+// PostgreSQL with Kamailio's schema, 1,000 realms of 1,000 contacts (half
+// with Kazoo's channel vars), an account for one realm with 100 devices, a
+// super-duper account, kamreg serving them, wrk as the load.
 package main
 
 import (
@@ -12,9 +14,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"regexp"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -25,20 +24,25 @@ import (
 const (
 	accountID = "00000000000000000000000000be0c00"
 	realm     = "realm0000.bench.test"
+	// superID is a super-duper account, for the list of every realm; its
+	// own realm holds no rows.
+	superID    = "00000000000000000000000000be0c01"
+	superRealm = "super.bench.test"
 )
 
 func main() {
 	bin := flag.String("kamreg", "bin/kamreg", "the kamreg binary")
 	rows := flag.Int("rows", 1000000, "location rows at the end")
 	secs := flag.Int("seconds", 10, "seconds per throughput measurement")
+	limit := flag.Duration("stream-limit", 120*time.Second, "the most the list of every realm may take")
 	flag.Parse()
-	if err := run(*bin, *rows, time.Duration(*secs)*time.Second); err != nil {
+	if err := run(*bin, *rows, time.Duration(*secs)*time.Second, *limit); err != nil {
 		fmt.Fprintln(os.Stderr, "db bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin string, total int, dur time.Duration) error {
+func run(bin string, total int, dur, streamLimit time.Duration) error {
 	ctx := context.Background()
 	for _, tool := range []string{"wrk", testbed.PGBin + "/pgbench"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -68,13 +72,36 @@ func run(bin string, total int, dur time.Duration) error {
 		}
 	}
 
+	superToken, err := kr.AccountWithToken(superID, "Bench super-duper", superRealm, "--superduper")
+	if err != nil {
+		return err
+	}
+
 	served, err := kr.Serve("KAMREG_RATE_LIMIT=0")
 	if err != nil {
 		return err
 	}
 	defer served.Close()
 	defer os.Remove(served.LogPath)
+	kpid := served.Cmd.Process.Pid
 	base := served.Base + "/v2/accounts/" + accountID + "/registrations"
+	// The yardstick is built and started before the rows are seeded, so
+	// that a failure shows at once.
+	dir, err := os.MkdirTemp("", "kamreg-bench-db-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	thinBin, err := buildThin(dir)
+	if err != nil {
+		return err
+	}
+	thin, err := startThin(thinBin, pg.URL, "")
+	if err != nil {
+		return err
+	}
+	defer thin.close()
+	defer os.Remove(thin.logPath)
 
 	fmt.Println("list latency as the table grows (1 connection, the realm always has 1,000 contacts):")
 	seeded := 0
@@ -99,45 +126,27 @@ func run(bin string, total int, dur time.Duration) error {
 		fmt.Printf("  %9d rows: %8.2f ms per list (%.2fx of the first)\n", stage, ms(w.latency), float64(w.latency)/float64(first))
 	}
 
-	// The yardstick: what any reader of the realm's live rows must pay.
-	const live = `(expires > (now() AT TIME ZONE 'UTC') OR expires = '1970-01-01 00:00:00')`
-	listSQL := `SELECT * FROM location WHERE domain = '` + realm + `' AND ` + live + ` ORDER BY username, contact`
-	countSQL := `SELECT count(*) FROM location WHERE domain = '` + realm + `' AND ` + live
-	dir, _ := os.MkdirTemp("", "kamreg-pgbench-")
-	defer os.RemoveAll(dir)
-	listFile, countFile := filepath.Join(dir, "list.sql"), filepath.Join(dir, "count.sql")
-	_ = os.WriteFile(listFile, []byte(listSQL+";\n"), 0o644)
-	_ = os.WriteFile(countFile, []byte(countSQL+";\n"), 0o644)
-
-	fmt.Printf("\nthroughput at %d rows, %s each (kamreg through wrk; the plain indexed read through pgbench -M prepared):\n", seeded, dur)
-	fmt.Printf("  %-6s %5s %14s %14s %7s %7s\n", "query", "conns", "kamreg req/s", "plain read tps", "ratio", "target")
-	non2xx := 0
-	for _, c := range []struct {
-		name, query, file string
-		target            float64
-	}{{"list", "", listFile, 0.6}, {"count", "/count", countFile, 0.8}} {
-		for _, conns := range []int{1, 8} {
-			w, err := runWrk(base+c.query, token, conns, dur)
-			if err != nil {
-				return err
-			}
-			non2xx += w.non2xx
-			tps, err := runPgbench(pg, c.file, conns, dur)
-			if err != nil {
-				return err
-			}
-			target := "-"
-			if conns == 8 {
-				target = fmt.Sprintf(">=%.1f", c.target)
-			}
-			fmt.Printf("  %-6s %5d %14.0f %14.0f %7.2f %7s\n", c.name, conns, w.rps, tps, w.rps/tps, target)
-		}
+	if err := sameEntries(base, token, thin.base, 1000); err != nil {
+		return err
 	}
-	rss, err := served.PeakRSS()
+
+	misses, err := throughput(loaded{rows: seeded, pg: pg, kamreg: base, token: token, kamregPID: kpid, thin: thin, dir: dir}, dur)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("\nkamreg peak RSS: %.1f MB (target <= 96); non-2xx answers: %d\n", float64(rss)/1024, non2xx)
+
+	fmt.Printf("\nthe list of every realm (GET /v2/registrations, super-duper) at %d rows, bounded at %s:\n", seeded, streamLimit)
+	all, err := streamList(served.Base+"/v2/registrations", superToken, kpid, streamLimit)
+	if err != nil {
+		return err
+	}
+	all.report(streamLimit)
+	misses = append(misses, all.misses()...)
+
+	fmt.Printf("\ntargets missed: %d\n", len(misses))
+	for _, m := range misses {
+		fmt.Println("  " + m)
+	}
 	return nil
 }
 
@@ -172,59 +181,3 @@ func seed(ctx context.Context, pool *pgxpool.Pool, from, to int) error {
 	_, err := pool.Exec(ctx, `ANALYZE location; ANALYZE location_attrs`)
 	return err
 }
-
-type wrkResult struct {
-	rps     float64
-	latency time.Duration
-	non2xx  int
-}
-
-var (
-	rpsRe     = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
-	latencyRe = regexp.MustCompile(`Latency\s+([0-9.]+)(us|ms|s)`)
-	non2xxRe  = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
-)
-
-func runWrk(url, token string, conns int, dur time.Duration) (wrkResult, error) {
-	threads := min(conns, 2)
-	out, err := exec.Command("wrk", "-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", fmt.Sprintf("%ds", int(dur.Seconds())),
-		"-H", "X-Auth-Token: "+token, url).CombinedOutput()
-	if err != nil {
-		return wrkResult{}, fmt.Errorf("wrk: %v: %s", err, out)
-	}
-	var r wrkResult
-	m := rpsRe.FindSubmatch(out)
-	if m == nil {
-		return r, fmt.Errorf("wrk said: %s", out)
-	}
-	r.rps, _ = strconv.ParseFloat(string(m[1]), 64)
-	if m := latencyRe.FindSubmatch(out); m != nil {
-		v, _ := strconv.ParseFloat(string(m[1]), 64)
-		unit := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}[string(m[2])]
-		r.latency = time.Duration(v * float64(unit))
-	}
-	if m := non2xxRe.FindSubmatch(out); m != nil {
-		r.non2xx, _ = strconv.Atoi(string(m[1]))
-	}
-	return r, nil
-}
-
-var tpsRe = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
-
-func runPgbench(pg *testbed.Postgres, file string, conns int, dur time.Duration) (float64, error) {
-	cmd := exec.Command(testbed.PGBin+"/pgbench", "-n", "-M", "prepared", "-f", file, "-c", strconv.Itoa(conns),
-		"-j", strconv.Itoa(min(conns, 2)), "-T", strconv.Itoa(int(dur.Seconds())),
-		"-h", "127.0.0.1", "-p", strconv.Itoa(pg.Port), "-U", "kamailio", "kamailio")
-	cmd.Env = append(os.Environ(), "PGPASSWORD=kamailio")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return 0, fmt.Errorf("pgbench: %v: %s", err, out)
-	}
-	m := tpsRe.FindSubmatch(out)
-	if m == nil {
-		return 0, fmt.Errorf("pgbench said: %s", out)
-	}
-	return strconv.ParseFloat(string(m[1]), 64)
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

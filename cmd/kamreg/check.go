@@ -79,11 +79,7 @@ func check(ctx context.Context, args []string, stdout io.Writer) error {
 		client := kamailio.NewClient(n, c.RPCTimeout, kamailio.DefaultMaxReply)
 		version, err := client.Version(cctx)
 		if line(fmt.Sprintf("Kamailio node %s (%s) answers", n.Name, n.URL), err) {
-			fmt.Fprintf(stdout, "     Kamailio node %s runs %s\n", n.Name, oneLine(version))
-			if !kamailio.Verified(version) {
-				fmt.Fprintf(stdout, "warn Kamailio node %s runs Kamailio %s, which kamreg is not verified on (verified: %s)\n",
-					n.Name, cmp.Or(kamailio.Major(version), "of an unknown version"), kamailio.VerifiedList())
-			}
+			printVersion(stdout, n.Name, version)
 		}
 		line(fmt.Sprintf("Kamailio node %s has usrloc table %q", n.Name, c.LocationTable),
 			usrlocAnswers(cctx, client, c.LocationTable))
@@ -92,6 +88,16 @@ func check(ctx context.Context, args []string, stdout io.Writer) error {
 		return errChecksFailed
 	}
 	return nil
+}
+
+// printVersion prints what node answered to core.version, with a warning
+// when its major version is not one kamreg is verified on.
+func printVersion(stdout io.Writer, node, version string) {
+	fmt.Fprintf(stdout, "     Kamailio node %s runs %s\n", node, oneLine(version))
+	if !kamailio.Verified(version) {
+		fmt.Fprintf(stdout, "warn Kamailio node %s runs Kamailio %s, which kamreg is not verified on (verified: %s)\n",
+			node, cmp.Or(kamailio.Major(version), "of an unknown version"), kamailio.VerifiedList())
+	}
 }
 
 // wildcardSockets fails when rows name a listener on a wildcard address

@@ -1,4 +1,4 @@
-package store
+package auth
 
 import (
 	"context"
@@ -21,6 +21,7 @@ func TestNegativeTokens(t *testing.T) {
 	unknown := "ffffffffffffffffffffffffffffffff." + secret
 	wrongSecret := "0123456789abcdef0123456789abcdef." + strings.Repeat("b", 64)
 	var asked []string
+	now := time.Unix(1000, 0)
 	n := newNegativeTokens(tokenFunc(func(tok string) (string, error) {
 		asked = append(asked, tok)
 		switch tok {
@@ -30,9 +31,7 @@ func TestNegativeTokens(t *testing.T) {
 			return "", kamreg.ErrBadToken
 		}
 		return "", kamreg.ErrUnknownToken
-	}), 100, NegativeTTL)
-	now := time.Unix(1000, 0)
-	n.ids.now = func() time.Time { return now }
+	}), 100, NegativeTTL, func() time.Time { return now })
 	for _, tt := range []struct {
 		token string
 		err   error
@@ -58,7 +57,7 @@ func TestNegativeTokens(t *testing.T) {
 }
 
 func TestNegativeTokensAreBounded(t *testing.T) {
-	n := newNegativeTokens(tokenFunc(func(string) (string, error) { return "", kamreg.ErrUnknownToken }), 3, time.Minute)
+	n := newNegativeTokens(tokenFunc(func(string) (string, error) { return "", kamreg.ErrUnknownToken }), 3, time.Minute, time.Now)
 	id := func(c string) string { return strings.Repeat(c, 32) }
 	for _, c := range []string{"a", "b", "c", "d", "b"} {
 		_, _ = n.Authenticate(context.Background(), id(c)+"."+strings.Repeat("0", 64))

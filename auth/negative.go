@@ -1,4 +1,4 @@
-package store
+package auth
 
 import (
 	"context"
@@ -13,32 +13,26 @@ import (
 // collides with a remembered one, and a revoked id stays revoked.
 const NegativeTTL = time.Minute
 
-// negativeMax bounds the ids remembered; the oldest go first.
+// negativeMax bounds the ids remembered; the least recently used go first.
 const negativeMax = 65536
 
 // NegativeTokens answers kamreg.ErrUnknownToken for token ids that
 // recently had no live row, and kamreg.ErrMalformedToken for tokens that
-// cannot be one, without calling Tokens.
+// cannot be one, without calling the tokens it wraps.
 type NegativeTokens struct {
-	Tokens interface {
-		Authenticate(ctx context.Context, token string) (string, error)
-	}
+	source kamreg.Authenticator
 	// ids are the unknown ids, each for NegativeTTL, the least recently
 	// used going first.
-	ids *ttlLRU[struct{}]
+	ids *expiring[string, struct{}]
 }
 
 // NewNegativeTokens wraps t.
-func NewNegativeTokens(t interface {
-	Authenticate(ctx context.Context, token string) (string, error)
-}) *NegativeTokens {
-	return newNegativeTokens(t, negativeMax, NegativeTTL)
+func NewNegativeTokens(t kamreg.Authenticator) *NegativeTokens {
+	return newNegativeTokens(t, negativeMax, NegativeTTL, time.Now)
 }
 
-func newNegativeTokens(t interface {
-	Authenticate(ctx context.Context, token string) (string, error)
-}, size int, ttl time.Duration) *NegativeTokens {
-	return &NegativeTokens{Tokens: t, ids: newTTLLRU[struct{}](size, ttl)}
+func newNegativeTokens(t kamreg.Authenticator, size int, ttl time.Duration, now func() time.Time) *NegativeTokens {
+	return &NegativeTokens{source: t, ids: newExpiring[string, struct{}](size, ttl, now)}
 }
 
 // Authenticate returns the account a token is bound to, or
@@ -51,7 +45,7 @@ func (n *NegativeTokens) Authenticate(ctx context.Context, token string) (string
 	if _, ok := n.ids.Get(id); ok {
 		return "", kamreg.ErrUnknownToken
 	}
-	acct, err := n.Tokens.Authenticate(ctx, token)
+	acct, err := n.source.Authenticate(ctx, token)
 	if errors.Is(err, kamreg.ErrUnknownToken) {
 		n.ids.Add(id, struct{}{})
 	}

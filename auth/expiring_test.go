@@ -1,4 +1,4 @@
-package store
+package auth
 
 import (
 	"testing"
@@ -7,10 +7,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func TestTTLLRU(t *testing.T) {
-	c := newTTLLRU[int](2, time.Minute)
+func TestExpiring(t *testing.T) {
 	now := time.Unix(1000, 0)
-	c.now = func() time.Time { return now }
+	c := newExpiring[string, int](2, time.Minute, func() time.Time { return now })
 	c.Add("a", 1)
 	c.Add("b", 2)
 	_, _ = c.Get("a") // a is now the most recently used
@@ -33,5 +32,9 @@ func TestTTLLRU(t *testing.T) {
 	}
 	if c.lru.Contains("c") {
 		t.Error("an expired entry read is still held")
+	}
+	c.Remove("a")
+	if c.Contains("a") {
+		t.Error("a removed entry is still held")
 	}
 }

@@ -1,4 +1,4 @@
-package store
+package auth
 
 import (
 	"context"
@@ -7,18 +7,47 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sync/errgroup"
+
 	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/testbed"
 )
 
+// fakeClock is a clock that moves only when the test moves it.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{t: time.Unix(1000, 0)} }
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
 type countingAccounts struct {
 	gets, mays atomic.Int32
 	mayAct     map[[2]string]bool
-	gate       chan struct{}
+	// started, when set, hears of each Get as it starts; gate, when set,
+	// holds each Get until it is closed.
+	started chan struct{}
+	gate    chan struct{}
 }
 
 func (c *countingAccounts) Get(ctx context.Context, id string) (kamreg.Account, error) {
 	c.gets.Add(1)
+	if c.started != nil {
+		c.started <- struct{}{}
+	}
 	if c.gate != nil {
 		select {
 		case <-c.gate:
@@ -37,22 +66,11 @@ func (c *countingAccounts) MayAct(_ context.Context, caller, target string) (boo
 	return c.mayAct[[2]string{caller, target}], nil
 }
 
-// expire waits, with a deadline, until the cache has dropped key.
-func expire[V any](t *testing.T, c *lookupCache[V], key string) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for c.lru.Contains(key) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never expired", key)
-		}
-		time.Sleep(5 * time.Millisecond) // waiting for a condition
-	}
-}
-
 func TestCachedAccounts(t *testing.T) {
 	ctx := context.Background()
+	clock := newFakeClock()
 	inner := &countingAccounts{mayAct: map[[2]string]bool{{"parent", "child"}: true}}
-	c := newCachedAccounts(inner, 200*time.Millisecond)
+	c := newCachedAccounts(inner, CacheTTL, clock.now)
 	for i := 0; i < 3; i++ {
 		if a, err := c.Get(ctx, "a"); err != nil || a.Realm != "a.test" {
 			t.Fatalf("%+v %v", a, err)
@@ -70,15 +88,23 @@ func TestCachedAccounts(t *testing.T) {
 	}{
 		{"parent", "child", true}, {"child", "parent", false}, {"parent", "child", true}, {"other", "child", false},
 	}
+	var got []bool
 	for _, tt := range tests {
-		if got, _ := c.MayAct(ctx, tt.caller, tt.target); got != tt.want {
-			t.Errorf("%s on %s: %v", tt.caller, tt.target, got)
-		}
+		ok, _ := c.MayAct(ctx, tt.caller, tt.target)
+		got = append(got, ok)
+	}
+	if diff := cmp.Diff([]bool{true, false, true, false}, got); diff != "" {
+		t.Errorf("authorizations (-want +got):\n%s", diff)
 	}
 	if n := inner.mays.Load(); n != 3 {
 		t.Errorf("%d authorization queries, want 3", n)
 	}
-	expire(t, c.accounts, "a")
+	clock.add(CacheTTL - time.Nanosecond)
+	_, _ = c.Get(ctx, "a")
+	if n := inner.gets.Load(); n != 4 {
+		t.Errorf("an entry was looked up again within its TTL")
+	}
+	clock.add(time.Nanosecond)
 	_, _ = c.Get(ctx, "a")
 	if n := inner.gets.Load(); n != 5 {
 		t.Errorf("an expired entry was reused")
@@ -88,22 +114,22 @@ func TestCachedAccounts(t *testing.T) {
 // TestConcurrentMissesShareOneLookup: twenty callers of one missing entry
 // cost one database lookup.
 func TestConcurrentMissesShareOneLookup(t *testing.T) {
-	inner := &countingAccounts{gate: make(chan struct{})}
-	c := newCachedAccounts(inner, time.Minute)
-	var wg sync.WaitGroup
+	inner := &countingAccounts{started: make(chan struct{}, 20), gate: make(chan struct{})}
+	c := newCachedAccounts(inner, time.Minute, time.Now)
+	var g errgroup.Group
 	for i := 0; i < 20; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, _ = c.Get(context.Background(), "a")
-		}()
+		g.Go(func() error {
+			_, err := c.Get(context.Background(), "a")
+			return err
+		})
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for inner.gets.Load() == 0 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond) // waiting for the first lookup to start
-	}
+	testbed.Receive(t, inner.started, 10*time.Second, "the first lookup")
 	close(inner.gate)
-	testbed.Wait(t, &wg, 10*time.Second, "20 concurrent callers")
+	done := make(chan error, 1)
+	go func() { done <- g.Wait() }()
+	if err := testbed.Receive(t, done, 10*time.Second, "20 concurrent callers"); err != nil {
+		t.Error(err)
+	}
 	if n := inner.gets.Load(); n != 1 {
 		t.Errorf("%d lookups for 20 concurrent callers", n)
 	}
@@ -124,8 +150,9 @@ func (c *countingTokens) Authenticate(_ context.Context, token string) (string, 
 
 func TestCachedTokensForgetRevocationWithinTTL(t *testing.T) {
 	ctx := context.Background()
+	clock := newFakeClock()
 	inner := &countingTokens{}
-	c := newCachedTokens(inner, 200*time.Millisecond)
+	c := newCachedTokens(inner, CacheTTL, clock.now)
 	for i := 0; i < 3; i++ {
 		if id, err := c.Authenticate(ctx, "good"); err != nil || id != "acct" {
 			t.Fatal(id, err)
@@ -138,7 +165,10 @@ func TestCachedTokensForgetRevocationWithinTTL(t *testing.T) {
 		t.Errorf("%d calls, want 4: failures are never cached", n)
 	}
 	inner.revoked.Store(true)
-	expire(t, c.ok, "good")
+	if _, err := c.Authenticate(ctx, "good"); err != nil {
+		t.Errorf("within its TTL a token is answered from the cache: %v", err)
+	}
+	clock.add(CacheTTL)
 	if _, err := c.Authenticate(ctx, "good"); err != kamreg.ErrBadToken {
 		t.Errorf("a revoked token still works after the cache lifetime: %v", err)
 	}
@@ -147,15 +177,12 @@ func TestCachedTokensForgetRevocationWithinTTL(t *testing.T) {
 // TestALeaderGoingAwayFailsNobodyElse: the caller whose miss started the
 // shared lookup goes away; the others waiting on it still get the account.
 func TestALeaderGoingAwayFailsNobodyElse(t *testing.T) {
-	inner := &countingAccounts{gate: make(chan struct{})}
-	c := newCachedAccounts(inner, time.Minute)
+	inner := &countingAccounts{started: make(chan struct{}, 2), gate: make(chan struct{})}
+	c := newCachedAccounts(inner, time.Minute, time.Now)
 	leaderCtx, leave := context.WithCancel(context.Background())
 	leader := make(chan error, 1)
 	go func() { _, err := c.Get(leaderCtx, "a"); leader <- err }()
-	deadline := time.Now().Add(5 * time.Second)
-	for inner.gets.Load() == 0 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond) // waiting for the shared lookup to start
-	}
+	testbed.Receive(t, inner.started, 10*time.Second, "the shared lookup")
 	follower := make(chan error, 1)
 	go func() { _, err := c.Get(context.Background(), "a"); follower <- err }()
 	leave()
@@ -163,12 +190,7 @@ func TestALeaderGoingAwayFailsNobodyElse(t *testing.T) {
 		t.Error("the caller that went away got an answer")
 	}
 	close(inner.gate)
-	select {
-	case err := <-follower:
-		if err != nil {
-			t.Errorf("the other caller failed with the leader: %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the other caller got no answer")
+	if err := testbed.Receive(t, follower, 10*time.Second, "the other caller"); err != nil {
+		t.Errorf("the other caller failed with the leader: %v", err)
 	}
 }
