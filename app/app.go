@@ -164,6 +164,9 @@ func (a *App) build(o *Options) error {
 		Accounts:      auth.NewCachedAccounts(store.Accounts{Pool: pool}),
 		Tokens:        auth.Chain{JWT: jwts, Tokens: tokens},
 		Registrations: reg,
+		Devices:       reg,
+		SyncRate:      syncRate(c.SyncRate),
+		SyncBurst:     c.SyncBurst,
 		Watch:         a.hub,
 		Streams:       rest.StreamLimit{PerToken: c.StreamsPerToken, PerAddress: c.StreamsPerAddress},
 		DB:            pool,
@@ -181,6 +184,15 @@ func (a *App) build(o *Options) error {
 	a.api = api
 	a.ops = api.OpsHandler(promhttp.HandlerFor(promReg, promhttp.HandlerOpts{}))
 	return nil
+}
+
+// syncRate is the check-sync rate as rest.Config takes it: there 0 is
+// the default, and a negative rate no limit.
+func syncRate(perSecond float64) float64 {
+	if perSecond == 0 {
+		return -1
+	}
+	return perSecond
 }
 
 // loop runs fn on its own goroutine until the background context ends.

@@ -39,18 +39,21 @@ type Config struct {
 	NoMigrate        bool
 	RateLimit        float64
 	RateBurst        int
-	KazooURL         string
-	MetricsListen    string
-	AuthFailRate     string
-	AuthFailBurst    int
-	TrustedProxies   string
-	TLSCert          string
-	TLSKey           string
-	DumpTTL          time.Duration
-	UsrlocTimer      time.Duration
-	WatchInterval    time.Duration
-	FlushRefresh     time.Duration
-	DBWait           time.Duration
+	// SyncRate and SyncBurst bound the check-syncs per account (0: no limit).
+	SyncRate       float64
+	SyncBurst      int
+	KazooURL       string
+	MetricsListen  string
+	AuthFailRate   string
+	AuthFailBurst  int
+	TrustedProxies string
+	TLSCert        string
+	TLSKey         string
+	DumpTTL        time.Duration
+	UsrlocTimer    time.Duration
+	WatchInterval  time.Duration
+	FlushRefresh   time.Duration
+	DBWait         time.Duration
 	// StreamsPerToken and StreamsPerAddress cap the event streams open at
 	// once per token and per client address (rest.StreamLimit; 0: no cap).
 	StreamsPerToken   int
@@ -94,6 +97,8 @@ func (c *Config) Flags(name string, serve bool) *flag.FlagSet {
 		fs.BoolVar(&c.NoMigrate, "no-migrate", false, "do not apply pending migrations at start")
 		fs.Float64Var(&c.RateLimit, "rate-limit", 50, "requests per second one token may make; 0 turns the limit off")
 		fs.IntVar(&c.RateBurst, "rate-burst", 100, "requests one token may make in a burst")
+		fs.Float64Var(&c.SyncRate, "sync-rate", rest.DefaultSyncRate, "check-syncs (device restarts) per second one account may ask for; 0 turns the limit off")
+		fs.IntVar(&c.SyncBurst, "sync-burst", rest.DefaultSyncBurst, "check-syncs one account may ask for in a burst")
 		fs.StringVar(&c.KazooURL, "kazoo-url", "", "Kazoo crossbar root URL (http://kazoo:8000): requests kamreg does not serve are proxied there")
 		fs.StringVar(&c.MetricsListen, "metrics-listen", "127.0.0.1:9108", "listen address of /metrics (and /healthz, /readyz); empty: no metrics listener")
 		fs.StringVar(&c.AuthFailRate, "auth-fail-rate", "5/s", "failed authentications one client address may make (N/s, N/m or N/h; 0: no limit); beyond: 429")
@@ -185,6 +190,9 @@ func (c *Config) Check(serve bool) error {
 	}
 	if c.RateLimit < 0 || c.RateBurst < 1 {
 		return fmt.Errorf("KAMREG_RATE_LIMIT %v / KAMREG_RATE_BURST %d: want a rate of 0 or more and a burst of 1 or more", c.RateLimit, c.RateBurst)
+	}
+	if c.SyncRate < 0 || c.SyncBurst < 1 {
+		return fmt.Errorf("KAMREG_SYNC_RATE %v / KAMREG_SYNC_BURST %d: want a rate of 0 or more and a burst of 1 or more", c.SyncRate, c.SyncBurst)
 	}
 	if c.StreamsPerToken < 0 || c.StreamsPerAddress < 0 {
 		return fmt.Errorf("KAMREG_STREAMS_PER_TOKEN %d / KAMREG_STREAMS_PER_ADDRESS %d: want 0 (no cap) or more", c.StreamsPerToken, c.StreamsPerAddress)

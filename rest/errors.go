@@ -71,6 +71,9 @@ func classify(err error) apiError {
 		malformed *malformedAccountError
 		unknown   *unknownAccountError
 		user      *unknownUserError
+		noReg     *noRegistrationError
+		syncErr   *syncError
+		status    *statusReadError
 		method    *methodError
 		param     *paramError
 		flush     *kamreg.FlushError
@@ -89,6 +92,12 @@ func classify(err error) apiError {
 		}{unknown.ID, "bad identifier"}}
 	case errors.As(err, &user):
 		return apiError{Status: http.StatusNotFound, Message: "bad identifier", Data: []string{user.Username}}
+	case errors.As(err, &noReg):
+		return apiError{Status: http.StatusNotFound, Message: "bad identifier", Data: []string{noReg.ID}}
+	case errors.As(err, &syncErr):
+		return syncAnswer(syncErr)
+	case errors.As(err, &status):
+		return classify(status.Err)
 	case errors.Is(err, errTooManyRequests):
 		return apiError{Status: http.StatusTooManyRequests, Message: "too_many_requests", Data: messageData{"too many requests"}, RetryAfter: "1"}
 	case errors.Is(err, errNotFound):

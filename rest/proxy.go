@@ -68,7 +68,7 @@ func (s *Server) kazooProxy(target *url.URL) http.Handler {
 			h := resp.Header
 			h.Set("Cache-Control", "no-store")
 			h.Set("X-Content-Type-Options", "nosniff")
-			return nil
+			return s.addStatus(resp)
 		},
 		FlushInterval: -1,
 		ErrorHandler:  s.badGateway(target),
@@ -76,6 +76,7 @@ func (s *Server) kazooProxy(target *url.URL) http.Handler {
 	return s.observeWith(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		stateOf(r).route = proxyRoute
 		stripUpgrade(r.Header)
+		r = s.markWithStatus(r)
 		if kazooLogin(r) {
 			s.proxyLogin(p, w, r)
 			return
@@ -146,6 +147,12 @@ func (s *Server) ownHeaders(h http.Header, st *state) {
 func (s *Server) badGateway(target *url.URL) func(http.ResponseWriter, *http.Request, error) {
 	return func(w http.ResponseWriter, r *http.Request, err error) {
 		st := stateOf(r)
+		var status *statusReadError
+		if errors.As(err, &status) {
+			s.ownHeaders(w.Header(), st)
+			respondError(w, r, status)
+			return
+		}
 		if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 			st.err = errors.New("the client went away before Kazoo answered")
 			w.WriteHeader(499) // logged only; nobody reads it

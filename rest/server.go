@@ -66,6 +66,15 @@ type Config struct {
 	Recheck   time.Duration
 	// Streams caps the event streams per token and per client address.
 	Streams StreamLimit
+	// Devices serves …/devices/status, the status in a proxied device
+	// list, and check-sync; nil answers them 404 (the list is proxied
+	// as it is).
+	Devices Devices
+	// SyncRate is the check-syncs per second one account may ask for
+	// (DefaultSyncRate when zero, negative for no limit), in bursts of
+	// SyncBurst (DefaultSyncBurst when zero).
+	SyncRate  float64
+	SyncBurst int
 }
 
 // Server is the HTTP API.
@@ -78,6 +87,8 @@ type Server struct {
 	guard    *auth.Guard
 	holder   *holder
 	streams  *streamSlots
+	// syncLimits keeps one bucket of check-syncs per account.
+	syncLimits *auth.RequestLimit
 }
 
 // handler is a route's handler for one method.
@@ -101,13 +112,21 @@ func New(cfg Config) *Server {
 	if cfg.Log == nil {
 		cfg.Log = logrus.New()
 	}
+	if cfg.SyncRate == 0 {
+		cfg.SyncRate = DefaultSyncRate
+	}
+	if cfg.SyncBurst == 0 {
+		cfg.SyncBurst = DefaultSyncBurst
+	}
 	s := &Server{cfg: cfg, router: mux.NewRouter(), requests: auth.NewRequestLimit(cfg.RateLimit, cfg.RateBurst),
-		guard: auth.NewGuard(cfg.AuthFailures), holder: newHolder(cfg.AuthFailHold), streams: newStreamSlots(cfg.Streams)}
+		guard: auth.NewGuard(cfg.AuthFailures), holder: newHolder(cfg.AuthFailHold), streams: newStreamSlots(cfg.Streams),
+		syncLimits: auth.NewRequestLimit(cfg.SyncRate, cfg.SyncBurst)}
 	// A path is matched as it is, escaped (see paths.go): never cleaned
 	// or redirected, and %2F or %2E inside a segment is part of a name.
 	s.router.SkipClean(true)
 	s.router.UseEncodedPath()
 	const acct = "/v2/accounts/{account_id}/registrations"
+	const devices = "/v2/accounts/{account_id}/devices"
 	routes := []route{
 		{"account_registrations", acct, map[string]handler{
 			http.MethodGet: s.inAccount(s.list), http.MethodDelete: s.inAccount(s.flushRealm)}},
@@ -117,6 +136,9 @@ func New(cfg Config) *Server {
 		{"account_registrations_events", acct + "/events", map[string]handler{http.MethodGet: s.inAccount(s.events),
 			http.MethodDelete: s.inAccount(s.flushEventsUser)}},
 		{"account_registration_user", acct + "/{username}", map[string]handler{http.MethodDelete: s.inAccount(s.flushUser)}},
+		{"account_registration_user_sync", acct + "/{username}/sync", map[string]handler{http.MethodPost: s.inAccount(s.syncUser)}},
+		{"account_devices_status", devices + "/status", map[string]handler{http.MethodGet: s.inAccount(s.devicesStatus)}},
+		{"account_device_sync", devices + "/{device_id}/sync", map[string]handler{http.MethodPost: s.inAccount(s.syncDevice)}},
 		{"registrations", "/v2/registrations", map[string]handler{http.MethodGet: s.superDuper(s.list)}},
 		{"registrations_count", "/v2/registrations/count", map[string]handler{http.MethodGet: s.superDuper(s.count)}},
 		{"healthz", "/healthz", map[string]handler{http.MethodGet: s.healthz}},

@@ -407,6 +407,21 @@ var contractErrors = map[string]errorRow{
 	"error_internal":     {"500", "internal_error", goodTok, `{"message":"internal error"}`},
 	"error_not_found":    {"404", "not_found", goodTok, `{"message":"not found"}`},
 	"error_rate_limited": {"429", "too_many_requests", goodTok, `{"message":"too many requests"}`},
+	// The device routes: errors as the registrations list's; a sync of a
+	// device or username with no live registration names it, as the
+	// flush of an unknown username does; a sync some node holding a
+	// contact did not accept, in the form of an incomplete flush.
+	"error_devices_datastore":    {"503", "datastore fatal error", goodTok, `{"message":"PostgreSQL is unreachable or failing"}`},
+	"error_devices_forbidden":    {"403", "forbidden", otherTok, `{"message":"forbidden"}`},
+	"error_sync_no_registration": {"404", "bad identifier", goodTok, `["d0000000000000000000000000000001"]`},
+	"error_sync_bad_device_id":   {"404", "bad identifier", goodTok, `["nope"]`},
+	"error_sync_incomplete": {"503", "sync incomplete", goodTok,
+		`{"message":"the check-sync did not reach every Kamailio node holding a contact: 1 of 2 contacts not sent",` +
+			`"nodes":[{"node":"k2","error":"Kamailio node k2 did not answer: connection refused"}],"sent":1,"failed":1}`},
+	"error_sync_no_nodes":     {"503", "datastore fatal error", goodTok, `{"message":"no Kamailio JSON-RPC node is configured (KAMREG_KAMAILIO_RPC)"}`},
+	"error_sync_reboot":       {"400", "invalid request", goodTok, `{"message":"want true or false","parameter":"reboot"}`},
+	"error_sync_method":       {"405", "invalid_method", goodTok, `{"message":"method not allowed"}`},
+	"error_sync_rate_limited": {"429", "too_many_requests", superTok, `{"message":"too many requests"}`},
 }
 
 // TestErrorGoldensMatchContract checks every error golden against the

@@ -36,6 +36,8 @@ func TestInvalidConfiguration(t *testing.T) {
 		{[]string{db, "KAMREG_STREAMS_PER_TOKEN=-1"}, nil, "kamreg serve: KAMREG_STREAMS_PER_TOKEN -1 / KAMREG_STREAMS_PER_ADDRESS 200: want 0 (no cap) or more\n", 1},
 		{[]string{db}, []string{"--streams-per-address", "-5"}, "kamreg serve: KAMREG_STREAMS_PER_TOKEN 50 / KAMREG_STREAMS_PER_ADDRESS -5: want 0 (no cap) or more\n", 1},
 		{[]string{db, "KAMREG_STREAMS_PER_TOKEN=many"}, nil, "kamreg serve: error setting flag \"streams-per-token\" from environment variable \"KAMREG_STREAMS_PER_TOKEN\": parse error\n", 2},
+		{[]string{db, "KAMREG_SYNC_RATE=-1"}, nil, "kamreg serve: KAMREG_SYNC_RATE -1 / KAMREG_SYNC_BURST 10: want a rate of 0 or more and a burst of 1 or more\n", 1},
+		{[]string{db}, []string{"--sync-burst", "0"}, "kamreg serve: KAMREG_SYNC_RATE 0.2 / KAMREG_SYNC_BURST 0: want a rate of 0 or more and a burst of 1 or more\n", 1},
 		{[]string{db, "KAMREG_LOG_FORMAT=xml"}, nil, "kamreg serve: KAMREG_LOG_FORMAT \"xml\": want json or text\n", 1},
 		{[]string{db, "KAMREG_RPC_TIMEOUT=soon"}, nil, "kamreg serve: error setting flag \"rpc-timeout\" from environment variable \"KAMREG_RPC_TIMEOUT\": parse error\n", 2},
 		{[]string{db, "KAMREG_KAZOO_URL=kazoo:8000"}, nil, "kamreg serve: KAMREG_KAZOO_URL \"kazoo:8000\": want an http:// or https:// URL\n", 1},

@@ -65,6 +65,14 @@ export class Api {
     await this.call("DELETE", "/" + userSegment(username, realm));
   }
 
+  /**
+   * syncUser asks every phone of a username of the realm to check its
+   * configuration (SIP NOTIFY check-sync), or to reboot with reboot true.
+   */
+  async syncUser(username, realm, reboot = false) {
+    await this.call("POST", "/" + userSegment(username, realm) + "/sync" + (reboot ? "?reboot=true" : ""));
+  }
+
   /** flushAll flushes the whole account. */
   async flushAll() {
     await this.call("DELETE", "");

@@ -82,12 +82,22 @@ function expiresText(r) {
   return m > 0 ? `${m} min ${String(s % 60).padStart(2, "0")} s` : `${s} s`;
 }
 
+// GREGORIAN is Kazoo's time origin (year 0) in Unix seconds.
+const GREGORIAN = 62167219200;
+
+// when is a Kazoo time (Gregorian seconds) as local time; "" when unknown.
+function when(g) {
+  return typeof g === "number" && g > GREGORIAN ? new Date((g - GREGORIAN) * 1000).toLocaleString() : "";
+}
+
 const sortValue = {
   username: (r) => r.username,
   contact: (r) => r.contact,
   source: (r) => source(r),
   user_agent: (r) => r.user_agent,
   expires: (r) => secondsLeft(r),
+  initial_registration: (r) => r.initial_registration || 0,
+  last_registration: (r) => r.last_registration || 0,
 };
 
 function visibleRows() {
@@ -129,10 +139,19 @@ function render() {
     flush.dataset.realm = r.realm;
     flush.textContent = "Flush";
     flush.setAttribute("aria-label", `Flush ${r.username}`);
+    const restart = document.createElement("button");
+    restart.type = "button";
+    restart.className = "restart-one";
+    restart.dataset.username = r.username;
+    restart.dataset.realm = r.realm;
+    restart.textContent = "Restart";
+    restart.setAttribute("aria-label", `Restart ${r.username}`);
     const actions = cell("", "", "actions");
-    actions.append(flush);
+    actions.append(restart, flush);
     tr.append(cell("User", r.username, "username"), cell("Contact", r.contact, "contact"),
       cell("Source", source(r), "source"), cell("User agent", r.user_agent, "agent"),
+      cell("Registered since", when(r.initial_registration), "initial"),
+      cell("Last registration", when(r.last_registration), "last"),
       cell("Expires in", expiresText(r), "expires"), actions);
     if (r._fresh) {
       tr.classList.add("fresh");
@@ -222,9 +241,10 @@ function start(token, account) {
   follow(state.api, state.abort.signal);
 }
 
-function confirmFlush(text) {
+function confirmAction(text, ok = "Flush") {
   const dlg = $("confirm");
   $("confirm-text").textContent = text;
+  $("confirm-ok").textContent = ok;
   dlg.returnValue = "";
   dlg.showModal();
   return new Promise((resolve) => dlg.addEventListener("close", () => resolve(dlg.returnValue === "ok"), {once: true}));
@@ -233,13 +253,27 @@ function confirmFlush(text) {
 /** flush flushes one user ({username, realm}), or the account when user is null. */
 async function flush(user) {
   const what = user ? `every contact of ${user.username}` : `all ${state.rows.size} registrations of the account`;
-  if (!await confirmFlush(`Flush ${what}? Phones show again when they next register.`)) {
+  if (!await confirmAction(`Flush ${what}? Phones show again when they next register.`)) {
     return;
   }
   try {
     await (user ? state.api.flushUser(user.username, user.realm) : state.api.flushAll());
     showError(null);
     notice(user ? `Flushed ${user.username}.` : "Flushed the account.");
+  } catch (err) {
+    showError(err);
+  }
+}
+
+/** restart sends check-sync to every phone of one user ({username, realm}). */
+async function restart(user) {
+  if (!await confirmAction(`Restart every phone of ${user.username}? Each is told to reload its configuration (SIP NOTIFY check-sync); some phones reboot.`, "Restart")) {
+    return;
+  }
+  try {
+    await state.api.syncUser(user.username, user.realm);
+    showError(null);
+    notice(`Restart sent to ${user.username}.`);
   } catch (err) {
     showError(err);
   }
@@ -306,6 +340,10 @@ function init() {
     const b = e.target.closest("button.flush-one");
     if (b) {
       flush({username: b.dataset.username, realm: b.dataset.realm});
+    }
+    const rb = e.target.closest("button.restart-one");
+    if (rb) {
+      restart({username: rb.dataset.username, realm: rb.dataset.realm});
     }
   });
   $("flush-all").addEventListener("click", () => flush(null));

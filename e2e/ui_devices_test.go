@@ -1,0 +1,84 @@
+//go:build integration
+
+package e2e
+
+import (
+	"context"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kamreg/kamreg/testbed"
+)
+
+// TestPageRestart: in headless Chromium, a phone's Restart button, once
+// confirmed, reaches the phone registered through Kamailio as a NOTIFY
+// check-sync; the rows show the registration columns.
+func TestPageRestart(t *testing.T) {
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("chromium is missing: run `make deps` (scripts/deps.sh installs Debian's chromium)")
+	}
+	a := newAccount(t, "Page Restart", "restart.page.kamreg.test", "", false)
+	phone := registerPhone(t, "desk", a.realm)
+	waitCount(t, env.main, a, 1)
+
+	ctx := newBrowser(t, chromium)
+	waitFor := func(what, expr string) {
+		t.Helper()
+		wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if _, err := chromedp.Run(wctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+			errText, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("error").textContent`))
+			t.Fatalf("%s: %v (error %q)", what, err, errText)
+		}
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(env.main.Base+"/ui/"),
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), a.token),
+		chromedp.SendKeys(chromedp.ID("account"), a.id),
+		chromedp.Click(chromedp.ID("connect")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("desk's row", `document.querySelector('#regs tbody tr[data-username="desk"]') !== null`)
+	heads, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#regs thead th")].map(th => th.textContent.trim())`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"User", "Contact", "Source", "User agent", "Registered since", "Last registration", "Expires in", "Actions"}
+	if d := cmp.Diff(want, heads); d != "" {
+		t.Errorf("columns (-want +got):\n%s", d)
+	}
+
+	// Cancelled: nothing is sent.
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`#regs tbody tr[data-username="desk"] button.restart-one`)),
+		chromedp.WaitVisible(chromedp.ID("confirm")),
+		chromedp.Click(chromedp.ID("confirm-cancel")),
+		chromedp.WaitNotVisible(chromedp.ID("confirm")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	// Confirmed: the phone gets its NOTIFY.
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`#regs tbody tr[data-username="desk"] button.restart-one`)),
+		chromedp.WaitVisible(chromedp.ID("confirm")),
+		chromedp.Click(chromedp.ID("confirm-ok")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if got := testbed.Receive(t, phone.events, 10*time.Second, "the NOTIFY of the Restart button"); got != "check-sync" {
+		t.Errorf("Event %q, want check-sync", got)
+	}
+	waitFor("the notice", `document.getElementById("notice").textContent === "Restart sent to desk."`)
+	select {
+	case e := <-phone.events:
+		t.Errorf("a second NOTIFY (the cancelled one?): %q", e)
+	default:
+	}
+}
