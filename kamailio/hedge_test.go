@@ -183,6 +183,44 @@ func TestHedgeAnswersWhenFirstConnectionStalls(t *testing.T) {
 	}
 }
 
+// TestHedgeOpensAFreshConnection: the connections kamreg keeps alive may
+// all be held by the worker that is tied up, so the second attempt never
+// takes one of them: it opens its own.
+func TestHedgeOpensAFreshConnection(t *testing.T) {
+	g := newGatedNode(t)
+	g.script = []step{g.answerAfter(g.reached[1]), g.answer("ul_rm"), g.stall, g.answer("ul_rm")}
+	c, _ := g.client(10*time.Second, 0)
+	// Two calls at once leave two kept-alive connections; a slow past
+	// keeps them from being hedged, however busy the machine.
+	c.latency.observe(time.Hour)
+	var wg sync.WaitGroup
+	for _, aor := range []string{"a@b", "c@d"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := c.Remove(context.Background(), "location", aor); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	c.latency = latency{}
+	if err := c.Remove(context.Background(), "location", "e@f"); err != nil {
+		t.Fatal(err)
+	}
+	got := g.got()
+	if len(got) != 4 {
+		t.Fatalf("%d requests, want 4", len(got))
+	}
+	kept := map[string]bool{got[0].conn: true, got[1].conn: true}
+	if len(kept) != 2 || !kept[got[2].conn] {
+		t.Errorf("connections %v, want the third call's first attempt on one of the first two", got)
+	}
+	if kept[got[3].conn] {
+		t.Errorf("the second attempt reused kept-alive connection %s", got[3].conn)
+	}
+}
+
 // TestHedgeOutcomes: which attempt wins, what is returned, and which
 // attempt is cancelled, for each way the two attempts can end.
 func TestHedgeOutcomes(t *testing.T) {
