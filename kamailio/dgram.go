@@ -16,8 +16,10 @@ const maxDatagram = 1 << 16
 var dgramSeq atomic.Int64
 
 // dgramTransport talks to jsonrpcs's unix datagram socket. Kamailio sends
-// the reply to the sender's address, so each call binds a socket of its own
-// (removed afterwards); one reply must fit in one datagram.
+// the reply to the sender's address, so each attempt (a retry or a hedge
+// included) binds a socket of its own, removed afterwards, and jsonrpcs
+// hands each datagram to a worker that is free; one reply must fit in one
+// datagram.
 type dgramTransport struct {
 	path string
 	// dir is where client sockets are bound; empty means os.TempDir().
