@@ -6,9 +6,9 @@ import (
 	"time"
 )
 
-// MinHedgeDelay is the shortest wait before a call with no answer is sent
+// minHedgeDelay is the shortest wait before a call with no answer is sent
 // again, however fast the node has been.
-const MinHedgeDelay = 100 * time.Millisecond
+const minHedgeDelay = 100 * time.Millisecond
 
 // maxHedgesInFlight bounds the hedged attempts in flight on one node: a
 // node slow for every call must not get each call twice.
@@ -17,13 +17,13 @@ const maxHedgesInFlight = 4
 // Which attempt of a hedged call answered first (the won label of
 // kamreg_kamailio_rpc_hedged_total).
 const (
-	WonFirst  = "first"
-	WonSecond = "second"
-	WonNone   = "none"
+	wonFirst  = "first"
+	wonSecond = "second"
+	wonNone   = "none"
 )
 
 // HedgeObserver hears of every hedged call: the node, the method and
-// which attempt answered first (WonFirst, WonSecond or WonNone).
+// which attempt answered first ("first", "second" or "none").
 type HedgeObserver func(node, method, won string)
 
 // ObserveHedges makes the client report every hedged call to o.
@@ -54,12 +54,12 @@ func (l *latency) observe(d time.Duration) {
 }
 
 // delay is how long to wait for an answer before hedging: the mean plus
-// four deviations, at most ceiling, never below MinHedgeDelay.
+// four deviations, at most ceiling, never below minHedgeDelay.
 func (l *latency) delay(ceiling time.Duration) time.Duration {
 	l.mu.Lock()
 	d := l.srtt + 4*l.rttvar
 	l.mu.Unlock()
-	return max(MinHedgeDelay, min(d, ceiling))
+	return max(minHedgeDelay, min(d, ceiling))
 }
 
 // hedgeCeiling is the longest hedge delay: half the per-call timeout, so
@@ -132,14 +132,14 @@ func (c *Client) hedgedExchange(ctx context.Context, method string, body []byte)
 			if r.err == nil {
 				c.latency.observe(r.took)
 				if hedged {
-					c.reportHedge(method, []string{WonFirst, WonSecond}[r.i])
+					c.reportHedge(method, []string{wonFirst, wonSecond}[r.i])
 				}
 				return r.raw, nil
 			}
 			errs[r.i] = r.err
 			if !hedged || inFlight == 0 {
 				if hedged {
-					c.reportHedge(method, WonNone)
+					c.reportHedge(method, wonNone)
 				}
 				if errs[0] != nil {
 					return nil, errs[0]

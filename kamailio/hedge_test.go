@@ -162,8 +162,8 @@ func TestHedgeAnswersWhenFirstConnectionStalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if took > MinHedgeDelay+time.Second {
-		t.Errorf("the call took %s, want about %s", took, MinHedgeDelay)
+	if took > minHedgeDelay+time.Second {
+		t.Errorf("the call took %s, want about %s", took, minHedgeDelay)
 	}
 	if n := receive(t, g.cancelled, "the stalled attempt cancelled"); n != 0 {
 		t.Errorf("request %d cancelled, want the first (0)", n)
@@ -175,8 +175,8 @@ func TestHedgeAnswersWhenFirstConnectionStalls(t *testing.T) {
 	if got[0].conn == got[1].conn {
 		t.Errorf("both attempts on connection %s, want two connections", got[0].conn)
 	}
-	if gap := got[1].at.Sub(got[0].at); gap < MinHedgeDelay {
-		t.Errorf("the second attempt came %s after the first, before the %s floor", gap, MinHedgeDelay)
+	if gap := got[1].at.Sub(got[0].at); gap < minHedgeDelay {
+		t.Errorf("the second attempt came %s after the first, before the %s floor", gap, minHedgeDelay)
 	}
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(hedgedSeries("ul.rm", "second"))); err != nil {
 		t.Error(err)
@@ -242,21 +242,21 @@ func TestHedgeOutcomes(t *testing.T) {
 			script: func(g *gatedNode) []step {
 				return []step{g.answerAfter(g.reached[1]), g.stall}
 			},
-			wantRequests: 2, wantWon: WonFirst, wantCancel: []int{1},
+			wantRequests: 2, wantWon: wonFirst, wantCancel: []int{1},
 		},
 		{
 			name: "the hedge is dropped, the first answers",
 			script: func(g *gatedNode) []step {
 				return []step{g.answerAfter(g.ended[1]), g.drop}
 			},
-			wantRequests: 2, wantWon: WonFirst,
+			wantRequests: 2, wantWon: wonFirst,
 		},
 		{
 			name: "neither answers within the timeout: no answer",
 			script: func(g *gatedNode) []step {
 				return []step{g.stall, g.stall}
 			},
-			wantErr: "context deadline exceeded", wantRequests: 2, wantWon: WonNone, wantCancel: []int{0, 1},
+			wantErr: "context deadline exceeded", wantRequests: 2, wantWon: wonNone, wantCancel: []int{0, 1},
 		},
 		{
 			name: "the first fails before the delay: no hedge, the retry answers",

@@ -24,7 +24,7 @@ const DefaultMaxReply = 64 << 20
 // typed call. A call that got no answer (connection refused or reset,
 // timeout) is tried again, a bounded number of times; Kamailio's own
 // errors are not. A hedgeable call with no answer after the node's recent
-// latency (at least MinHedgeDelay) is sent once more on another
+// latency (at least 100 ms) is sent once more on another
 // connection, within the same timeout, and the first answer wins.
 type Client struct {
 	node      Node
