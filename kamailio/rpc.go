@@ -29,8 +29,10 @@ const DefaultMaxReply = 64 << 20
 type Client struct {
 	node      Node
 	transport transport
-	// hedge carries second attempts: a fresh connection each (HTTP), or a
-	// socket of its own (datagram).
+	// hedge carries second attempts: over HTTP the same pool of kept-alive
+	// connections, whose most recently answered idle one is taken first
+	// (the worker that just answered on it still holds it); over the
+	// datagram socket, a socket of its own.
 	hedge    transport
 	timeout  time.Duration
 	maxReply int64
@@ -72,8 +74,8 @@ func NewClient(node Node, timeout time.Duration, maxReply int64) *Client {
 		c.transport = &dgramTransport{path: path}
 		c.hedge = c.transport
 	} else {
-		c.transport = newHTTPTransport(node.URL, true)
-		c.hedge = newHTTPTransport(node.URL, false)
+		c.transport = newHTTPTransport(node.URL)
+		c.hedge = c.transport
 	}
 	return c
 }
@@ -199,11 +201,13 @@ type httpTransport struct {
 
 // newHTTPTransport speaks HTTP/1.1 only, one request per connection at a
 // time (Go never pipelines), so that two requests in flight are on two
-// connections, each served by one of Kamailio's TCP workers. With
-// keepAlive the connections are kept and their number is not bounded:
-// a call never queues behind a stalled one. Without it each request opens
-// a fresh connection, which Kamailio hands to a worker that is not busy.
-func newHTTPTransport(url string, keepAlive bool) *httpTransport {
+// connections, each read by one of Kamailio's TCP workers. Connections are
+// kept alive, and their number is not bounded: a call never queues behind
+// a stalled one. An idle connection is taken most recently used first, so
+// a hedge goes out on the one that answered last, which Kamailio's worker
+// holds a few seconds after answering; a new connection goes to whichever
+// worker holds the fewest, which may be the one that is tied up.
+func newHTTPTransport(url string) *httpTransport {
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
 	return &httpTransport{url: url, client: &http.Client{Transport: &http.Transport{
@@ -211,7 +215,6 @@ func newHTTPTransport(url string, keepAlive bool) *httpTransport {
 		MaxConnsPerHost:     0,
 		MaxIdleConnsPerHost: 64,
 		IdleConnTimeout:     90 * time.Second,
-		DisableKeepAlives:   !keepAlive,
 	}}}
 }
 
