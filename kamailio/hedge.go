@@ -80,11 +80,12 @@ type sent struct {
 }
 
 // hedgedExchange sends body on the client's transport and, when no answer
-// came within the node's hedge delay, once more on its hedge transport (a
-// fresh connection, or a socket of its own). The first answer wins and
-// the other attempt is cancelled. A first attempt that fails before the
-// delay is not hedged: the retry policy decides what follows. Both
-// attempts share ctx and its per-call timeout.
+// came within the node's hedge delay, once more on its hedge transport
+// (another connection: the idle one that answered last, or a new one; over
+// the datagram socket, a socket of its own). The first answer wins and the
+// other attempt is cancelled. A first attempt that fails before the delay
+// is not hedged: the retry policy decides what follows. Both attempts
+// share ctx and its per-call timeout.
 func (c *Client) hedgedExchange(ctx context.Context, method string, body []byte) ([]byte, error) {
 	results := make(chan sent, 2)
 	var cancels [2]context.CancelFunc
