@@ -119,9 +119,11 @@ func (a *App) build(o *Options) error {
 	m.BuildInfo.WithLabelValues(BuildInfo(o.Version)).Set(1)
 	nodes := o.Nodes
 	if nodes == nil {
+		hedges := metrics.NewRPCHedges(promReg)
 		for _, n := range c.nodes {
 			cl := kamailio.NewClient(n, c.RPCTimeout, kamailio.DefaultMaxReply)
 			cl.Observe(m.ObserveRPC)
+			cl.ObserveHedges(hedges.Observe)
 			nodes = append(nodes, cl)
 		}
 	}

@@ -41,22 +41,14 @@ func serveFor(t *testing.T, nodes string, extra ...string) *kamregServer {
 // brief: the test looks into the node; kamreg itself never dumps to flush).
 func heldAoRs(t *testing.T, k *testbed.Kamailio, realm string) []string {
 	t.Helper()
-	var dump struct {
-		Domains []struct {
-			Domain struct {
-				AoRs []struct{ AoR string } `json:"AoRs"`
-			} `json:"Domain"`
-		} `json:"Domains"`
-	}
-	if err := k.Client().Call(context.Background(), "ul.dump", []any{"brief"}, &dump); err != nil {
+	aors, err := k.Client().AoRs(context.Background(), "location")
+	if err != nil {
 		t.Fatal(err)
 	}
 	var out []string
-	for _, d := range dump.Domains {
-		for _, a := range d.Domain.AoRs {
-			if strings.HasSuffix(a.AoR, "@"+realm) {
-				out = append(out, a.AoR)
-			}
+	for _, aor := range aors {
+		if strings.HasSuffix(aor, "@"+realm) {
+			out = append(out, aor)
 		}
 	}
 	return out

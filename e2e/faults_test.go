@@ -152,6 +152,12 @@ func TestHungNode(t *testing.T) {
 	if took > 5*time.Second {
 		t.Errorf("the flush took %s, want about 3 s", took)
 	}
+	// Each try went out once more on a fresh connection, and neither
+	// answered.
+	if m := string(call(t, "GET", kr.Metrics+"/metrics", "").body); !strings.Contains(m,
+		`kamreg_kamailio_rpc_hedged_total{method="ul.rm",node="hung",won="none"} `) {
+		t.Errorf("no hedged ul.rm counted for the hung node in\n%s", grepLines(m, "kamreg_kamailio_rpc_"))
+	}
 	// The node that answered removed hal, but nothing was recorded as
 	// flushed: that needs every node.
 	if recs := flushRecords(t, a.realm); len(recs) != 0 {

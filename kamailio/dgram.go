@@ -16,11 +16,13 @@ import (
 const maxDatagram = 1 << 16
 
 // dgramTransport talks to jsonrpcs's unix datagram socket. Kamailio sends
-// the reply to the sender's address, so each call binds a socket of its own:
-// mode 0600, in a new directory of mode 0700 with a random name, both
-// removed afterwards. Only the user kamreg runs as (and root) can send to
-// it, so Kamailio must run as that user or as root. A datagram whose
-// JSON-RPC id is not the request's is dropped; one reply must fit in one
+// the reply to the sender's address, so each attempt (a retry or a hedge
+// included) binds a socket of its own: mode 0600, in a new directory of
+// mode 0700 with a random name, both removed afterwards, and jsonrpcs
+// hands each datagram to a worker that is free. Only the user kamreg runs
+// as (and root) can send to it, so Kamailio must run as that user or as
+// root. A datagram whose JSON-RPC id is not the request's is dropped; one
+// reply must fit in one
 // datagram.
 type dgramTransport struct {
 	path string
@@ -60,11 +62,10 @@ func (t *dgramTransport) roundTrip(ctx context.Context, method string, id int64,
 	if _, err := conn.WriteToUnix(body, &net.UnixAddr{Name: t.path, Net: "unixgram"}); err != nil {
 		return nil, fmt.Errorf("%s: %w", method, err)
 	}
-	size := maxReply + 1
-	if size > maxDatagram {
-		size = maxDatagram
-	}
-	buf := make([]byte, size)
+	// One byte more than either bound tells a reply over it (a datagram
+	// longer than the buffer is cut to it): it is too large, whatever its
+	// id, since only the node writes to this socket.
+	buf := make([]byte, min(maxReply, maxDatagram)+1)
 	want := strconv.FormatInt(id, 10)
 	for {
 		n, _, err := conn.ReadFromUnix(buf)
@@ -74,8 +75,8 @@ func (t *dgramTransport) roundTrip(ctx context.Context, method string, id int64,
 			}
 			return nil, fmt.Errorf("%s: %w", method, err)
 		}
-		if int64(n) > maxReply {
-			return nil, fmt.Errorf("%s: %w: more than %d bytes", method, errTooLarge, maxReply)
+		if n == len(buf) {
+			return nil, fmt.Errorf("%s: %w: more than %d bytes", method, errTooLarge, len(buf)-1)
 		}
 		if replyID(buf[:n]) == want {
 			return bytes.Clone(buf[:n]), nil

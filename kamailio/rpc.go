@@ -20,16 +20,28 @@ const DefaultMaxReply = 64 << 20
 
 // Client calls one Kamailio node's JSON-RPC, over HTTP (kept-alive
 // connections) or a unix datagram socket. It is safe for concurrent use.
-// A call that got no answer (connection refused or reset, timeout) is
-// tried again, a bounded number of times; Kamailio's own errors are not.
+// It sends only the methods of its table (methods.go), each through a
+// typed call. A call that got no answer (connection refused or reset,
+// timeout) is tried again, a bounded number of times; Kamailio's own
+// errors are not. A hedgeable call with no answer after the node's recent
+// latency (at least 100 ms) is sent once more on another
+// connection, within the same timeout, and the first answer wins.
 type Client struct {
 	node      Node
 	transport transport
-	timeout   time.Duration
-	maxReply  int64
-	retries   int
-	nextID    atomic.Int64
-	observe   Observer
+	// hedge carries second attempts: over HTTP the same pool of kept-alive
+	// connections, whose most recently answered idle one is taken first
+	// (the worker that just answered on it still holds it); over the
+	// datagram socket, a socket of its own.
+	hedge    transport
+	timeout  time.Duration
+	maxReply int64
+	retries  int
+	nextID   atomic.Int64
+	observe  Observer
+	hedged   HedgeObserver
+	latency  latency
+	hedges   atomic.Int32 // hedged attempts in flight
 }
 
 // Observer hears of every call: the node, the method, its outcome (ok,
@@ -40,7 +52,7 @@ type Observer func(node, method, outcome string, took time.Duration)
 func (c *Client) Observe(o Observer) { c.observe = o }
 
 // Ping calls core.version: it tells whether the node answers.
-func (c *Client) Ping(ctx context.Context) error { return c.Call(ctx, "core.version", nil, nil) }
+func (c *Client) Ping(ctx context.Context) error { return c.call(ctx, "core.version", nil, nil) }
 
 // transport carries one request and returns the raw reply.
 type transport interface {
@@ -60,12 +72,12 @@ func NewClient(node Node, timeout time.Duration, maxReply int64) *Client {
 	}
 	c := &Client{node: node, timeout: timeout, maxReply: maxReply, retries: Retries}
 	if path, ok := strings.CutPrefix(node.URL, "unix:"); ok {
+		// Every datagram round trip binds a socket of its own.
 		c.transport = &dgramTransport{path: path}
+		c.hedge = c.transport
 	} else {
-		c.transport = &httpTransport{url: node.URL, client: &http.Client{Transport: &http.Transport{
-			MaxIdleConnsPerHost: 64,
-			IdleConnTimeout:     90 * time.Second,
-		}}}
+		c.transport = newHTTPTransport(node.URL)
+		c.hedge = c.transport
 	}
 	return c
 }
@@ -91,10 +103,15 @@ type rpcReply struct {
 // errTooLarge is a reply over the size bound; trying again cannot help.
 var errTooLarge = errors.New("reply too large")
 
-// Call sends one JSON-RPC request and decodes its result into result
-// (which may be nil). Kamailio's error objects come back as *RPCError;
-// anything that prevented an answer comes back as *TransportError.
-func (c *Client) Call(ctx context.Context, method string, params []any, result any) (err error) {
+// call sends one JSON-RPC request and decodes its result into result
+// (which may be nil). A method not in the table is refused unsent.
+// Kamailio's error objects come back as *RPCError; anything that
+// prevented an answer comes back as *TransportError.
+func (c *Client) call(ctx context.Context, method string, params []any, result any) (err error) {
+	pol, ok := methods[method]
+	if !ok {
+		return errMethodRefused(method)
+	}
 	if c.observe != nil {
 		start := time.Now()
 		defer func() {
@@ -119,8 +136,8 @@ func (c *Client) Call(ctx context.Context, method string, params []any, result a
 	}
 	var raw []byte
 	for attempt := 0; ; attempt++ {
-		raw, err = c.attempt(ctx, method, id, body)
-		if err == nil || errors.Is(err, errTooLarge) || attempt >= c.retries || ctx.Err() != nil {
+		raw, err = c.attempt(ctx, method, pol, id, body)
+		if err == nil || errors.Is(err, errTooLarge) || pol.once || attempt >= c.retries || ctx.Err() != nil {
 			break
 		}
 		select {
@@ -153,14 +170,24 @@ func (c *Client) noAnswer(err error) error {
 		"Kamailio node %s did not answer: %v", c.node.Name, err)
 }
 
-// attempt makes one try within the per-call timeout.
-func (c *Client) attempt(ctx context.Context, method string, id int64, body []byte) ([]byte, error) {
+// attempt makes one try within the per-call timeout, hedged when the
+// method's policy allows it.
+func (c *Client) attempt(ctx context.Context, method string, pol policy, id int64, body []byte) ([]byte, error) {
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
-	raw, err := c.transport.roundTrip(ctx, method, id, body, c.maxReply)
+	if pol.hedge {
+		return c.hedgedExchange(ctx, method, id, body)
+	}
+	return c.send(ctx, c.transport, method, id, body)
+}
+
+// send carries body (the request of JSON-RPC id id) over t once and
+// returns a non-empty reply.
+func (c *Client) send(ctx context.Context, t transport, method string, id int64, body []byte) ([]byte, error) {
+	raw, err := t.roundTrip(ctx, method, id, body, c.maxReply)
 	if err != nil {
 		return nil, err
 	}
@@ -174,6 +201,25 @@ func (c *Client) attempt(ctx context.Context, method string, id int64, body []by
 type httpTransport struct {
 	url    string
 	client *http.Client
+}
+
+// newHTTPTransport speaks HTTP/1.1 only, one request per connection at a
+// time (Go never pipelines), so that two requests in flight are on two
+// connections, each read by one of Kamailio's TCP workers. Connections are
+// kept alive, and their number is not bounded: a call never queues behind
+// a stalled one. An idle connection is taken most recently used first, so
+// a hedge goes out on the one that answered last, which Kamailio's worker
+// holds a few seconds after answering; a new connection goes to whichever
+// worker holds the fewest, which may be the one that is tied up.
+func newHTTPTransport(url string) *httpTransport {
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
+	return &httpTransport{url: url, client: &http.Client{Transport: &http.Transport{
+		Protocols:           protocols,
+		MaxConnsPerHost:     0,
+		MaxIdleConnsPerHost: 64,
+		IdleConnTimeout:     90 * time.Second,
+	}}}
 }
 
 // An HTTP reply answers its own request; the id is not needed.
@@ -196,95 +242,4 @@ func (t *httpTransport) roundTrip(ctx context.Context, method string, _ int64, b
 		return nil, fmt.Errorf("%s: %w: more than %d bytes", method, errTooLarge, maxReply)
 	}
 	return raw, nil
-}
-
-// Remove calls ul.rm for aor ("user@domain") in the usrloc table. An AoR the
-// node does not hold is not an error.
-func (c *Client) Remove(ctx context.Context, table, aor string) error {
-	err := c.Call(ctx, "ul.rm", []any{table, aor}, nil)
-	if errors.Is(err, kamreg.ErrNotFound) {
-		return nil
-	}
-	return err
-}
-
-// Lookup calls ul.lookup for aor. An AoR the node does not hold gives no
-// contacts and no error.
-func (c *Client) Lookup(ctx context.Context, table, aor string) ([]Contact, error) {
-	var rec struct {
-		AoR      string `json:"AoR"`
-		Contacts []struct {
-			Contact Contact `json:"Contact"`
-		} `json:"Contacts"`
-	}
-	err := c.Call(ctx, "ul.lookup", []any{table, aor}, &rec)
-	if errors.Is(err, kamreg.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Contact, 0, len(rec.Contacts))
-	for _, w := range rec.Contacts {
-		out = append(out, w.Contact)
-	}
-	return out, nil
-}
-
-// Record is one AoR and its contacts as ul.dump reports them.
-type Record struct {
-	AoR      string
-	Contacts []Contact
-}
-
-// Dump calls ul.dump and returns every AoR the node holds in table, with
-// its contacts. The reply is bounded in size and time like every call.
-func (c *Client) Dump(ctx context.Context, table string) ([]Record, error) {
-	var raw json.RawMessage
-	if err := c.Call(ctx, "ul.dump", nil, &raw); err != nil {
-		return nil, err
-	}
-	recs, err := DecodeDump(raw, table)
-	if err != nil {
-		return nil, c.noAnswer(fmt.Errorf("ul.dump: %w", err))
-	}
-	return recs, nil
-}
-
-// DecodeDump reads the result of ul.dump: the AoRs of table with their
-// contacts. It tolerates what it does not know and refuses what is not a
-// dump.
-func DecodeDump(raw []byte, table string) ([]Record, error) {
-	var dump struct {
-		Domains []struct {
-			Domain struct {
-				Domain string `json:"Domain"`
-				AoRs   []struct {
-					Info struct {
-						AoR      string `json:"AoR"`
-						Contacts []struct {
-							Contact Contact `json:"Contact"`
-						} `json:"Contacts"`
-					} `json:"Info"`
-				} `json:"AoRs"`
-			} `json:"Domain"`
-		} `json:"Domains"`
-	}
-	if err := json.Unmarshal(raw, &dump); err != nil {
-		return nil, err
-	}
-	var out []Record
-	for _, d := range dump.Domains {
-		if d.Domain.Domain != table {
-			continue
-		}
-		for _, a := range d.Domain.AoRs {
-			rec := Record{AoR: a.Info.AoR}
-			for _, w := range a.Info.Contacts {
-				rec.Contacts = append(rec.Contacts, w.Contact)
-			}
-			out = append(out, rec)
-		}
-	}
-	return out, nil
 }

@@ -81,7 +81,7 @@ func TestErrorsMapToTypes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
 			c := fakeKamailio(t, fixture(tt.fixture))
-			err := c.Call(context.Background(), "x", nil, nil)
+			err := c.call(context.Background(), "core.version", nil, nil)
 			var rpcErr *RPCError
 			if !errors.As(err, &rpcErr) || rpcErr.Code != tt.code {
 				t.Fatalf("error %v, want an RPCError with code %d", err, tt.code)
@@ -98,6 +98,21 @@ func TestLookupOfUnknownAoRIsEmpty(t *testing.T) {
 	got, err := c.Lookup(context.Background(), "location", "nobody@a.example.test")
 	if err != nil || len(got) != 0 {
 		t.Errorf("got %v, %v; want no contacts and no error", got, err)
+	}
+}
+
+func TestAoRsDecodesBriefDump(t *testing.T) {
+	var sent string
+	c := fakeKamailio(t, func(body string) string { sent = body; return "ul_dump_brief" })
+	got, err := c.AoRs(context.Background(), "location")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"alice@a.example.test", "bob@b.example.test"}, got); diff != "" {
+		t.Errorf("AoRs (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(sent, `"method":"ul.dump","params":["brief"]`) {
+		t.Errorf("request %s", sent)
 	}
 }
 
@@ -119,7 +134,7 @@ func TestRemove(t *testing.T) {
 func TestTransportFailures(t *testing.T) {
 	ctx := context.Background()
 	empty := fakeKamailio(t, fixture(""))
-	if err := empty.Call(ctx, "ul.rm", nil, nil); !isTransport(err) || !strings.Contains(err.Error(), "empty reply") {
+	if err := empty.Ping(ctx); !isTransport(err) || !strings.Contains(err.Error(), "empty reply") {
 		t.Errorf("empty reply: %v", err)
 	}
 
@@ -140,12 +155,12 @@ func TestTransportFailures(t *testing.T) {
 	defer close(stop)
 	slow := NewClient(Node{Name: "slow", URL: hang.URL}, 100*time.Millisecond, 0)
 	start := time.Now()
-	if err := slow.Call(ctx, "ul.rm", nil, nil); !isTransport(err) || time.Since(start) > 2*time.Second {
+	if err := slow.Remove(ctx, "location", "a@b"); !isTransport(err) || time.Since(start) > 2*time.Second {
 		t.Errorf("hung node: %v after %s", err, time.Since(start))
 	}
 
 	down := NewClient(Node{Name: "down", URL: "http://127.0.0.1:1/RPC"}, time.Second, 0)
-	err := down.Call(ctx, "ul.rm", nil, nil)
+	err := down.Remove(ctx, "location", "a@b")
 	if !isTransport(err) || !strings.HasPrefix(err.Error(), "Kamailio node down did not answer: ") || kamreg.ErrorCode(err) != kamreg.EUNAVAILABLE {
 		t.Errorf("refused: %v", err)
 	}
@@ -334,5 +349,40 @@ func TestUnixDatagramReplyAndSocket(t *testing.T) {
 	wrong.retries = 0
 	if got, err := wrong.Lookup(context.Background(), "location", "alice@a.example.test"); !isTransport(err) {
 		t.Errorf("only replies with other ids: %v, %d contacts, want no answer", err, len(got))
+	}
+}
+
+// TestUnixDatagramReplyTooLarge: a reply longer than a datagram's buffer
+// is cut by the kernel, so its id cannot be read. It is a reply too large
+// at once, not a datagram dropped while the call waits out its timeout
+// and the node is reported as not answering.
+func TestUnixDatagramReplyTooLarge(t *testing.T) {
+	base := t.TempDir()
+	path := filepath.Join(base, "kamailio_rpc.sock")
+	srv, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	go func() {
+		buf := make([]byte, 65536)
+		for {
+			_, from, err := srv.ReadFromUnix(buf)
+			if err != nil {
+				return
+			}
+			big := append([]byte(`{"jsonrpc":"2.0","result":"`), bytes.Repeat([]byte("x"), maxDatagram+100)...)
+			_, _ = srv.WriteToUnix(append(big, `","id":1}`...), from)
+		}
+	}()
+	c := NewClient(Node{Name: "dgram", URL: "unix:" + path}, time.Minute, 0)
+	c.transport.(*dgramTransport).dir = base
+	start := time.Now()
+	_, err = c.Lookup(context.Background(), "location", "alice@a.example.test")
+	if !errors.Is(err, errTooLarge) {
+		t.Fatalf("err %v, want a reply too large", err)
+	}
+	if took := time.Since(start); took > 30*time.Second {
+		t.Errorf("took %s: the call waited for its timeout", took)
 	}
 }

@@ -2,11 +2,8 @@ package kamailio
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
-	"time"
 
 	"github.com/kamreg/kamreg"
 )
@@ -65,41 +62,5 @@ func (c *Client) SendRequest(ctx context.Context, u UAC) error {
 	if err != nil {
 		return kamreg.Wrap(kamreg.EINVALID, err, "request to %s not sent: %v", u.RURI, err)
 	}
-	return c.callOnce(ctx, "tm.t_uac_start", p)
-}
-
-// callOnce is Call without a second try, for a method that is not
-// idempotent; its result is not read.
-func (c *Client) callOnce(ctx context.Context, method string, params []any) (err error) {
-	if c.observe != nil {
-		start := time.Now()
-		defer func() {
-			outcome := "ok"
-			var rpcErr *RPCError
-			switch {
-			case errors.As(err, &rpcErr):
-				outcome = "kamailio_error"
-			case err != nil:
-				outcome = "no_answer"
-			}
-			c.observe(c.node.Name, method, outcome, time.Since(start))
-		}()
-	}
-	id := c.nextID.Add(1)
-	body, err := json.Marshal(rpcRequest{JSONRPC: "2.0", Method: method, Params: params, ID: id})
-	if err != nil {
-		return err
-	}
-	raw, err := c.attempt(ctx, method, id, body)
-	if err != nil {
-		return c.noAnswer(err)
-	}
-	var reply rpcReply
-	if err := json.Unmarshal(raw, &reply); err != nil {
-		return c.noAnswer(fmt.Errorf("%s: undecodable reply: %w", method, err))
-	}
-	if reply.Error != nil {
-		return kamreg.Wrap(kamreg.EUNAVAILABLE, reply.Error, "Kamailio node %s answered %s", c.node.Name, reply.Error)
-	}
-	return nil
+	return c.call(ctx, "tm.t_uac_start", p, nil)
 }

@@ -15,7 +15,7 @@ var VerifiedMajors = []string{"5.6", "6.0"}
 // sends.
 func (c *Client) Version(ctx context.Context) (string, error) {
 	var v string
-	if err := c.Call(ctx, "core.version", nil, &v); err != nil {
+	if err := c.call(ctx, "core.version", nil, &v); err != nil {
 		return "", err
 	}
 	return strings.TrimSpace(v), nil

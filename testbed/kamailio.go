@@ -180,7 +180,7 @@ func (k *Kamailio) Start(ctx context.Context) error {
 			return fmt.Errorf("kamailio exited")
 		default:
 		}
-		return client.Call(ctx, "core.version", nil, nil)
+		return client.Ping(ctx)
 	})
 }
 

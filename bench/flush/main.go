@@ -3,7 +3,10 @@
 // contacts, and a realm of 10 and one of 1,000 sipp phones. Each round
 // times kamreg's DELETE …/registrations against Kamailio's own rate: a
 // sequential loop of ul.rm for the same AoRs over one kept-alive
-// connection. Everything runs in one process run, on loopback.
+// connection. Then, while another client's ul.dump ties up one of the
+// node's JSON-RPC workers, each round times the 10-phone flush alone and
+// counts the calls kamreg hedged. Everything runs in one process run, on
+// loopback.
 package main
 
 import (
@@ -14,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"sort"
 	"strings"
@@ -122,12 +126,87 @@ func run(bin string, preload, rounds int) error {
 		fmt.Printf("  %-7d %12s %14s %10s %8v\n", len(r.phones), mk.Round(time.Millisecond), ml.Round(time.Millisecond),
 			"<= "+r.target.String(), mk <= r.target)
 	}
-	dumps, err := dumpCalls(served.Metrics)
+	if err := flushBesideDump(ctx, k, pool, served, realms[0], token, rounds); err != nil {
+		return err
+	}
+	dumps, err := metricSum(served.Metrics, "kamreg_kamailio_rpc_calls_total{", `method="ul.dump"`)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("\nul.dump calls kamreg sent (kamreg_kamailio_rpc_calls_total{method=\"ul.dump\"}): %d (target 0)\n", dumps)
 	return nil
+}
+
+// flushBesideDump times the realm's flush in each round while another
+// client's ul.dump brief is in flight: on this node it gets no answer for
+// minutes and ties up one of Kamailio's two TCP workers meanwhile.
+func flushBesideDump(ctx context.Context, k *testbed.Kamailio, pool *pgxpool.Pool, served *testbed.Served, r *realm,
+	token string, rounds int) error {
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	dumped, err := sendDump(dctx, k.RPCURL())
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\n%d-phone realm flush while another client's ul.dump brief is in flight, each of %d rounds:\n", len(r.phones), rounds)
+	fmt.Printf("  %-6s %10s %8s %14s %8s\n", "round", "kamreg", "hedged", "dump pending", "met")
+	all := true
+	for i := 0; i < rounds; i++ {
+		if err := registerAll(ctx, k, pool, r); err != nil {
+			return err
+		}
+		before, err := metricSum(served.Metrics, "kamreg_kamailio_rpc_hedged_total{", "")
+		if err != nil {
+			return err
+		}
+		d, err := flush(served.Base, r.id, token)
+		if err != nil {
+			return err
+		}
+		after, err := metricSum(served.Metrics, "kamreg_kamailio_rpc_hedged_total{", "")
+		if err != nil {
+			return err
+		}
+		pending := true
+		select {
+		case <-dumped:
+			pending = false
+		default:
+		}
+		met := d <= r.target && pending
+		all = all && met
+		fmt.Printf("  %-6d %10s %8d %14v %8v\n", i+1, d.Round(time.Millisecond), after-before, pending, met)
+	}
+	fmt.Printf("  every round <= %s with the dump pending: %v\n", r.target, all)
+	return nil
+}
+
+// sendDump sends ul.dump brief as another JSON-RPC client would, and
+// returns once the request is written; the channel closes when the node
+// answers or the connection ends.
+func sendDump(ctx context.Context, url string) (<-chan struct{}, error) {
+	wrote, done := make(chan struct{}), make(chan struct{})
+	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { close(wrote) }}
+	body := `{"jsonrpc":"2.0","method":"ul.dump","params":["brief"],"id":1}`
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	go func() {
+		defer close(done)
+		client := &http.Client{Transport: &http.Transport{}}
+		resp, err := client.Do(req)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}()
+	select {
+	case <-wrote:
+		return done, nil
+	case <-done:
+		return nil, fmt.Errorf("ul.dump brief ended before it was sent")
+	}
 }
 
 // registerAll registers the realm's phones and waits until usrloc (db_mode
@@ -188,8 +267,9 @@ func held(k *testbed.Kamailio, aor string) int {
 	return len(contacts)
 }
 
-// dumpCalls reads kamreg's count of ul.dump calls from its metrics.
-func dumpCalls(metricsBase string) (int, error) {
+// metricSum adds up the samples of kamreg's metrics whose line begins
+// with prefix and contains label.
+func metricSum(metricsBase, prefix, label string) (int, error) {
 	resp, err := http.Get(metricsBase + "/metrics")
 	if err != nil {
 		return 0, err
@@ -198,7 +278,7 @@ func dumpCalls(metricsBase string) (int, error) {
 	body, _ := io.ReadAll(resp.Body)
 	n := 0
 	for _, line := range strings.Split(string(body), "\n") {
-		if strings.HasPrefix(line, "kamreg_kamailio_rpc_calls_total{") && strings.Contains(line, `method="ul.dump"`) {
+		if strings.HasPrefix(line, prefix) && strings.Contains(line, label) {
 			var v float64
 			_, _ = fmt.Sscanf(line[strings.LastIndexByte(line, ' ')+1:], "%g", &v)
 			n += int(v)
