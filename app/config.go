@@ -19,7 +19,7 @@ import (
 	"github.com/kamreg/kamreg/rest"
 )
 
-// Config is every setting of CONTRACT §3; each has a flag and a KAMREG_*
+// Config is every setting (the README's configuration table); each has a flag and a KAMREG_*
 // variable of the same name (Flags). Check validates it and fills in what
 // the settings parse to.
 type Config struct {

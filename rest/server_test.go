@@ -346,8 +346,8 @@ func TestPanicIsA500Envelope(t *testing.T) {
 	}
 }
 
-// errorRow is the contract's error table (CONTRACT section 1, "Envelope
-// (error)") for one golden, written by hand: the goldens are written from
+// errorRow is the API's error table (the README's and openapi.yaml's
+// error answers) for one golden, written by hand: the goldens are written from
 // the code under test, so this is what keeps them from drifting with it.
 type errorRow struct {
 	status    string // the envelope's "error": the HTTP status as a string
