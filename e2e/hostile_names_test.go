@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -12,7 +11,6 @@ import (
 	"strconv"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
@@ -152,12 +150,7 @@ func TestHostileUsernames(t *testing.T) {
 		expr := `document.getElementById("status").dataset.state === "live" && ` +
 			`[...document.querySelectorAll("#regs tbody tr")].filter(tr => tr.dataset.username === ` + string(q) + `).length === ` +
 			strconv.Itoa(want)
-		wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		if _, err := chromedp.Run(wctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
-			errText, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("error").textContent`))
-			t.Fatalf("%s: %v (error on the page %q)", what, err, errText)
-		}
+		waitPage(t, ctx, what, expr)
 	}
 	for _, n := range hostileNames {
 		if n.segment != "" {

@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"context"
 	"os/exec"
 	"testing"
 	"time"
@@ -29,12 +28,7 @@ func TestPageRestart(t *testing.T) {
 	ctx := newBrowser(t, chromium)
 	waitFor := func(what, expr string) {
 		t.Helper()
-		wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		if _, err := chromedp.Run(wctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
-			errText, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("error").textContent`))
-			t.Fatalf("%s: %v (error %q)", what, err, errText)
-		}
+		waitPage(t, ctx, what, expr)
 	}
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(env.main.Base+"/ui/"),

@@ -44,16 +44,9 @@ func TestRegistrationsPage(t *testing.T) {
 		}
 		return users
 	}
-	// waitFor waits, within 20 s, until the JavaScript expression is true.
 	waitFor := func(what, expr string) {
 		t.Helper()
-		wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		if _, err := chromedp.Run(wctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
-			status, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("status").textContent`))
-			errText, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("error").textContent`))
-			t.Fatalf("%s: %v (rows %v, status %q, error %q)", what, err, rows(), status, errText)
-		}
+		waitPage(t, ctx, what, expr)
 	}
 	rowOf := func(user string) string {
 		return fmt.Sprintf(`document.querySelector('#regs tbody tr[data-username="%s"]')`, user)
@@ -122,6 +115,19 @@ func TestRegistrationsPage(t *testing.T) {
 	}
 	waitFor("the phone layout", `getComputedStyle(document.querySelector("#regs tbody tr")).display === "block"`)
 	screenshot(t, ctx, "registrations-phone.png")
+}
+
+// waitPage waits, within 20 s, until the JavaScript expression is true on
+// the page, or fails the test with the page's status and error lines.
+func waitPage(t *testing.T, ctx context.Context, what, expr string) {
+	t.Helper()
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(wctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+		status, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("status").textContent`))
+		errText, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("error").textContent`))
+		t.Fatalf("%s: %v (status %q, error %q on the page)", what, err, status, errText)
+	}
 }
 
 // newBrowser starts headless Chromium with a fresh profile, able to reach
