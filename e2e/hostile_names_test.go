@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"slices"
 	"strconv"
 	"sync"
@@ -58,10 +57,6 @@ var hostileNames = []hostileName{
 // segments a client can still send are a 400 that flushes nothing. Kazoo
 // (a recording stand-in: the proxy's target) receives none of it.
 func TestHostileUsernames(t *testing.T) {
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatal("chromium is missing: run `make deps` (scripts/deps.sh installs Debian's chromium)")
-	}
 	var mu sync.Mutex
 	var proxied []string
 	kazoo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -133,16 +128,7 @@ func TestHostileUsernames(t *testing.T) {
 	}
 
 	// The page: each remaining row's Flush button, confirmed.
-	ctx := newBrowser(t, chromium)
-	if err := chromedp.Do(ctx,
-		chromedp.Navigate(s.Base+"/ui/"),
-		chromedp.WaitVisible(chromedp.ID("token")),
-		chromedp.SendKeys(chromedp.ID("token"), a.token),
-		chromedp.SendKeys(chromedp.ID("account"), a.id),
-		chromedp.Click(chromedp.ID("connect")),
-	); err != nil {
-		t.Fatal(err)
-	}
+	ctx := openPage(t, s.Base, a)
 	// waitRows waits until the live page has want rows of the username.
 	waitRows := func(what, username string, want int) {
 		t.Helper()

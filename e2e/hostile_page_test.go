@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"os/exec"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -16,10 +15,6 @@ import (
 // Chromium, exactly as they were written, and none of it becomes an
 // element or runs.
 func TestHostilePage(t *testing.T) {
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatal("chromium is missing: run `make deps` (scripts/deps.sh installs Debian's chromium)")
-	}
 	a := newAccount(t, "Hostile page", "hostile-page.kamreg.test", "", false)
 	agents := map[string]string{
 		"img":    `<img src=x onerror="window.kamregRan=1">`,
@@ -35,16 +30,7 @@ func TestHostilePage(t *testing.T) {
 	registerRaw(t, env.kam.SIPAddr(), a.realm, phones...)
 	waitCount(t, env.main, a, len(agents))
 
-	ctx := newBrowser(t, chromium)
-	if err := chromedp.Do(ctx,
-		chromedp.Navigate(env.main.Base+"/ui/"),
-		chromedp.WaitVisible(chromedp.ID("token")),
-		chromedp.SendKeys(chromedp.ID("token"), a.token),
-		chromedp.SendKeys(chromedp.ID("account"), a.id),
-		chromedp.Click(chromedp.ID("connect")),
-	); err != nil {
-		t.Fatal(err)
-	}
+	ctx := openPage(t, env.main.Base, a)
 	waitPage(t, ctx, "the hostile rows", `document.querySelectorAll("#regs tbody tr").length === 4`)
 	agentsShown, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]string](
 		`Object.fromEntries([...document.querySelectorAll("#regs tbody tr")].map(tr => [tr.dataset.username, tr.querySelector(".agent").textContent]))`))

@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"os/exec"
 	"testing"
 	"time"
 
@@ -17,27 +16,14 @@ import (
 // confirmed, reaches the phone registered through Kamailio as a NOTIFY
 // check-sync; the rows show the registration columns.
 func TestPageRestart(t *testing.T) {
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatal("chromium is missing: run `make deps` (scripts/deps.sh installs Debian's chromium)")
-	}
 	a := newAccount(t, "Page Restart", "restart.page.kamreg.test", "", false)
 	phone := registerPhone(t, "desk", a.realm)
 	waitCount(t, env.main, a, 1)
 
-	ctx := newBrowser(t, chromium)
+	ctx := openPage(t, env.main.Base, a)
 	waitFor := func(what, expr string) {
 		t.Helper()
 		waitPage(t, ctx, what, expr)
-	}
-	if err := chromedp.Do(ctx,
-		chromedp.Navigate(env.main.Base+"/ui/"),
-		chromedp.WaitVisible(chromedp.ID("token")),
-		chromedp.SendKeys(chromedp.ID("token"), a.token),
-		chromedp.SendKeys(chromedp.ID("account"), a.id),
-		chromedp.Click(chromedp.ID("connect")),
-	); err != nil {
-		t.Fatal(err)
 	}
 	waitFor("desk's row", `document.querySelector('#regs tbody tr[data-username="desk"]') !== null`)
 	heads, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#regs thead th")].map(th => th.textContent.trim())`))

@@ -23,10 +23,6 @@ import (
 // go. Screenshots, desktop and phone sized, are kept with the test's
 // artifacts (go test -artifacts) and their paths logged.
 func TestRegistrationsPage(t *testing.T) {
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatal("chromium is missing: run `make deps` (scripts/deps.sh installs Debian's chromium)")
-	}
 	a := newAccount(t, "Page", "page.kamreg.test", "", false)
 	register(t,
 		testbed.Phone{User: "alice", Domain: a.realm, ContactPort: 5070},
@@ -34,7 +30,7 @@ func TestRegistrationsPage(t *testing.T) {
 	)
 	waitCount(t, env.main, a, 2)
 
-	ctx := newBrowser(t, chromium)
+	ctx := openPage(t, env.main.Base, a)
 	rows := func() []string {
 		t.Helper()
 		users, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
@@ -52,15 +48,6 @@ func TestRegistrationsPage(t *testing.T) {
 		return fmt.Sprintf(`document.querySelector('#regs tbody tr[data-username="%s"]')`, user)
 	}
 
-	if err := chromedp.Do(ctx,
-		chromedp.Navigate(env.main.Base+"/ui/"),
-		chromedp.WaitVisible(chromedp.ID("token")),
-		chromedp.SendKeys(chromedp.ID("token"), a.token),
-		chromedp.SendKeys(chromedp.ID("account"), a.id),
-		chromedp.Click(chromedp.ID("connect")),
-	); err != nil {
-		t.Fatal(err)
-	}
 	// A mark on the page: gone if the page reloads.
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.kamregMark = 1`)); err != nil {
 		t.Fatal(err)
@@ -115,6 +102,27 @@ func TestRegistrationsPage(t *testing.T) {
 	}
 	waitFor("the phone layout", `getComputedStyle(document.querySelector("#regs tbody tr")).display === "block"`)
 	screenshot(t, ctx, "registrations-phone.png")
+}
+
+// openPage opens the registrations page of base in a new headless
+// Chromium and connects it to a's registrations with a's token.
+func openPage(t *testing.T, base string, a account) context.Context {
+	t.Helper()
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("chromium is missing: run `make deps` (scripts/deps.sh installs Debian's chromium)")
+	}
+	ctx := newBrowser(t, chromium)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/ui/"),
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), a.token),
+		chromedp.SendKeys(chromedp.ID("account"), a.id),
+		chromedp.Click(chromedp.ID("connect")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	return ctx
 }
 
 // waitPage waits, within 20 s, until the JavaScript expression is true on

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -111,13 +112,34 @@ func StartKamailio(ctx context.Context, o KamailioOptions) (*Kamailio, error) {
 		err = os.WriteFile(k.cfg(), kamailio.ReferenceConfig, 0o644)
 	}
 	if err == nil {
-		err = k.Start(ctx)
+		if err = k.Start(ctx); err != nil {
+			// Close removes the log: say what it holds first.
+			err = fmt.Errorf("%w\n%s", err, k.logTail(2000))
+		}
 	}
 	if err != nil {
 		k.Close()
 		return nil, err
 	}
 	return k, nil
+}
+
+// logTail returns the last n bytes of Kamailio's log, its errors first.
+func (k *Kamailio) logTail(n int) string {
+	b, err := os.ReadFile(k.LogPath())
+	if err != nil {
+		return ""
+	}
+	var errs []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, "ERROR") || strings.Contains(line, "CRITICAL") {
+			errs = append(errs, line)
+		}
+	}
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return "kamailio's errors:\n" + strings.Join(errs, "\n") + "\nthe end of its log:\n" + string(b)
 }
 
 func (k *Kamailio) cfg() string { return filepath.Join(k.Dir, "kamailio.cfg") }
