@@ -1,6 +1,7 @@
 package testbed
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -110,6 +111,19 @@ func chownPostgres(dir string) error {
 	gid, _ := strconv.Atoi(u.Gid)
 	return os.Chown(dir, uid, gid)
 }
+
+// Until polls ok every 100 ms until it holds, or returns an error naming
+// what once timeout has passed: the benchmarks' wait for a condition.
+func Until(timeout time.Duration, what string, ok func() bool) error {
+	return waitFor(timeout, what, func() error {
+		if ok() {
+			return nil
+		}
+		return errNotYet
+	})
+}
+
+var errNotYet = errors.New("not yet")
 
 // waitFor polls ok until it returns nil or the timeout passes.
 func waitFor(timeout time.Duration, what string, ok func() error) error {

@@ -65,7 +65,7 @@ func run(bin string, preload, rounds int) error {
 	}
 	defer k.Close()
 	last := fmt.Sprintf("u%06d@bulk%04d.test", 999, preload/1000-1)
-	if err := waitFor(5*time.Minute, func() bool { return held(k, last) == 1 }); err != nil {
+	if err := testbed.Until(5*time.Minute, "the node's preload", func() bool { return held(k, last) == 1 }); err != nil {
 		return fmt.Errorf("the node never loaded %s: %w", last, err)
 	}
 	fmt.Printf("node: Kamailio 5.6, usrloc db_mode 2, %d contacts preloaded and loaded in %s\n",
@@ -219,7 +219,7 @@ func registerAll(ctx context.Context, k *testbed.Kamailio, pool *pgxpool.Pool, r
 	if _, err := testbed.Register(ctx, k, r.phones); err != nil {
 		return err
 	}
-	return waitFor(time.Minute, func() bool {
+	return testbed.Until(time.Minute, "the phones in location", func() bool {
 		var n int
 		err := pool.QueryRow(ctx, `SELECT count(DISTINCT username) FROM location WHERE domain = $1
 			AND expires > now() AT TIME ZONE 'UTC'`, r.name).Scan(&n)
@@ -289,17 +289,6 @@ func metricSum(metricsBase, prefix, label string) (int, error) {
 		}
 	}
 	return n, nil
-}
-
-func waitFor(timeout time.Duration, cond func() bool) error {
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("timed out after %s", timeout)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return nil
 }
 
 func median(ds []time.Duration) time.Duration {

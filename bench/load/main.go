@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/kamreg/kamreg/testbed"
 )
 
@@ -82,7 +84,11 @@ func run(bin string, conns int, dur time.Duration) error {
 	defer served.Close()
 	defer os.Remove(served.LogPath)
 	base := served.Base
-	time.Sleep(6 * time.Second) // usrloc db_mode 2 writes the phones
+	// usrloc db_mode 2 writes the phones at its next timer run: wait for
+	// their rows, not for a fixed time.
+	if err := waitForRows(ctx, pg.URL, len(phones)); err != nil {
+		return err
+	}
 
 	// Phones flushed by the load register again in the background.
 	stop := make(chan struct{})
@@ -172,3 +178,17 @@ func run(bin string, conns int, dur time.Duration) error {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// waitForRows waits until location holds n live rows.
+func waitForRows(ctx context.Context, url string, n int) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	return testbed.Until(time.Minute, fmt.Sprintf("%d phones in location", n), func() bool {
+		var got int
+		err := conn.QueryRow(ctx, `SELECT count(*) FROM location WHERE expires > now() AT TIME ZONE 'UTC'`).Scan(&got)
+		return err == nil && got >= n
+	})
+}

@@ -110,7 +110,7 @@ func run(bin string, rounds, watchers, phones int, hold time.Duration) error {
 
 	// Many watchers of one realm, from an idle kamreg: the one watcher
 	// closed and its realm's poller stopped.
-	if err := waitFor(10*time.Second, func() bool {
+	if err := testbed.Until(10*time.Second, "no realm watched", func() bool {
 		n, err := metric(served.Metrics, "kamreg_watch_realms")
 		return err == nil && n == 0
 	}); err != nil {
@@ -224,18 +224,6 @@ func status(pid int, field string) (int, error) {
 		return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
 	}
 	return strconv.Atoi(string(m[1]))
-}
-
-// waitFor polls ok until it holds, or fails after limit.
-func waitFor(limit time.Duration, ok func() bool) error {
-	deadline := time.Now().Add(limit)
-	for !ok() {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not within %s", limit)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return nil
 }
 
 type bench struct{ base, token string }
