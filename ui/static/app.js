@@ -241,13 +241,29 @@ function start(token, account) {
   follow(state.api, state.abort.signal);
 }
 
+// The confirm dialog's one open question: settled when its form is
+// submitted (by Cancel or by the action's button) or on Escape. Its "close"
+// event is not used: Chromium fires it on a later animation frame, after a
+// quick second question could already be waiting, which it would answer.
+let confirmPending = null;
+
+function settleConfirm(ok) {
+  const resolve = confirmPending;
+  confirmPending = null;
+  if (resolve) {
+    resolve(ok);
+  }
+}
+
 function confirmAction(text, ok = "Flush") {
+  settleConfirm(false);
   const dlg = $("confirm");
   $("confirm-text").textContent = text;
   $("confirm-ok").textContent = ok;
-  dlg.returnValue = "";
   dlg.showModal();
-  return new Promise((resolve) => dlg.addEventListener("close", () => resolve(dlg.returnValue === "ok"), {once: true}));
+  return new Promise((resolve) => {
+    confirmPending = resolve;
+  });
 }
 
 /** flush flushes one user ({username, realm}), or the account when user is null. */
@@ -346,6 +362,8 @@ function init() {
       restart({username: rb.dataset.username, realm: rb.dataset.realm});
     }
   });
+  $("confirm").querySelector("form").addEventListener("submit", (e) => settleConfirm(e.submitter?.value === "ok"));
+  $("confirm").addEventListener("cancel", () => settleConfirm(false));
   $("flush-all").addEventListener("click", () => flush(null));
   $("csv").addEventListener("click", downloadCSV);
   // Expiry counts down between events.
