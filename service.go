@@ -4,9 +4,11 @@ import "context"
 
 // RegistrationService is the Registrations API's use cases.
 type RegistrationService interface {
-	// List returns a page of live registrations, ordered by username then
-	// contact.
-	List(ctx context.Context, q ListQuery) (Page, error)
+	// Stream hands emit each live registration q selects, ordered by
+	// username then contact, as it is read, and stops at emit's first
+	// error. With q.Limit, next is where the following page starts, nil on
+	// the last page.
+	Stream(ctx context.Context, q ListQuery, emit func(*Registration) error) (next *Key, err error)
 	// Count returns how many entries List would return without a page.
 	Count(ctx context.Context, q ListQuery) (int, error)
 	// FlushRealm removes every registration of the account's realm on

@@ -145,6 +145,14 @@ func (u *Usrloc) CountSQL(q Query) (string, []any) {
 	return fmt.Sprintf(u.count, where), args
 }
 
+// ListBatch is how many rows one read of a long list asks for: a few
+// megabytes of bindings, and a realm of a thousand phones in one read.
+const ListBatch = 2000
+
+// Batch is ListBatch: a long list is read in keyset batches, each a plain
+// index read that holds no connection while the list is written.
+func (u *Usrloc) Batch() int { return ListBatch }
+
 // Live returns the live bindings the query selects, ordered by username,
 // contact and ruid, with their usrloc attributes.
 func (u *Usrloc) Live(ctx context.Context, q Query) ([]kamreg.Binding, error) {

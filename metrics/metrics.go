@@ -16,6 +16,7 @@ import (
 type Metrics struct {
 	HTTPRequests  *prometheus.CounterVec
 	HTTPDuration  *prometheus.HistogramVec
+	ResponsesCut  *prometheus.CounterVec
 	RPCCalls      *prometheus.CounterVec
 	RPCDuration   *prometheus.HistogramVec
 	KamailioUp    *prometheus.GaugeVec
@@ -39,6 +40,10 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "kamreg_http_request_duration_seconds", Help: "HTTP request latency by route.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"route", "method"}),
+		ResponsesCut: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kamreg_http_responses_cut_total",
+			Help: "Streamed lists that ended before their last byte, by route and reason (client: the client went away; backend: a read failed mid-list, and the answer was cut).",
+		}, []string{"route", "reason"}),
 		RPCCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kamreg_kamailio_rpc_calls_total", Help: "Kamailio JSON-RPC calls by node, method and outcome (ok, kamailio_error, no_answer).",
 		}, []string{"node", "method", "outcome"}),
@@ -74,7 +79,7 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "kamreg_build_info", Help: "Always 1: the version, VCS revision and Go version kamreg was built with.",
 		}, []string{"version", "revision", "goversion"}),
 	}
-	reg.MustRegister(m.HTTPRequests, m.HTTPDuration, m.RPCCalls, m.RPCDuration, m.KamailioUp,
+	reg.MustRegister(m.HTTPRequests, m.HTTPDuration, m.ResponsesCut, m.RPCCalls, m.RPCDuration, m.KamailioUp,
 		m.Flushes, m.FlushedAoRs, m.FailedAoRs, m.Registrations, m.Dumps, m.Sweeps, m.SweptAoRs, m.BuildInfo)
 	return m
 }
@@ -99,6 +104,21 @@ func (m *Metrics) ObserveHTTP(route, method string, code int, took time.Duration
 	method = MethodLabel(method)
 	m.HTTPRequests.WithLabelValues(route, method, codeLabel(code)).Inc()
 	m.HTTPDuration.WithLabelValues(route, method).Observe(took.Seconds())
+}
+
+// Reasons a streamed list is cut (the reason label of ResponsesCut).
+const (
+	CutClient  = "client"
+	CutBackend = "backend"
+)
+
+// ObserveCut records one streamed list that ended early; reason is
+// CutClient or CutBackend.
+func (m *Metrics) ObserveCut(route, reason string) {
+	if m == nil {
+		return
+	}
+	m.ResponsesCut.WithLabelValues(route, reason).Inc()
 }
 
 // httpMethods are the closed set of the method label: the methods kamreg

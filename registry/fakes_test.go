@@ -55,11 +55,16 @@ type fakeSource struct {
 	err      error
 	queries  []kamailio.Query
 	counts   int
+	// batch is what Batch returns; failAt, when above 0, makes that Live
+	// call (1 for the first) and every later one fail with err.
+	batch, failAt int
 }
+
+func (f *fakeSource) Batch() int { return f.batch }
 
 func (f *fakeSource) Live(_ context.Context, q kamailio.Query) ([]kamreg.Binding, error) {
 	f.queries = append(f.queries, q)
-	if f.err != nil {
+	if f.err != nil && (f.failAt == 0 || len(f.queries) >= f.failAt) {
 		return nil, f.err
 	}
 	bs := append([]kamreg.Binding(nil), f.bindings...)

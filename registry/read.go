@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"cmp"
 	"context"
 	"strings"
 	"time"
@@ -63,10 +64,18 @@ type readQuery struct {
 	Page int
 }
 
-// each is the one read path of list, count and watch: it reads the
-// bindings q selects and the realm's directory and flush records, leaves
-// out what the records hide, maps the rest and hands each match, in the
-// list's order, to visit until visit returns false.
+// DefaultReadTimeout bounds each read of the source when Registry's
+// ReadTimeout is zero.
+const DefaultReadTimeout = 15 * time.Second
+
+// each is the one read path of list, count, watch and device status: it
+// reads the realm's directory and flush records, then the bindings q
+// selects in the source's batches (Source.Batch), each read bounded by
+// ReadTimeout; it leaves out what the records hide, maps the rest and
+// hands each match, in the list's order, to visit until visit returns
+// false. Only one batch is held at a time, so a list of any size is read
+// in bounded memory, and no database connection is held while visit
+// writes to a slow client.
 func (r *Registry) each(ctx context.Context, q readQuery, visit func(b *kamreg.Binding, reg *kamreg.Registration) bool) error {
 	dir, recs, err := r.directory(ctx, q.Scope.Realm)
 	if err != nil {
@@ -77,30 +86,65 @@ func (r *Registry) each(ctx context.Context, q readQuery, visit func(b *kamreg.B
 	// A realm flush's record hides every row of the realm last modified
 	// before it began: the source leaves them out.
 	kq.ModifiedAfter = h.realmFlushed(q.Scope.Realm)
+	need := 0 // rows the read needs at most; 0 is all
 	if len(q.Rest) == 0 && q.Page > 0 {
 		// One more tells whether a next page exists; the flush records
 		// bound how many rows may be hidden.
-		kq.Limit = q.Page + 1 + len(recs)
-	}
-	bs, err := r.Source.Live(ctx, kq)
-	if err != nil {
-		return err
+		need = q.Page + 1 + len(recs)
 	}
 	mc := r.mapping(dir)
-	for i := range bs {
-		b := &bs[i]
-		if h.hides(b) {
-			continue
+	for read := 0; ; {
+		kq.Limit = batchLimit(r.Source.Batch(), need, read)
+		bs, err := r.live(ctx, kq)
+		if err != nil {
+			return err
 		}
-		reg := adapter.FromBinding(b, mc)
-		if !adapter.Match(&reg, q.Rest) {
-			continue
+		for i := range bs {
+			b := &bs[i]
+			if h.hides(b) {
+				continue
+			}
+			reg := adapter.FromBinding(b, mc)
+			if !adapter.Match(&reg, q.Rest) {
+				continue
+			}
+			if !visit(b, &reg) {
+				return nil
+			}
 		}
-		if !visit(b, &reg) {
-			break
+		read += len(bs)
+		if kq.Limit == 0 || len(bs) < kq.Limit || read == need {
+			return nil
 		}
+		last := bs[len(bs)-1].KeyOf()
+		kq.After = &last
 	}
-	return nil
+}
+
+// batchLimit is the limit of the next read of a source that reads batch
+// rows at a time (0: all at once), when need rows are needed in all (0:
+// all) and read were read.
+func batchLimit(batch, need, read int) int {
+	switch {
+	case need == 0:
+		return batch
+	case batch == 0:
+		return need - read
+	default:
+		return min(batch, need-read)
+	}
+}
+
+// live is one read of the source, bounded by ReadTimeout.
+func (r *Registry) live(ctx context.Context, q kamailio.Query) ([]kamreg.Binding, error) {
+	ctx, cancel := r.bounded(ctx)
+	defer cancel()
+	return r.Source.Live(ctx, q)
+}
+
+// bounded is ctx bounded by ReadTimeout, for one read.
+func (r *Registry) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, cmp.Or(r.ReadTimeout, DefaultReadTimeout))
 }
 
 // directory returns the realm's directory and flush records, both read
@@ -108,6 +152,8 @@ func (r *Registry) each(ctx context.Context, q readQuery, visit func(b *kamreg.B
 // older than the read), and keeps the records in the cache for counts.
 func (r *Registry) directory(ctx context.Context, realm string) (*kamreg.Directory, []kamreg.FlushRecord, error) {
 	_, _, t := r.Cache.get(realm)
+	ctx, cancel := r.bounded(ctx)
+	defer cancel()
 	dir, recs, err := r.Directory.Read(ctx, realm)
 	if err == nil {
 		r.Cache.put(realm, recs, t)

@@ -20,6 +20,10 @@ type Source interface {
 	// Live returns the live bindings q selects, ordered by username,
 	// contact and ruid.
 	Live(ctx context.Context, q kamailio.Query) ([]kamreg.Binding, error)
+	// Batch is how many bindings one Live of a long list should ask for
+	// (the rest in the next reads, after the last key read); 0 asks for
+	// all at once, for a source that holds them all in memory anyway.
+	Batch() int
 	// Count returns how many bindings Live would return without a limit.
 	Count(ctx context.Context, q kamailio.Query) (int, error)
 	// CountHiding returns Count(q) less the bindings hides says are
@@ -85,6 +89,9 @@ type Registry struct {
 	// Sweep, when set, follows each realm flush (usrloc db_mode 2); nil
 	// for a source whose nodes write no row late (rpc, db_mode 1 or 3).
 	Sweep *Sweep
+	// ReadTimeout bounds each read of the source (a long list is many);
+	// zero means DefaultReadTimeout.
+	ReadTimeout time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Cache, when set, keeps the flush records of the realms read; nil

@@ -176,6 +176,10 @@ func (r *RPCSource) Live(ctx context.Context, q kamailio.Query) ([]kamreg.Bindin
 	return out, nil
 }
 
+// Batch is 0: the dumps are in memory, so one Live serves a list of any
+// size.
+func (r *RPCSource) Batch() int { return 0 }
+
 // Count returns how many bindings Live would return without a limit.
 func (r *RPCSource) Count(ctx context.Context, q kamailio.Query) (int, error) {
 	q.Limit = 0

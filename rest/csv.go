@@ -1,46 +1,67 @@
 package rest
 
 import (
-	"bytes"
 	"encoding/csv"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/adapter"
 )
 
-// respondCSV writes the entries as CSV: a header row of the keys, then one
-// row per entry, as an attachment. The revision of the body is its ETag;
-// a next page's start_key goes in X-Next-Start-Key.
-func respondCSV(w http.ResponseWriter, r *http.Request, entries []kamreg.Registration, next string) {
-	var buf bytes.Buffer
-	cw := csv.NewWriter(&buf)
+// listCSV answers a list as CSV, as its entries are read: a header row of
+// the keys, then one row per entry, as an attachment. Whole (its data at
+// most MaxHashedBody) it has the revision of the body as ETag and a next
+// page's start_key in X-Next-Start-Key; streamed, it has no ETag and the
+// start_key comes as the trailer X-Next-Start-Key.
+func (s *Server) listCSV(w http.ResponseWriter, r *http.Request, q kamreg.ListQuery) {
+	bd := newBody(w, r, "text/csv; charset=utf-8")
+	defer bd.release()
+	bd.onStream = func(h http.Header) {
+		attachment(h)
+		if q.Limit > 0 {
+			h.Set("Trailer", nextKeyHeader)
+		}
+	}
+	bd.startData()
+	cw := csv.NewWriter(bd)
 	_ = cw.Write(adapter.AllKeys)
 	row := make([]string, len(adapter.AllKeys))
-	for i := range entries {
+	next, err := s.cfg.Registrations.Stream(r.Context(), q, func(reg *kamreg.Registration) error {
 		for j, k := range adapter.AllKeys {
-			row[j] = csvCell(adapter.Value(&entries[i], k))
+			row[j] = csvCell(adapter.Value(reg, k))
 		}
-		_ = cw.Write(row)
+		return cw.Write(row)
+	})
+	if err == nil {
+		cw.Flush()
+		err = cw.Error()
 	}
-	cw.Flush()
-	rev := Revision(buf.Bytes())
-	h := w.Header()
-	h.Set("ETag", `"`+rev+`"`)
-	if next != "" {
-		h.Set("X-Next-Start-Key", next)
-	}
-	if matchesETag(r.Header.Get("If-None-Match"), rev) {
-		w.WriteHeader(http.StatusNotModified)
+	if err != nil {
+		listFailed(w, r, bd, err)
 		return
 	}
-	h.Set("Content-Type", "text/csv; charset=utf-8")
+	rev := bd.endData()
+	var nextKey string
+	if next != nil {
+		nextKey = EncodeStartKey(*next)
+	}
+	bd.finish(rev, func(h http.Header) {
+		attachment(h)
+		if nextKey != "" {
+			h.Set(nextKeyHeader, nextKey)
+		}
+	})
+	if bd.streaming && nextKey != "" {
+		w.Header().Set(nextKeyHeader, nextKey)
+	}
+}
+
+// nextKeyHeader carries a CSV page's next start_key.
+const nextKeyHeader = "X-Next-Start-Key"
+
+func attachment(h http.Header) {
 	h.Set("Content-Disposition", `attachment; filename="registrations.csv"`)
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf.Bytes())
 }
 
 // csvFormulaStart holds the first characters that make a spreadsheet read

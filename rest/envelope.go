@@ -2,14 +2,9 @@ package rest
 
 import (
 	"bytes"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"strings"
-	"sync"
-
-	"github.com/zeebo/xxh3"
 
 	"github.com/kamreg/kamreg/jsontext"
 )
@@ -54,15 +49,6 @@ func encodeJSON(v any) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// Revision is the stable hash of a response's data: equal data gives an
-// equal revision, on every replica. It is XXH3's 128 bits in hex: a
-// revision names a version of the data for caching, it guards nothing,
-// and a list of a thousand registrations is a megabyte to hash per request.
-func Revision(data []byte) string {
-	sum := xxh3.Hash128(data).Bytes()
-	return hex.EncodeToString(sum[:])
-}
-
 // respond writes a success envelope around data; a list passes its paging.
 // If-None-Match with the current revision answers 304.
 func respond(w http.ResponseWriter, r *http.Request, data any, p paging) {
@@ -78,9 +64,7 @@ func respond(w http.ResponseWriter, r *http.Request, data any, p paging) {
 func respondRaw(w http.ResponseWriter, r *http.Request, raw []byte, p paging) {
 	st := stateOf(r)
 	rev := Revision(raw)
-	w.Header().Set("ETag", `"`+rev+`"`)
-	if matchesETag(r.Header.Get("If-None-Match"), rev) {
-		w.WriteHeader(http.StatusNotModified)
+	if notModified(w, r, rev) {
 		return
 	}
 	writeEnvelope(w, http.StatusOK, envelope{
@@ -115,7 +99,7 @@ func respondError(w http.ResponseWriter, r *http.Request, err error) {
 func writeEnvelope(w http.ResponseWriter, status int, env envelope) {
 	b := make([]byte, 0, len(env.Data)+256+len(env.AuthToken)+len(env.StartKey)+len(env.NextStartKey))
 	b = append(appendHead(b, env), env.Data...)
-	writeBody(w, status, appendTail(b, env))
+	writeBody(w, status, "application/json", appendTail(b, env))
 }
 
 // appendHead appends the envelope's keys up to the data's value.
@@ -147,58 +131,4 @@ func appendTail(b []byte, env envelope) []byte {
 	}
 	b = jsontext.String(append(b, `,"status":`...), env.Status)
 	return append(b, '}')
-}
-
-func writeBody(w http.ResponseWriter, status int, body []byte) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-}
-
-// bodies recycles the buffers large lists are written into.
-var bodies = sync.Pool{New: func() any { return new([]byte) }}
-
-// maxPooledBody is the largest buffer kept for reuse.
-const maxPooledBody = 8 << 20
-
-// respondList writes a list envelope, the data written in place by
-// appendData: a list of a thousand registrations is a megabyte, so it is
-// neither copied nor allocated afresh for each request.
-func respondList(w http.ResponseWriter, r *http.Request, appendData func([]byte) []byte, p paging) {
-	st := stateOf(r)
-	bp := bodies.Get().(*[]byte)
-	defer func() {
-		if cap(*bp) <= maxPooledBody {
-			bodies.Put(bp)
-		}
-	}()
-	env := envelope{AuthToken: st.token, PageSize: p.size, StartKey: p.startKey, NextStartKey: p.nextKey,
-		RequestID: st.requestID, Status: "success"}
-	b := appendHead((*bp)[:0], env)
-	start := len(b)
-	b = appendData(b)
-	*bp = b
-	env.Revision = Revision(b[start:])
-	w.Header().Set("ETag", `"`+env.Revision+`"`)
-	if matchesETag(r.Header.Get("If-None-Match"), env.Revision) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	b = appendTail(b, env)
-	*bp = b
-	writeBody(w, http.StatusOK, b)
-}
-
-// matchesETag tells whether an If-None-Match header names the revision.
-func matchesETag(header, rev string) bool {
-	for _, tag := range strings.Split(header, ",") {
-		tag = strings.TrimSpace(tag)
-		tag = strings.TrimPrefix(tag, "W/")
-		if tag == "*" || strings.Trim(tag, `"`) == rev {
-			return true
-		}
-	}
-	return false
 }

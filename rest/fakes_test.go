@@ -25,14 +25,28 @@ func (f fakeTokens) Authenticate(_ context.Context, token string) (string, error
 }
 
 type fakeRegistrations struct {
+	// ListFn answers Stream with a whole page, unless StreamFn is set.
 	ListFn       func(q kamreg.ListQuery) (kamreg.Page, error)
+	StreamFn     func(q kamreg.ListQuery, emit func(*kamreg.Registration) error) (*kamreg.Key, error)
 	CountFn      func(q kamreg.ListQuery) (int, error)
 	FlushRealmFn func(a kamreg.Account) (kamreg.FlushReport, error)
 	FlushUserFn  func(a kamreg.Account, username string) (kamreg.FlushReport, error)
 }
 
-func (f fakeRegistrations) List(_ context.Context, q kamreg.ListQuery) (kamreg.Page, error) {
-	return f.ListFn(q)
+func (f fakeRegistrations) Stream(_ context.Context, q kamreg.ListQuery, emit func(*kamreg.Registration) error) (*kamreg.Key, error) {
+	if f.StreamFn != nil {
+		return f.StreamFn(q, emit)
+	}
+	page, err := f.ListFn(q)
+	if err != nil {
+		return nil, err
+	}
+	for i := range page.Entries {
+		if err := emit(&page.Entries[i]); err != nil {
+			return nil, err
+		}
+	}
+	return page.Next, nil
 }
 func (f fakeRegistrations) Count(_ context.Context, q kamreg.ListQuery) (int, error) {
 	return f.CountFn(q)

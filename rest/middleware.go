@@ -62,6 +62,12 @@ func (s *Server) observeWith(next http.Handler, ownHeaders bool) http.Handler {
 		}
 		defer func() {
 			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					// A streamed answer cut on purpose (listFailed): the
+					// server closes the connection unfinished.
+					s.logRequest(r, st, rec, time.Since(start))
+					panic(p)
+				}
 				s.cfg.Log.WithFields(logrus.Fields{"request_id": st.requestID, "panic": p}).Error("handler panicked")
 				if rec.status == 0 {
 					writeEnvelope(rec, http.StatusInternalServerError, envelope{AuthToken: st.token,
@@ -95,8 +101,16 @@ func (s *Server) logRequest(r *http.Request, st *state, rec *recorder, took time
 	if st.accountID != "" {
 		fields["account_id"] = st.accountID
 	}
+	if st.cut != "" {
+		s.cfg.Metrics.ObserveCut(st.route, st.cut)
+		fields["cut"] = st.cut
+	}
 	entry := s.cfg.Log.WithFields(fields)
 	switch {
+	case st.cut == metrics.CutBackend:
+		entry.WithField(logrus.ErrorKey, bounded(st.err.Error())).Error("response cut: a read failed in the middle of a streamed list")
+	case st.cut == metrics.CutClient:
+		entry.Info("request: the client went away in the middle of a streamed list")
 	case rec.status == http.StatusNotImplemented:
 		// Kazoo's answer, through the proxy, to a method it does not
 		// know: the client's fault, as any 4xx. (Go's server answers its

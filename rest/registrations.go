@@ -7,6 +7,7 @@ import (
 
 	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/adapter"
+	"github.com/kamreg/kamreg/metrics"
 )
 
 func scopeOf(a *kamreg.Account) kamreg.Scope {
@@ -20,6 +21,9 @@ func (s *Server) readContext(r *http.Request) (context.Context, context.CancelFu
 	return context.WithTimeout(r.Context(), s.cfg.ReadTimeout)
 }
 
+// list answers a list as its entries are read (Registrations.Stream): in
+// bounded memory, whole with an ETag when its data fits MaxHashedBody,
+// streamed beyond (see body).
 func (s *Server) list(w http.ResponseWriter, r *http.Request, a *kamreg.Account) {
 	o, err := parseListOptions(r)
 	if err != nil {
@@ -27,24 +31,61 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, a *kamreg.Account)
 		return
 	}
 	o.query.Scope = scopeOf(a)
-	ctx, cancel := s.readContext(r)
-	defer cancel()
-	page, err := s.cfg.Registrations.List(ctx, o.query)
+	if o.csv {
+		s.listCSV(w, r, o.query)
+		return
+	}
+	st := stateOf(r)
+	bd := newBody(w, r, "application/json")
+	defer bd.release()
+	env := envelope{AuthToken: st.token, StartKey: o.startKey, RequestID: st.requestID, Status: "success"}
+	bd.b = appendHead(bd.b, env)
+	bd.startData()
+	bd.b = append(bd.b, '[')
+	n := 0
+	// Each read of the stream is bounded by the registry (ReadTimeout);
+	// the whole list by the server's write timeout.
+	next, err := s.cfg.Registrations.Stream(r.Context(), o.query, func(reg *kamreg.Registration) error {
+		if n > 0 {
+			bd.b = append(bd.b, ',')
+		}
+		bd.b = adapter.AppendJSON(bd.b, reg)
+		n++
+		return bd.grew()
+	})
 	if err != nil {
+		listFailed(w, r, bd, err)
+		return
+	}
+	bd.b = append(bd.b, ']')
+	env.Revision = bd.endData()
+	env.PageSize = &n
+	if next != nil {
+		env.NextStartKey = EncodeStartKey(*next)
+	}
+	bd.b = appendTail(bd.b, env)
+	bd.finish(env.Revision, nil)
+}
+
+// listFailed ends a list whose stream stopped on err. While nothing was
+// sent it is the error's envelope. Once streaming, a client that went
+// away is only recorded; a failed read cuts the answer (http.ErrAbortHandler:
+// the connection closes without the chunked body's last chunk, and the
+// JSON stops before the envelope's closing keys), so that no client takes
+// it for a complete list.
+func listFailed(w http.ResponseWriter, r *http.Request, bd *body, err error) {
+	if !bd.streaming {
 		respondError(w, r, err)
 		return
 	}
-	var next string
-	if page.Next != nil {
-		next = EncodeStartKey(*page.Next)
-	}
-	if o.csv {
-		respondCSV(w, r, page.Entries, next)
+	st := stateOf(r)
+	st.err = err
+	if bd.err != nil {
+		st.cut = metrics.CutClient
 		return
 	}
-	n := len(page.Entries)
-	respondList(w, r, func(b []byte) []byte { return adapter.AppendJSONList(b, page.Entries) },
-		paging{size: &n, startKey: o.startKey, nextKey: next})
+	st.cut = metrics.CutBackend
+	panic(http.ErrAbortHandler)
 }
 
 func (s *Server) count(w http.ResponseWriter, r *http.Request, a *kamreg.Account) {

@@ -14,6 +14,9 @@ type state struct {
 	route     string
 	accountID string
 	err       error
+	// cut is why a streamed answer ended early (metrics.CutClient or
+	// CutBackend), or "".
+	cut string
 }
 
 type stateKey struct{}
