@@ -194,3 +194,80 @@ func TestOnFlushedOncePerFlush(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchedReads: a source read in batches of any size gives the same
+// lists and pages as one read, with each read starting after the last
+// row of the one before, and a read that fails mid-list fails the list
+// after what was already handed on.
+func TestBatchedReads(t *testing.T) {
+	hideR2 := kamreg.FlushRecord{Ruid: "r2", CallID: "c-r2", CSeq: 1, LastModified: now.Add(-time.Minute)}
+	scope := kamreg.Scope{Realm: "acme.test"}
+	for _, tt := range []struct {
+		name  string
+		batch int
+		limit int
+		want  []string
+		reads int
+	}{
+		{"one read", 0, 0, []string{"r1", "r3", "r4"}, 1},
+		{"batches of one", 1, 0, []string{"r1", "r3", "r4"}, 5},
+		{"batches of two", 2, 0, []string{"r1", "r3", "r4"}, 3},
+		{"one batch larger than the realm", 10, 0, []string{"r1", "r3", "r4"}, 1},
+		{"a page of two in batches of one", 1, 2, []string{"r1", "r3"}, 4},
+		{"a page of two in one read", 0, 2, []string{"r1", "r3"}, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			src, dir := acme()
+			src.batch = tt.batch
+			dir.records = []kamreg.FlushRecord{hideR2}
+			r := &Registry{Source: src, Directory: dir, Now: func() time.Time { return now }}
+			page, err := r.List(context.Background(), kamreg.ListQuery{Scope: scope, Limit: tt.limit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, ruids(page)); diff != "" {
+				t.Errorf("list (-want +got):\n%s", diff)
+			}
+			if (page.Next != nil) != (tt.limit > 0) {
+				t.Errorf("next page %v with limit %d", page.Next, tt.limit)
+			}
+			if len(src.queries) != tt.reads {
+				t.Errorf("%d reads, want %d", len(src.queries), tt.reads)
+			}
+			for i := 1; i < len(src.queries); i++ {
+				prev, q := src.queries[i-1], src.queries[i]
+				if q.After == nil || (prev.After != nil && !prev.After.Less(*q.After)) {
+					t.Errorf("read %d starts after %v, the read before after %v", i, q.After, prev.After)
+				}
+			}
+		})
+	}
+
+	t.Run("a read fails mid-list", func(t *testing.T) {
+		src, dir := acme()
+		src.batch, src.failAt, src.err = 2, 2, errors.New("connection reset")
+		r := &Registry{Source: src, Directory: dir, Now: func() time.Time { return now }}
+		var got []string
+		_, err := r.Stream(context.Background(), kamreg.ListQuery{Scope: scope}, func(reg *kamreg.Registration) error {
+			got = append(got, reg.CallID[2:])
+			return nil
+		})
+		if !errors.Is(err, src.err) {
+			t.Errorf("error %v, want the source's", err)
+		}
+		if diff := cmp.Diff([]string{"r1", "r2"}, got); diff != "" {
+			t.Errorf("handed on before the failure (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("emit's error stops the read", func(t *testing.T) {
+		src, dir := acme()
+		src.batch = 1
+		r := &Registry{Source: src, Directory: dir, Now: func() time.Time { return now }}
+		gone := errors.New("client went away")
+		_, err := r.Stream(context.Background(), kamreg.ListQuery{Scope: scope}, func(*kamreg.Registration) error { return gone })
+		if !errors.Is(err, gone) || len(src.queries) != 1 {
+			t.Errorf("error %v after %d reads, want emit's after 1", err, len(src.queries))
+		}
+	})
+}
