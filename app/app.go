@@ -166,6 +166,7 @@ func (a *App) build(o *Options) error {
 		Accounts:      auth.NewCachedAccounts(store.Accounts{Pool: pool}),
 		Tokens:        auth.Chain{JWT: jwts, Tokens: tokens},
 		Registrations: reg,
+		Entries:       reg.Entries,
 		Devices:       reg,
 		SyncRate:      syncRate(c.SyncRate),
 		SyncBurst:     c.SyncBurst,

@@ -47,6 +47,7 @@ func newRegistry(c *Config, o *Options, pool *pgxpool.Pool, clients []Node, m *m
 		Registrars:  registrars,
 		PerNode:     c.FlushConcurrency,
 		ChannelVars: adapter.NewChannelVarsCache(100000),
+		Entries:     adapter.NewEntryCache(),
 		Now:         o.Now,
 		OnWildcard: func(socket string) {
 			if _, seen := once.LoadOrStore(socket, true); !seen {

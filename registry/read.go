@@ -104,7 +104,7 @@ func (r *Registry) each(ctx context.Context, q readQuery, visit func(b *kamreg.B
 			if h.hides(b) {
 				continue
 			}
-			reg := adapter.FromBinding(b, mc)
+			reg := r.Entries.Map(b, mc)
 			if !adapter.Match(&reg, q.Rest) {
 				continue
 			}

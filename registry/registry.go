@@ -84,6 +84,9 @@ type Registry struct {
 	OnWildcard func(socket string)
 	// ChannelVars, when set, keeps parsed channel vars across reads.
 	ChannelVars *adapter.ChannelVarsCache
+	// Entries, when set, keeps each binding's registration while it is
+	// unchanged (adapter.EntryCache).
+	Entries *adapter.EntryCache
 	// PerNode bounds the ul.rm calls in flight on one node.
 	PerNode int
 	// Sweep, when set, follows each realm flush (usrloc db_mode 2); nil

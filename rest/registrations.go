@@ -6,7 +6,6 @@ import (
 	"net/http"
 
 	"github.com/kamreg/kamreg"
-	"github.com/kamreg/kamreg/adapter"
 	"github.com/kamreg/kamreg/metrics"
 )
 
@@ -49,7 +48,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, a *kamreg.Account)
 		if n > 0 {
 			bd.b = append(bd.b, ',')
 		}
-		bd.b = adapter.AppendJSON(bd.b, reg)
+		bd.b = s.cfg.Entries.AppendJSON(bd.b, reg)
 		n++
 		return bd.grew()
 	})

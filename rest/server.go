@@ -12,6 +12,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/kamreg/kamreg"
+	"github.com/kamreg/kamreg/adapter"
 	"github.com/kamreg/kamreg/auth"
 	"github.com/kamreg/kamreg/metrics"
 )
@@ -35,7 +36,10 @@ type Config struct {
 	Accounts      kamreg.AccountService
 	Tokens        kamreg.Authenticator
 	Registrations Registrations
-	DB            Pinger
+	// Entries, when set, keeps the JSON of the registrations listed
+	// (the registry's adapter.EntryCache); nil encodes each one.
+	Entries *adapter.EntryCache
+	DB      Pinger
 	// CORSOrigin is Access-Control-Allow-Origin; empty means "*".
 	CORSOrigin string
 	// ReadTimeout bounds the database work of one read; zero means 15 s.
