@@ -75,17 +75,21 @@ func (c *FlushCache) get(realm string) ([]kamreg.FlushRecord, bool, ticket) {
 // notification sent before, and the ticket to put a new read with.
 func (c *FlushCache) fresh(ctx context.Context, realm string) ([]kamreg.FlushRecord, bool, ticket) {
 	recs, ok, t := c.get(realm)
-	if !ok || c.Sync == nil {
-		return recs, ok, t
-	}
-	if !c.Sync(ctx) {
+	if !ok || !c.confirm(ctx, realm, t) {
 		return nil, false, t
 	}
-	again, ok, t2 := c.get(realm)
-	if !ok || t2.gen != t.gen {
-		return nil, false, t2
+	return recs, true, t
+}
+
+// confirm tells whether records got with ticket t may serve: Sync has
+// told every notification sent before it was called, and none of them
+// (nor anything else) invalidated the cache since t.
+func (c *FlushCache) confirm(ctx context.Context, realm string, t ticket) bool {
+	if c.Sync != nil && !c.Sync(ctx) {
+		return false
 	}
-	return again, true, t2
+	_, ok, now := c.get(realm)
+	return ok && now.gen == t.gen
 }
 
 // put keeps records read with ticket t, unless something was invalidated

@@ -182,8 +182,10 @@ func (r *Registry) mapping(dir *kamreg.Directory) *adapter.Context {
 
 // Count returns how many entries List would return without a page: the
 // plain count of live rows, less the rows flush records still hide. With
-// the realm's records cached it is one round trip to the source (after
-// the listener's sync, see FlushCache.Sync).
+// the realm's records cached it is one round trip to the source: the
+// listener's sync (FlushCache.Sync), which says whether the records may
+// serve, runs at the same time, and only when it says no are the records
+// read and the count made again.
 func (r *Registry) Count(ctx context.Context, q kamreg.ListQuery) (int, error) {
 	where, rest := split(q.Filters)
 	if len(rest) > 0 {
@@ -193,28 +195,42 @@ func (r *Registry) Count(ctx context.Context, q kamreg.ListQuery) (int, error) {
 		return n, err
 	}
 	kq := kamailio.Query{Scope: q.Scope, Where: where}
-	recs, ok, _ := r.Cache.fresh(ctx, q.Scope.Realm)
-	if !ok {
-		// The flush records and the count do not depend on each other:
-		// both round trips are in flight at once.
+	if recs, ok, t := r.Cache.get(q.Scope.Realm); ok {
 		var n int
+		var confirmed bool
 		g, gctx := errgroup.WithContext(ctx)
-		g.Go(func() (err error) { recs, err = r.flushRecords(gctx, q.Scope.Realm); return err })
-		g.Go(func() (err error) { n, err = r.Source.Count(gctx, kq); return err })
-		if err := g.Wait(); err != nil || len(recs) == 0 {
+		g.Go(func() error { confirmed = r.Cache.confirm(gctx, q.Scope.Realm, t); return nil })
+		g.Go(func() (err error) { n, err = r.countHiding(gctx, kq, recs); return err })
+		if err := g.Wait(); err != nil || confirmed {
 			return n, err
 		}
-	} else if len(recs) == 0 {
+	}
+	// The flush records and the count do not depend on each other: both
+	// round trips are in flight at once.
+	var n int
+	var recs []kamreg.FlushRecord
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { recs, err = r.flushRecords(gctx, q.Scope.Realm); return err })
+	g.Go(func() (err error) { n, err = r.Source.Count(gctx, kq); return err })
+	if err := g.Wait(); err != nil || len(recs) == 0 {
+		return n, err
+	}
+	return r.countHiding(ctx, kq, recs)
+}
+
+// countHiding counts what kq selects less what recs hide.
+func (r *Registry) countHiding(ctx context.Context, kq kamailio.Query, recs []kamreg.FlushRecord) (int, error) {
+	if len(recs) == 0 {
 		return r.Source.Count(ctx, kq)
 	}
 	h := hiddenBy(recs)
 	// A realm flush's record hides every row of the realm last modified
 	// before it began: the source leaves them out.
-	kq.ModifiedAfter = h.realmFlushed(q.Scope.Realm)
-	if q.Scope.Realm == "" && len(h.realms) > 0 {
+	kq.ModifiedAfter = h.realmFlushed(kq.Scope.Realm)
+	if kq.Scope.Realm == "" && len(h.realms) > 0 {
 		// Across realms, each realm flush has its own instant.
 		n := 0
-		err := r.each(ctx, readQuery{Query: kamailio.Query{Scope: q.Scope, Where: where}},
+		err := r.each(ctx, readQuery{Query: kamailio.Query{Scope: kq.Scope, Where: kq.Where}},
 			func(*kamreg.Binding, *kamreg.Registration) bool { n++; return true })
 		return n, err
 	}
