@@ -167,6 +167,8 @@ func (a *App) build(o *Options) error {
 		Tokens:        auth.Chain{JWT: jwts, Tokens: tokens},
 		Registrations: reg,
 		Devices:       reg,
+		Tree:          store.Accounts{Pool: pool},
+		DeviceRecords: store.Devices{Pool: pool},
 		SyncRate:      syncRate(c.SyncRate),
 		SyncBurst:     c.SyncBurst,
 		Watch:         a.hub,
