@@ -69,6 +69,8 @@ func TestPageDevicesDetailsPicker(t *testing.T) {
 		t.Errorf("rows (-want +got):\n%s", diff)
 	}
 
+	screenshot(t, ctx, "registrations-devices.png")
+
 	// Details: every key of desk's entry in the list, in the list's order.
 	r := call(t, "GET", env.main.Base+"/v2/accounts/"+home.id+"/registrations", home.token)
 	wantKeys := firstEntryKeys(t, r.body)
@@ -82,6 +84,7 @@ func TestPageDevicesDetailsPicker(t *testing.T) {
 	if diff := cmp.Diff(wantKeys, keys); diff != "" {
 		t.Errorf("the details' keys against the list's (-list +dialog):\n%s", diff)
 	}
+	screenshot(t, ctx, "registrations-details.png")
 	shown := evalPage[map[string]string](t, ctx, `Object.fromEntries([...document.querySelectorAll("#details dt")].map(dt => [dt.textContent, dt.nextElementSibling.textContent]))`)
 	if shown["username"] != "desk" || shown["realm"] != home.realm || shown["suppress_unregister_notify"] != "false" {
 		t.Errorf("values shown: username %q, realm %q, suppress_unregister_notify %q", shown["username"], shown["realm"], shown["suppress_unregister_notify"])
@@ -187,7 +190,7 @@ func TestPageWithKazoo(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	for _, p := range []string{"/v2/accounts/" + home.id + "/devices?with_status=true&paginate=false", "/v2/accounts/" + home.id + "/descendants?"} {
+	for _, p := range []string{"/v2/accounts/" + home.id + "/devices?with_status=true&paginate=false", "/v2/accounts/" + home.id + "/descendants?paginate=false"} {
 		if !strings.Contains(strings.Join(asked, "\n"), p) {
 			t.Errorf("Kazoo was not asked %s; it was asked:\n%s", p, strings.Join(asked, "\n"))
 		}

@@ -68,9 +68,9 @@ export class Api {
     return this.data("", signal);
   }
 
-  /** descendants lists every account below this one: [{id, name, …}]. */
+  /** descendants lists every account below this one, in one page: [{id, name, …}]. */
   descendants(signal) {
-    return this.data("/descendants", signal);
+    return this.data("/descendants?paginate=false", signal);
   }
 
   /** devices lists the account's devices, each with registered, in one page. */
