@@ -25,3 +25,10 @@ type Registrar struct {
 	Node     string
 	Hostname string
 }
+
+// Descendant is an account below another, with its tree as Kazoo gives
+// it: the ids of its ancestors, the most ancestral first, its parent last.
+type Descendant struct {
+	Account
+	Tree []string
+}

@@ -34,3 +34,16 @@ type AccountService interface {
 	// super-duper.
 	MayAct(ctx context.Context, caller, target string) (bool, error)
 }
+
+// AccountTree lists the accounts below an account.
+type AccountTree interface {
+	// Descendants returns every account below id (children, their
+	// children, …), ordered by name then id; none when it has none.
+	Descendants(ctx context.Context, id string) ([]Descendant, error)
+}
+
+// DeviceRecords lists kamreg's own device records.
+type DeviceRecords interface {
+	// List returns the account's devices, ordered by username.
+	List(ctx context.Context, accountID string) ([]Device, error)
+}

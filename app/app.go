@@ -168,6 +168,8 @@ func (a *App) build(o *Options) error {
 		Registrations: reg,
 		Entries:       reg.Entries,
 		Devices:       reg,
+		Tree:          store.Accounts{Pool: pool},
+		DeviceRecords: store.Devices{Pool: pool},
 		SyncRate:      syncRate(c.SyncRate),
 		SyncBurst:     c.SyncBurst,
 		Watch:         a.hub,

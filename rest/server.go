@@ -79,6 +79,11 @@ type Config struct {
 	// SyncBurst (DefaultSyncBurst when zero).
 	SyncRate  float64
 	SyncBurst int
+	// Tree and DeviceRecords serve the account, its descendants and its
+	// devices from kamreg's tables when KazooURL is nil (standin.go); nil
+	// answers them 404.
+	Tree          kamreg.AccountTree
+	DeviceRecords kamreg.DeviceRecords
 }
 
 // Server is the HTTP API.
@@ -148,6 +153,7 @@ func New(cfg Config) *Server {
 		{"healthz", "/healthz", map[string]handler{http.MethodGet: s.healthz}},
 		{"readyz", "/readyz", map[string]handler{http.MethodGet: s.readyz}},
 	}
+	routes = append(routes, s.standInRoutes()...)
 	// A trailing slash is the same route, served by the same handler: a
 	// redirect (mux's StrictSlash) would turn a DELETE into a GET and fail
 	// a CORS preflight.

@@ -422,6 +422,15 @@ var contractErrors = map[string]errorRow{
 	"error_sync_reboot":       {"400", "invalid request", goodTok, `{"message":"want true or false","parameter":"reboot"}`},
 	"error_sync_method":       {"405", "invalid_method", goodTok, `{"message":"method not allowed"}`},
 	"error_sync_rate_limited": {"429", "too_many_requests", superTok, `{"message":"too many requests"}`},
+	// The account, descendants and device list kamreg serves without
+	// Kazoo (standin.go): errors as the registrations list's.
+	"error_account_no_token":            {"401", "invalid_credentials", "", `{"message":"invalid credentials"}`},
+	"error_descendants_datastore":       {"503", "datastore fatal error", goodTok, `{"message":"PostgreSQL is unreachable or failing"}`},
+	"error_descendants_forbidden":       {"403", "forbidden", otherTok, `{"message":"forbidden"}`},
+	"error_device_list_datastore":       {"503", "datastore fatal error", goodTok, `{"message":"PostgreSQL is unreachable or failing"}`},
+	"error_device_list_status":          {"503", "datastore fatal error", goodTok, `{"message":"PostgreSQL is unreachable or failing"}`},
+	"error_device_list_unknown_account": {"404", "bad_identifier", goodTok, `{"cause":"ffffffffffffffffffffffffffffffff","message":"bad identifier"}`},
+	"error_device_list_method":          {"405", "invalid_method", goodTok, `{"message":"method not allowed"}`},
 }
 
 // TestErrorGoldensMatchContract checks every error golden against the

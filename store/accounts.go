@@ -119,3 +119,32 @@ func (s Accounts) MayAct(ctx context.Context, caller, target string) (bool, erro
 		target, caller, maxDepth).Scan(&ok)
 	return ok, dberr.Wrap(err)
 }
+
+// Descendants returns every account below id, at most maxDepth levels
+// down, ordered by name then id. Each carries its tree: id's own
+// ancestors, id, then the accounts between id and it.
+func (s Accounts) Descendants(ctx context.Context, id string) ([]kamreg.Descendant, error) {
+	rows, err := s.Pool.Query(ctx, ancestors+`,
+		lineage(tree) AS (SELECT coalesce(array_agg(id ORDER BY depth DESC), '{}') FROM up),
+		down(id, tree, depth) AS (
+			SELECT c.id, lineage.tree, 1 FROM kamreg_accounts c, lineage WHERE c.parent_id = $1
+			UNION ALL
+			SELECT c.id, down.tree || down.id, down.depth + 1 FROM kamreg_accounts c JOIN down ON c.parent_id = down.id
+			WHERE down.depth < $2)
+		SELECT a.id, a.name, a.realm, coalesce(a.parent_id, ''), a.superduper, down.tree
+		FROM down JOIN kamreg_accounts a ON a.id = down.id
+		ORDER BY a.name, a.id`, id, maxDepth, maxDepth)
+	if err != nil {
+		return nil, dberr.Wrap(err)
+	}
+	out := []kamreg.Descendant{}
+	var d kamreg.Descendant
+	_, err = pgx.ForEachRow(rows, []any{&d.ID, &d.Name, &d.Realm, &d.ParentID, &d.SuperDuper, &d.Tree}, func() error {
+		out = append(out, d)
+		return nil
+	})
+	if err != nil {
+		return nil, dberr.Wrap(err)
+	}
+	return out, nil
+}

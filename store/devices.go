@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kamreg/kamreg"
@@ -68,4 +69,24 @@ func (s Devices) Usernames(ctx context.Context, accountID string) ([]string, err
 		out = append(out, u)
 	}
 	return out, dberr.Wrap(rows.Err())
+}
+
+// List returns the account's devices, ordered by username.
+func (s Devices) List(ctx context.Context, accountID string) ([]kamreg.Device, error) {
+	rows, err := s.Pool.Query(ctx, `
+		SELECT username, device_id, coalesce(owner_id, ''), suppress_unregister_notify FROM kamreg_devices
+		WHERE account_id = $1 ORDER BY lower(username), username`, accountID)
+	if err != nil {
+		return nil, dberr.Wrap(err)
+	}
+	out := []kamreg.Device{}
+	d := kamreg.Device{AccountID: accountID}
+	_, err = pgx.ForEachRow(rows, []any{&d.Username, &d.DeviceID, &d.OwnerID, &d.SuppressUnregisterNotify}, func() error {
+		out = append(out, d)
+		return nil
+	})
+	if err != nil {
+		return nil, dberr.Wrap(err)
+	}
+	return out, nil
 }

@@ -42,11 +42,40 @@ export function userSegment(username, realm) {
   return encodeURIComponent(`${username}@${realm}`);
 }
 
-/** Api calls one account's registrations routes. */
+/** Api calls one account's registrations routes, and the account routes the page reads. */
 export class Api {
   constructor(token, account) {
     this.token = token;
-    this.base = `/v2/accounts/${encodeURIComponent(account)}/registrations`;
+    this.root = `/v2/accounts/${encodeURIComponent(account)}`;
+    this.base = `${this.root}/registrations`;
+  }
+
+  /** data GETs a path under the account and returns its envelope's data. */
+  async data(path, signal) {
+    const resp = await fetch(this.root + path, {
+      method: "GET", signal, cache: "no-store",
+      headers: {"X-Auth-Token": this.token, "Accept": "application/json"},
+    });
+    if (!resp.ok) {
+      throw await errorOf(resp);
+    }
+    const env = await resp.json();
+    return env && env.data;
+  }
+
+  /** accountDoc is the account's document (its name among its keys). */
+  accountDoc(signal) {
+    return this.data("", signal);
+  }
+
+  /** descendants lists every account below this one, in one page: [{id, name, …}]. */
+  descendants(signal) {
+    return this.data("/descendants?paginate=false", signal);
+  }
+
+  /** devices lists the account's devices, each with registered, in one page. */
+  devices(signal) {
+    return this.data("/devices?with_status=true&paginate=false", signal);
   }
 
   async call(method, path, accept = "application/json", signal) {

@@ -1,6 +1,9 @@
 // The registrations page: a token, an account, its live registrations.
 import {Api, ApiError} from "./api.js";
 import {readEvents} from "./stream.js";
+import {deviceRow, matches, unregistered} from "./devices.js";
+import {showDetails} from "./details.js";
+import {fillPicker, pickerOptions} from "./accounts.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -8,17 +11,26 @@ const $ = (id) => document.getElementById(id);
 // lately (not secrets) are remembered across tabs.
 const TOKEN = "kamreg.token";
 const ACCOUNTS = "kamreg.accounts";
+// The account the token was connected to: the picker lists it and the
+// accounts below it. Kept beside the token.
+const HOME = "kamreg.home";
 
 const state = {
   api: null,
   account: "",
+  home: "",
   rows: new Map(),
+  // The account's devices (Kazoo's device objects, or kamreg's records).
+  devices: [],
   sort: {key: "username", dir: 1},
   filter: "",
   abort: null,
 };
 
 const keyOf = (r) => `${r.username}\u0000${r.contact}`;
+// What the page knows of a row beside its keys (its deadline, whether it
+// just changed), kept off the object so that its keys stay the list's.
+const meta = new WeakMap();
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function setStatus(name, text) {
@@ -58,8 +70,8 @@ function fillAccounts() {
 }
 
 // A row's place in time: when it expires, from the seconds left it came with.
-function stamp(r) {
-  r._deadline = r.expires > 0 ? Date.now() + r.expires * 1000 : 0;
+function stamp(r, fresh = false) {
+  meta.set(r, {deadline: r.expires > 0 ? Date.now() + r.expires * 1000 : 0, fresh});
   return r;
 }
 
@@ -70,7 +82,8 @@ function source(r) {
 }
 
 function secondsLeft(r) {
-  return r._deadline ? Math.max(0, Math.round((r._deadline - Date.now()) / 1000)) : Infinity;
+  const deadline = meta.get(r)?.deadline;
+  return deadline ? Math.max(0, Math.round((deadline - Date.now()) / 1000)) : Infinity;
 }
 
 function expiresText(r) {
@@ -146,18 +159,25 @@ function render() {
     restart.dataset.realm = r.realm;
     restart.textContent = "Restart";
     restart.setAttribute("aria-label", `Restart ${r.username}`);
+    const details = document.createElement("button");
+    details.type = "button";
+    details.className = "details-one";
+    details.textContent = "Details";
+    details.setAttribute("aria-label", `Details of ${r.username}`);
     const actions = cell("", "", "actions");
-    actions.append(restart, flush);
+    actions.append(details, restart, flush);
     tr.append(cell("User", r.username, "username"), cell("Contact", r.contact, "contact"),
       cell("Source", source(r), "source"), cell("User agent", r.user_agent, "agent"),
       cell("Registered since", when(r.initial_registration), "initial"),
       cell("Last registration", when(r.last_registration), "last"),
       cell("Expires in", expiresText(r), "expires"), actions);
-    if (r._fresh) {
+    if (meta.get(r)?.fresh) {
       tr.classList.add("fresh");
     }
     return tr;
   }));
+  const f = state.filter.toLowerCase();
+  body.append(...unregistered(state.devices, state.rows.values()).filter((d) => matches(d, f)).map((d) => deviceRow(d, cell)));
   const total = state.rows.size;
   $("count").textContent = String(rows.length);
   $("count-label").textContent = rows.length === total ?
@@ -177,12 +197,17 @@ function apply(ev) {
       state.rows = new Map(ev.data.map((r) => [keyOf(r), stamp(r)]));
       setStatus("live", "live");
       $("view").hidden = false;
+      loadDevices(state.api);
       break;
     case "registered":
     case "refreshed":
-      ev.data._fresh = true;
-      state.rows.set(keyOf(ev.data), stamp(ev.data));
-      setTimeout(() => { ev.data._fresh = false; }, 3000);
+      state.rows.set(keyOf(ev.data), stamp(ev.data, true));
+      setTimeout(() => {
+        const m = meta.get(ev.data);
+        if (m) {
+          m.fresh = false;
+        }
+      }, 3000);
       break;
     case "unregistered":
       state.rows.delete(keyOf(ev.data));
@@ -223,16 +248,60 @@ async function follow(api, signal) {
   }
 }
 
-function start(token, account) {
+// loadDevices reads the account's devices for the greyed rows. A server
+// that lists none (404) shows none; the answer of an account the page
+// left is dropped.
+async function loadDevices(api) {
+  try {
+    const list = await api.devices(state.abort.signal);
+    if (api === state.api) {
+      state.devices = Array.isArray(list) ? list : [];
+      render();
+    }
+  } catch (err) {
+    if (api === state.api && !(err instanceof ApiError && err.status === 404) && err.name !== "AbortError") {
+      showError(err);
+    }
+  }
+}
+
+// loadPicker fills the account picker with home and every account below
+// it, as "name (id)". Failing that, it holds home alone, by id.
+async function loadPicker(token, home) {
+  const api = new Api(token, home);
+  const [doc, below] = await Promise.allSettled([api.accountDoc(), api.descendants()]);
+  if (state.home !== home) {
+    return;
+  }
+  fillPicker($("picker"), pickerOptions(home, doc.value, below.value), state.account);
+  $("picker-box").hidden = false;
+  if (below.status === "rejected" && !(below.reason instanceof ApiError && below.reason.status === 404)) {
+    showError(below.reason);
+  }
+}
+
+// start shows account's registrations; home is the account the picker
+// lists with those below it (account itself on a new connection).
+function start(token, account, home = account) {
   if (state.abort) {
     state.abort.abort();
   }
   state.api = new Api(token, account);
   state.account = account;
   state.rows = new Map();
+  state.devices = [];
   state.abort = new AbortController();
   sessionStorage.setItem(TOKEN, token);
+  sessionStorage.setItem(HOME, home);
   rememberAccount(account);
+  $("account").value = account;
+  if (state.home !== home) {
+    state.home = home;
+    $("picker-box").hidden = true;
+    loadPicker(token, home);
+  } else {
+    $("picker").value = account;
+  }
   $("signout").hidden = false;
   $("token").value = "";
   $("token").placeholder = "token kept for this tab";
@@ -331,7 +400,11 @@ function init() {
       state.abort.abort();
     }
     sessionStorage.removeItem(TOKEN);
+    sessionStorage.removeItem(HOME);
+    state.home = "";
+    $("picker-box").hidden = true;
     state.rows = new Map();
+    state.devices = [];
     render();
     $("view").hidden = true;
     $("signout").hidden = true;
@@ -361,6 +434,17 @@ function init() {
     if (rb) {
       restart({username: rb.dataset.username, realm: rb.dataset.realm});
     }
+    const db = e.target.closest("button.details-one");
+    const r = db && state.rows.get(db.closest("tr").dataset.key);
+    if (r) {
+      showDetails($("details"), r);
+    }
+  });
+  $("picker").addEventListener("change", (e) => {
+    const token = sessionStorage.getItem(TOKEN);
+    if (token && /^[0-9a-f]{32}$/.test(e.target.value)) {
+      start(token, e.target.value, state.home);
+    }
   });
   $("confirm").querySelector("form").addEventListener("submit", (e) => settleConfirm(e.submitter?.value === "ok"));
   $("confirm").addEventListener("cancel", () => settleConfirm(false));
@@ -377,7 +461,8 @@ function init() {
   }, 1000);
   const token = sessionStorage.getItem(TOKEN);
   if (token && seen.length > 0) {
-    start(token, seen[0]);
+    const home = sessionStorage.getItem(HOME) || "";
+    start(token, seen[0], /^[0-9a-f]{32}$/.test(home) ? home : seen[0]);
   }
 }
 
