@@ -95,7 +95,14 @@ func (u *Usrloc) where(q Query, liveOnly bool) (string, []any) {
 		}
 	}
 	if q.After != nil {
-		conds = append(conds, "(l.username, l.contact, l.ruid) > ("+arg(q.After.Username)+", "+arg(q.After.Contact)+", "+arg(q.After.Ruid)+")")
+		// The first condition is implied by the second; it is the one an
+		// index on username, with another column between (Kamailio's
+		// (username, domain, contact), kamreg's (domain, username)), can
+		// start its scan at: each batch of a long list reads from where
+		// the last one ended, not from the start.
+		user := arg(q.After.Username)
+		conds = append(conds, "l.username >= "+user,
+			"(l.username, l.contact, l.ruid) > ("+user+", "+arg(q.After.Contact)+", "+arg(q.After.Ruid)+")")
 	}
 	if q.Scope.Realm != "" {
 		// The (domain, username) index serves this.
