@@ -1,7 +1,6 @@
 package testbed
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -110,34 +109,6 @@ func chownPostgres(dir string) error {
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
 	return os.Chown(dir, uid, gid)
-}
-
-// Until polls ok every 100 ms until it holds, or returns an error naming
-// what once timeout has passed: the benchmarks' wait for a condition.
-func Until(timeout time.Duration, what string, ok func() bool) error {
-	return waitFor(timeout, what, func() error {
-		if ok() {
-			return nil
-		}
-		return errNotYet
-	})
-}
-
-var errNotYet = errors.New("not yet")
-
-// waitFor polls ok until it returns nil or the timeout passes.
-func waitFor(timeout time.Duration, what string, ok func() error) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		err := ok()
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s: not ready after %s: %w", what, timeout, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // stopGroup sends sig to the process group of cmd and waits up to grace for
