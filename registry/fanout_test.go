@@ -3,7 +3,6 @@ package registry
 import (
 	"context"
 	"errors"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/kamailio"
+	"github.com/kamreg/kamreg/testbed"
 )
 
 // fakeRemover is a Node whose RemoveFn decides each call; with a gate,
@@ -111,10 +111,7 @@ func TestFanoutBoundsConcurrencyPerNode(t *testing.T) {
 	done := make(chan kamreg.FlushReport, 1)
 	go func() { done <- Fanout(context.Background(), []Node{n}, "location", aors, 4) }()
 	// Four calls in flight, each held at the gate: the bound is reached.
-	deadline := time.Now().Add(10 * time.Second)
-	for n.inFlight.Load() < 4 && time.Now().Before(deadline) {
-		runtime.Gosched()
-	}
+	testbed.Eventually(t, 10*time.Second, "four calls in flight", func() bool { return n.inFlight.Load() >= 4 })
 	if got := n.inFlight.Load(); got != 4 {
 		t.Fatalf("%d calls in flight, want 4", got)
 	}
