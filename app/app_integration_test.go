@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,9 +34,6 @@ func TestMain(m *testing.M) {
 	os.Exit(testbed.RunWithPostgres(m, &pg))
 }
 
-// databases numbers the tests' databases.
-var databases atomic.Int64
-
 // realm is the realm testbed.Preload fills with prefix "app".
 const realm = "app0000.test"
 
@@ -47,10 +43,7 @@ func tenant(t *testing.T, contacts int) (dbURL, accountID, token string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	dbURL, err := pg.CreateDatabase(ctx, fmt.Sprintf("%s_%d", strings.ToLower(t.Name()), databases.Add(1)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dbURL = pg.FreshDB(t)
 	if err := testbed.Preload(ctx, dbURL, "app", contacts, contacts, 1, "UTC"); err != nil {
 		t.Fatal(err)
 	}
