@@ -8,9 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -476,30 +476,20 @@ func TestHedgesInFlightAreBounded(t *testing.T) {
 // is left behind.
 func TestHedgeOverDatagram(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "kamailio_rpc.sock")
-	srv, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	from := make(chan string, 4)
+	payload, err := os.ReadFile("testdata/ul_rm.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
-	from := make(chan string, 4)
-	go func() {
-		buf := make([]byte, 65536)
-		for n := 0; ; n++ {
-			_, addr, err := srv.ReadFromUnix(buf)
-			if err != nil {
-				return
-			}
-			from <- addr.Name
-			if n == 0 {
-				continue // the first datagram reached a worker that is tied up
-			}
-			payload, _ := os.ReadFile("testdata/ul_rm.json")
-			_, _ = srv.WriteToUnix(payload, addr)
+	var n atomic.Int64
+	path := fakeDatagramNode(t, dir, "kamailio_rpc.sock", func(_ []byte, addr *net.UnixAddr) [][]byte {
+		from <- addr.Name
+		if n.Add(1) == 1 {
+			return nil // the first datagram reached a worker that is tied up
 		}
-	}()
-	c := NewClient(Node{Name: "dgram", URL: "unix:" + path}, 10*time.Second, 0)
-	c.transport.(*dgramTransport).dir = dir
+		return [][]byte{payload}
+	})
+	c := dgramClient("dgram", path, dir, 10*time.Second, 0)
 	var won []string
 	c.ObserveHedges(func(node, method, w string) { won = append(won, method+" "+w) })
 	if err := c.Remove(context.Background(), "location", "a@b"); err != nil {
