@@ -11,7 +11,7 @@ import (
 	"github.com/kamreg/kamreg/testbed"
 )
 
-// TestErrorTable checks each row of the contract's error table, byte for
+// TestErrorTable checks each row of the README's error table, byte for
 // byte, against the real server.
 func TestErrorTable(t *testing.T) {
 	a := newAccount(t, "Errors", "errors.kamreg.test", "", false)

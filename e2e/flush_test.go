@@ -188,7 +188,7 @@ func TestFlushNodeDown(t *testing.T) {
 		t.Errorf("answer: %s", r.body)
 	}
 	if !strings.Contains(string(r.body), `"data":{"message":`) {
-		t.Errorf("data keys out of the contract's order: %s", r.body)
+		t.Errorf("data keys out of the order of the README's error table: %s", r.body)
 	}
 	if recs := flushRecords(t, a.realm); len(recs) != 0 {
 		t.Errorf("flush records %+v for a flush that did not reach every node", recs)

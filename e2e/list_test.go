@@ -157,7 +157,7 @@ func TestAllRealms(t *testing.T) {
 }
 
 // registration is a registration entry as a client reads it: the
-// contract's 24 keys and Kazoo 4's.
+// 24 keys Kazoo documents and Kazoo 4's.
 type registration struct {
 	AccountName              string `json:"account_name"`
 	AccountRealm             string `json:"account_realm"`
