@@ -82,7 +82,7 @@ func TestTokenFromQuery(t *testing.T) {
 	if out := mustCLI(t, "tokens", "revoke", id); out != "token "+id+" revoked\n" {
 		t.Errorf("revoke said %q", out)
 	}
-	// Authentications are cached for at most 5 s (auth.CacheTTL).
+	// Authentications are cached for at most 5 s (auth's cacheTTL).
 	testbed.Eventually(t, 7*time.Second, "a 401 for the revoked token, within the cache lifetime", func() bool {
 		return call(t, "GET", url, "").status == 401
 	})

@@ -155,7 +155,7 @@ kamreg_kamailio_rpc_hedged_total{method="` + method + `",node="k1",won="` + won 
 func TestHedgeAnswersWhenFirstConnectionStalls(t *testing.T) {
 	g := newGatedNode(t)
 	g.script = []step{g.stall, g.answer("ul_rm")}
-	c, reg := g.client(10*time.Second, Retries)
+	c, reg := g.client(10*time.Second, defaultRetries)
 	start := time.Now()
 	err := c.Remove(context.Background(), "location", "alice@a.example.test")
 	took := time.Since(start)
@@ -270,14 +270,14 @@ func TestHedgeOutcomes(t *testing.T) {
 			script: func(g *gatedNode) []step {
 				return []step{g.drop, g.answer("ul_rm")}
 			},
-			retries: Retries, noHedge: true, wantRequests: 2,
+			retries: defaultRetries, noHedge: true, wantRequests: 2,
 		},
 		{
 			name: "Kamailio answers an error: neither hedged nor retried",
 			script: func(g *gatedNode) []step {
 				return []step{g.answer("unknown_method")}
 			},
-			retries: Retries, noHedge: true, wantErr: "Method Not Found", wantRequests: 1,
+			retries: defaultRetries, noHedge: true, wantErr: "Method Not Found", wantRequests: 1,
 		},
 	}
 	for _, tt := range tests {
@@ -380,7 +380,7 @@ func TestOnlyIdempotentMethodsAreHedged(t *testing.T) {
 // kamreg uses.
 func TestMethodNotInTableIsRefusedUnsent(t *testing.T) {
 	g := newGatedNode(t)
-	c, _ := g.client(time.Second, Retries)
+	c, _ := g.client(time.Second, defaultRetries)
 	for _, method := range []string{"ul.flush", "ul.db_users", "core.kill", "tm.t_uac_wait", "", "UL.RM"} {
 		err := c.call(context.Background(), method, []any{"location", "a@b"}, nil)
 		if err == nil || kamreg.ErrorCode(err) != kamreg.EINTERNAL || isTransport(err) {

@@ -96,14 +96,14 @@ func (m *Metrics) ObserveHTTP(route, method string, code int, took time.Duration
 	m.observeHTTP(route, method, codeLabel(code), took)
 }
 
-// CodeCut is the code label of a response aborted mid-way (a streamed
+// codeCut is the code label of a response aborted mid-way (a streamed
 // list whose backend failed after its first byte): no status tells it.
-const CodeCut = "cut"
+const codeCut = "cut"
 
 // ObserveCut records one request whose response was aborted mid-way, as
-// ObserveHTTP with the code CodeCut.
+// ObserveHTTP with the code codeCut.
 func (m *Metrics) ObserveCut(route, method string, took time.Duration) {
-	m.observeHTTP(route, method, CodeCut, took)
+	m.observeHTTP(route, method, codeCut, took)
 }
 
 func (m *Metrics) observeHTTP(route, method, code string, took time.Duration) {

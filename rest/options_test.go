@@ -75,7 +75,7 @@ func TestStartKeyRoundTrip(t *testing.T) {
 		{Username: "", Contact: "", Ruid: ""},
 		{Username: "ünïcode", Contact: "sip:x@y?h=%00", Ruid: "r"},
 	} {
-		got, err := DecodeStartKey(EncodeStartKey(k))
+		got, err := decodeStartKey(EncodeStartKey(k))
 		if err != nil {
 			t.Fatalf("%+v: %v", k, err)
 		}

@@ -411,8 +411,8 @@ func TestFlushesAndDirectory(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT extract(epoch FROM expires_at - now()) FROM kamreg_flushes WHERE ruid = 'r1'`).Scan(&ttl); err != nil {
 		t.Fatal(err)
 	}
-	if ttl < FlushTTL.Seconds()-60 || ttl > FlushTTL.Seconds() {
-		t.Errorf("a record lives %.0f s, want about %s", ttl, FlushTTL)
+	if ttl < flushTTL.Seconds()-60 || ttl > flushTTL.Seconds() {
+		t.Errorf("a record lives %.0f s, want about %s", ttl, flushTTL)
 	}
 
 	wantDir := kamreg.NewDirectory()
