@@ -53,7 +53,7 @@ integration:
 # The integration suite against the other verified Kamailio: the host's
 # Debian ships one (5.6 on Debian 12, 6.0 on Debian 13), a container of
 # kamailio/Dockerfile built on the other release runs the other, on the
-# host's network and bound to 127.0.0.1 (testbed.KamailioImage). The e2e
+# host's network and bound to 127.0.0.1 (testbed's kamailioImage). The e2e
 # suite runs whole on both; the SQL tests of store/ and kamailio/ and the
 # app/ tests run no Kamailio and run once, in `integration`.
 HOST_DEBIAN := $(shell . /etc/os-release 2>/dev/null && echo $${VERSION_ID%%.*})

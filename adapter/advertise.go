@@ -21,14 +21,14 @@ func ParseAdvertise(spec string) (Advertise, error) {
 		if !ok {
 			return nil, fmt.Errorf("advertise %q: want proto:ip:port=ip:port", item)
 		}
-		if _, ok := ParseSocket(socket); !ok {
+		if _, ok := parseSocket(socket); !ok {
 			return nil, fmt.Errorf("advertise %q: %q is not a listener proto:ip:port", item, socket)
 		}
 		hp, ok := splitHostPort(strings.TrimSpace(addr))
 		if !ok || hp.Port == "" {
 			return nil, fmt.Errorf("advertise %q: %q is not ip:port", item, addr)
 		}
-		if IsWildcard(hp.Host) {
+		if isWildcard(hp.Host) {
 			return nil, fmt.Errorf("advertise %q: %q is a wildcard, not an address phones reach", item, addr)
 		}
 		adv[strings.ToLower(strings.TrimSpace(socket))] = hp
@@ -41,12 +41,12 @@ func (a Advertise) Proxy(socket string) (HostPort, bool) {
 	if hp, ok := a[strings.ToLower(strings.TrimSpace(socket))]; ok {
 		return hp, true
 	}
-	return ParseSocket(socket)
+	return parseSocket(socket)
 }
 
-// IsWildcard tells whether a listener host is a wildcard address (the
+// isWildcard tells whether a listener host is a wildcard address (the
 // socket does not say which address the phone reached).
-func IsWildcard(host string) bool {
+func isWildcard(host string) bool {
 	switch strings.Trim(host, "[]") {
 	case "0.0.0.0", "::", "*", "0:0:0:0:0:0:0:0":
 		return true
@@ -59,7 +59,7 @@ func IsWildcard(host string) bool {
 func (a Advertise) Wildcards(sockets []string) []string {
 	var out []string
 	for _, s := range sockets {
-		if hp, ok := a.Proxy(s); ok && IsWildcard(hp.Host) {
+		if hp, ok := a.Proxy(s); ok && isWildcard(hp.Host) {
 			out = append(out, s)
 		}
 	}

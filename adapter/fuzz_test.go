@@ -8,7 +8,7 @@ func FuzzParseURI(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		hp, ok := ParseURI(s)
+		hp, ok := parseURI(s)
 		if !ok {
 			return
 		}

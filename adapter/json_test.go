@@ -144,7 +144,7 @@ func BenchmarkFromBinding(b *testing.B) {
 
 func BenchmarkParseURI(b *testing.B) {
 	for b.Loop() {
-		_, _ = ParseURI("sip:alice@[2001:db8::1]:5062;transport=tcp;ob")
+		_, _ = parseURI("sip:alice@[2001:db8::1]:5062;transport=tcp;ob")
 	}
 }
 

@@ -13,8 +13,8 @@ import (
 // Kazoo timestamps are Gregorian seconds.
 const GregorianOffset = 62167219200
 
-// Gregorian returns t in Gregorian seconds.
-func Gregorian(t time.Time) int64 { return t.Unix() + GregorianOffset }
+// gregorian returns t in Gregorian seconds.
+func gregorian(t time.Time) int64 { return t.Unix() + GregorianOffset }
 
 // Context is what a mapping needs besides the binding: kamreg's directory
 // of accounts and devices, the advertised addresses, the configured
@@ -76,7 +76,7 @@ func FromBinding(b *kamreg.Binding, c *Context) kamreg.Registration {
 		ToHost:                   orUndefined(b.Domain),
 		FromHost:                 orUndefined(b.Domain),
 		UserAgent:                b.UserAgent,
-		EventTimestamp:           Gregorian(b.LastModified),
+		EventTimestamp:           gregorian(b.LastModified),
 		Expires:                  secondsLeft(b.Expires, c.Now),
 		ContactIP:                kamreg.Undefined,
 		ContactPort:              kamreg.Undefined,
@@ -84,7 +84,7 @@ func FromBinding(b *kamreg.Binding, c *Context) kamreg.Registration {
 		NetworkPort:              kamreg.Undefined,
 		ProxyIP:                  kamreg.Undefined,
 		ProxyPort:                kamreg.Undefined,
-		LastRegistration:         Gregorian(b.LastModified),
+		LastRegistration:         gregorian(b.LastModified),
 		PresenceID:               cv.PresenceID,
 		RegisterOverwriteNotify:  boolText(cv.RegisterOverwriteNotify),
 		SuppressUnregisterNotify: false,
@@ -100,19 +100,19 @@ func FromBinding(b *kamreg.Binding, c *Context) kamreg.Registration {
 		r.AuthorizingID, r.AuthorizingType = orUndefined(cv.AuthorizingID), orUndefined(cv.AuthorizingType)
 		r.OwnerID = orUndefined(cv.OwnerID)
 	}
-	if hp, ok := ParseURI(b.Contact); ok {
+	if hp, ok := parseURI(b.Contact); ok {
 		r.ContactIP, r.ContactPort = hp.Host, hp.Port
 		r.SourceIP, r.SourcePort = hp.Host, hp.Port
 	}
 	if b.Received != "" {
-		if hp, ok := ParseURI(b.Received); ok {
+		if hp, ok := parseURI(b.Received); ok {
 			r.NetworkIP, r.NetworkPort = hp.Host, hp.Port
 			r.SourceIP, r.SourcePort = hp.Host, hp.Port
 		}
 	}
 	if hp, ok := c.Advertise.Proxy(b.Socket); ok {
 		r.ProxyPort = hp.Port
-		if !IsWildcard(hp.Host) {
+		if !isWildcard(hp.Host) {
 			r.ProxyIP = hp.Host
 		} else if c.OnWildcard != nil {
 			c.OnWildcard(b.Socket)
@@ -120,7 +120,7 @@ func FromBinding(b *kamreg.Binding, c *Context) kamreg.Registration {
 	}
 	r.ProxyProtocol = socketProtocol(b.Socket)
 	if !b.InitialRegistration.IsZero() {
-		r.InitialRegistration = Gregorian(b.InitialRegistration)
+		r.InitialRegistration = gregorian(b.InitialRegistration)
 	}
 	if reg, ok := c.Registrars[b.ServerID]; ok && b.ServerID != 0 {
 		r.RegistrarNode, r.RegistrarHostname = reg.Node, reg.Hostname

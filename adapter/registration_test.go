@@ -39,9 +39,9 @@ func mapCtx(d *kamreg.Directory) *Context {
 }
 
 // TestFromBindingGolden compares one registration of each kind with its
-// golden, each written by hand from the contract (the 24 keys, then Kazoo
-// 4's keys, left out when unknown): identity from the channel vars, from
-// a device record, and from nothing known.
+// golden, each written by hand from openapi.yaml's Registration (Kazoo's
+// 24 keys, then Kazoo 4's keys, left out when unknown): identity from the
+// channel vars, from a device record, and from nothing known.
 func TestFromBindingGolden(t *testing.T) {
 	withDevice := acme()
 	withDevice.AddDevice("acme.kamreg.test", kamreg.Device{Username: "Alice", DeviceID: "dev", OwnerID: "own", SuppressUnregisterNotify: true})

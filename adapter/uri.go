@@ -4,8 +4,8 @@ import "strings"
 
 // Default SIP ports when a URI names none.
 const (
-	PortSIP  = "5060"
-	PortSIPS = "5061"
+	portSIP  = "5060"
+	portSIPS = "5061"
 )
 
 // HostPort is the host and port a SIP URI points at. IPv6 hosts keep their
@@ -16,10 +16,10 @@ type HostPort struct {
 	Port string
 }
 
-// ParseURI extracts the host and port of a SIP or SIPS URI such as
+// parseURI extracts the host and port of a SIP or SIPS URI such as
 // "sip:alice@[2001:db8::1]:5062;transport=tcp?X=1". Angle brackets and a
 // missing scheme are tolerated. ok is false when no host can be found.
-func ParseURI(uri string) (hp HostPort, ok bool) {
+func parseURI(uri string) (hp HostPort, ok bool) {
 	s := strings.TrimSpace(uri)
 	if i := strings.IndexByte(s, '<'); i >= 0 {
 		s = s[i+1:]
@@ -52,9 +52,9 @@ func ParseURI(uri string) (hp HostPort, ok bool) {
 	}
 	hp, ok = splitHostPort(s)
 	if ok && hp.Port == "" {
-		hp.Port = PortSIP
+		hp.Port = portSIP
 		if secure {
-			hp.Port = PortSIPS
+			hp.Port = portSIPS
 		}
 	}
 	return hp, ok
@@ -109,9 +109,9 @@ func hasParam(params, name, value string) bool {
 	return false
 }
 
-// ParseSocket reads a Kamailio listener "proto:ip:port" (IPv6 as
+// parseSocket reads a Kamailio listener "proto:ip:port" (IPv6 as
 // "proto:[v6]:port").
-func ParseSocket(socket string) (HostPort, bool) {
+func parseSocket(socket string) (HostPort, bool) {
 	_, rest, found := strings.Cut(strings.TrimSpace(socket), ":")
 	if !found {
 		return HostPort{}, false

@@ -33,7 +33,7 @@ func TestParseURI(t *testing.T) {
 		{"", HostPort{}, false},
 	}
 	for _, tt := range tests {
-		got, ok := ParseURI(tt.uri)
+		got, ok := parseURI(tt.uri)
 		if ok != tt.ok {
 			t.Errorf("%q: ok = %v, want %v", tt.uri, ok, tt.ok)
 		}
@@ -55,7 +55,7 @@ func TestParseSocket(t *testing.T) {
 		{"", HostPort{}, false},
 	}
 	for _, tt := range tests {
-		got, ok := ParseSocket(tt.socket)
+		got, ok := parseSocket(tt.socket)
 		if ok != tt.ok || got != tt.want {
 			t.Errorf("%q: %v %v, want %v %v", tt.socket, got, ok, tt.want, tt.ok)
 		}

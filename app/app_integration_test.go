@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,9 +34,6 @@ func TestMain(m *testing.M) {
 	os.Exit(testbed.RunWithPostgres(m, &pg))
 }
 
-// databases numbers the tests' databases.
-var databases atomic.Int64
-
 // realm is the realm testbed.Preload fills with prefix "app".
 const realm = "app0000.test"
 
@@ -47,10 +43,7 @@ func tenant(t *testing.T, contacts int) (dbURL, accountID, token string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	dbURL, err := pg.CreateDatabase(ctx, fmt.Sprintf("%s_%d", strings.ToLower(t.Name()), databases.Add(1)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dbURL = pg.FreshDB(t)
 	if err := testbed.Preload(ctx, dbURL, "app", contacts, contacts, 1, "UTC"); err != nil {
 		t.Fatal(err)
 	}
@@ -159,16 +152,6 @@ func (w *warnings) all() []string {
 	return append([]string(nil), w.seen...)
 }
 
-// wait fails the test unless ch is closed within timeout.
-func wait(t *testing.T, ch <-chan struct{}, timeout time.Duration, what string) {
-	t.Helper()
-	select {
-	case <-ch:
-	case <-time.After(timeout):
-		t.Fatalf("%s: not within %s", what, timeout)
-	}
-}
-
 // TestServeFinishesAFlushInFlight ends Serve's context while a realm flush
 // waits on its node: Serve waits for it, the flush answers 200 once the
 // node lets go, every AoR was removed, and only then does Serve return.
@@ -207,9 +190,9 @@ func TestServeFinishesAFlushInFlight(t *testing.T) {
 		b, err := io.ReadAll(resp.Body)
 		flushed <- answer{resp.StatusCode, string(b), err}
 	}()
-	wait(t, node.held, 10*time.Second, "a ul.rm reaches the node")
+	testbed.Receive(t, node.held, 10*time.Second, "a ul.rm reaches the node")
 	cancel()
-	wait(t, shutting.seen, 10*time.Second, "Serve begins shutting down")
+	testbed.Receive(t, shutting.seen, 10*time.Second, "Serve begins shutting down")
 	select {
 	case err := <-served:
 		t.Fatalf("Serve returned while a flush was in flight: %v", err)
@@ -285,13 +268,12 @@ func TestOptions(t *testing.T) {
 	gauge := func(n int) {
 		t.Helper()
 		want := fmt.Sprintf(`kamreg_registrations{account_id="%s",realm="%s"} %d`, id, realm, n)
-		deadline := time.Now().Add(10 * time.Second)
-		for !strings.Contains(get("http://"+a.MetricsAddr()+"/metrics"), want) {
-			if time.Now().After(deadline) {
-				t.Fatalf("no %s within 10 s, with a gauge interval of 20 ms; warnings: %v", want, warned.all())
+		testbed.EventuallyOK(t, 10*time.Second, want+", with a gauge interval of 20 ms", func() error {
+			if strings.Contains(get("http://"+a.MetricsAddr()+"/metrics"), want) {
+				return nil
 			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			return fmt.Errorf("warnings: %v", warned.all())
+		})
 	}
 	gauge(3)
 	pctx, pcancel := context.WithTimeout(context.Background(), time.Minute)

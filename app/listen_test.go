@@ -116,13 +116,7 @@ func TestTLSServesAndReloadsOnSIGHUP(t *testing.T) {
 		s, _ := get(cl, "/fresh")
 		return s
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for fresh() != 2 {
-		if time.Now().After(deadline) {
-			t.Fatal("the certificate was not reloaded within 10 s of SIGHUP")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testbed.Eventually(t, 10*time.Second, "the certificate reloaded after SIGHUP", func() bool { return fresh() == 2 })
 	if serial, reused := get(client, "/b"); serial != 1 || !reused {
 		t.Errorf("the connection opened before the reload: serial %d, reused %v; want 1, true", serial, reused)
 	}

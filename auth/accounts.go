@@ -8,7 +8,7 @@ import (
 )
 
 // CachedAccounts reuses account lookups and authorization answers for
-// CacheTTL. Only found accounts are kept; each answer is keyed by the exact
+// cacheTTL. Only found accounts are kept; each answer is keyed by the exact
 // account ids it is about, so nothing is shared across accounts.
 type CachedAccounts struct {
 	source   kamreg.AccountService
@@ -18,7 +18,7 @@ type CachedAccounts struct {
 
 // NewCachedAccounts wraps a.
 func NewCachedAccounts(a kamreg.AccountService) *CachedAccounts {
-	return newCachedAccounts(a, CacheTTL, time.Now)
+	return newCachedAccounts(a, cacheTTL, time.Now)
 }
 
 func newCachedAccounts(a kamreg.AccountService, ttl time.Duration, now func() time.Time) *CachedAccounts {

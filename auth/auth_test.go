@@ -128,8 +128,8 @@ func TestChain(t *testing.T) {
 		want  string
 		err   error
 	}{
-		{"API token", Chain{JWT: NewJWT(&key.PublicKey), Tokens: api}, good, "api-account", nil},
-		{"JWT", Chain{JWT: NewJWT(&key.PublicKey), Tokens: api}, jwtToken, account, nil},
+		{"API token", Chain{JWT: newJWT(&key.PublicKey), Tokens: api}, good, "api-account", nil},
+		{"JWT", Chain{JWT: newJWT(&key.PublicKey), Tokens: api}, jwtToken, account, nil},
 		{"JWT without a key configured", Chain{Tokens: api}, jwtToken, "", kamreg.ErrMalformedToken},
 		{"unknown API token", Chain{Tokens: api}, unknown, "", kamreg.ErrUnknownToken},
 		{"malformed: no dot", Chain{Tokens: api}, "nodot", "", kamreg.ErrMalformedToken},

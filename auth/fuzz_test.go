@@ -25,7 +25,7 @@ func FuzzToken(f *testing.F) {
 	for _, s := range []string{signed, "a.b.c", "0123456789abcdef0123456789abcdef." + "00", "..", "e30.e30.", ""} {
 		f.Add(s)
 	}
-	chain := Chain{JWT: NewJWT(&key.PublicKey), Tokens: fakeTokens{func(string) (string, error) { return "", kamreg.ErrBadToken }}}
+	chain := Chain{JWT: newJWT(&key.PublicKey), Tokens: fakeTokens{func(string) (string, error) { return "", kamreg.ErrBadToken }}}
 	f.Fuzz(func(t *testing.T, tok string) {
 		id, err := chain.Authenticate(context.Background(), tok)
 		if !errors.Is(err, kamreg.ErrBadToken) || id != "" {

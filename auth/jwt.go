@@ -12,8 +12,8 @@ import (
 	"github.com/kamreg/kamreg"
 )
 
-// Leeway is the clock skew tolerated on a JWT's exp.
-const Leeway = 30 * time.Second
+// leeway is the clock skew tolerated on a JWT's exp.
+const leeway = 30 * time.Second
 
 // JWT verifies Kazoo-issued JWTs with Kazoo's RSA public key.
 type JWT struct {
@@ -31,11 +31,11 @@ func LoadJWT(path string) (*JWT, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return NewJWT(key), nil
+	return newJWT(key), nil
 }
 
-// NewJWT returns a verifier for key.
-func NewJWT(key *rsa.PublicKey) *JWT { return &JWT{key: key, now: time.Now} }
+// newJWT returns a verifier for key.
+func newJWT(key *rsa.PublicKey) *JWT { return &JWT{key: key, now: time.Now} }
 
 // claims are the parts of a Kazoo token kamreg reads.
 type claims struct {
@@ -51,7 +51,7 @@ func (j *JWT) Authenticate(_ context.Context, token string) (string, error) {
 
 // Verify checks a token: signed with the configured key by RS256, RS384
 // or RS512 (never "none" nor an HMAC algorithm), with an exp not passed
-// (give or take Leeway) and a well-formed account_id. Anything else is
+// (give or take leeway) and a well-formed account_id. Anything else is
 // kamreg.ErrBadToken.
 func (j *JWT) Verify(token string) (Verified, error) {
 	var c claims
@@ -63,10 +63,10 @@ func (j *JWT) Verify(token string) (Verified, error) {
 	},
 		jwt.WithValidMethods([]string{"RS256", "RS384", "RS512"}),
 		jwt.WithExpirationRequired(),
-		jwt.WithLeeway(Leeway),
+		jwt.WithLeeway(leeway),
 		jwt.WithTimeFunc(j.now))
 	if err != nil || !kamreg.ValidID(c.AccountID) || c.ExpiresAt == nil {
 		return Verified{}, kamreg.ErrBadToken
 	}
-	return Verified{AccountID: c.AccountID, Until: c.ExpiresAt.Add(Leeway)}, nil
+	return Verified{AccountID: c.AccountID, Until: c.ExpiresAt.Add(leeway)}, nil
 }

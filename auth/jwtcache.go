@@ -11,7 +11,7 @@ import (
 )
 
 // Verified is what a JWT's verification tells: the caller's account, and
-// the instant from which the token is refused (its exp plus Leeway).
+// the instant from which the token is refused (its exp plus leeway).
 type Verified struct {
 	AccountID string
 	Until     time.Time
@@ -22,9 +22,9 @@ type Verifier interface {
 	Verify(token string) (Verified, error)
 }
 
-// JWTCacheSize bounds the tokens a JWTCache remembers; the least recently
+// jwtCacheSize bounds the tokens a JWTCache remembers; the least recently
 // used go first.
-const JWTCacheSize = 10000
+const jwtCacheSize = 10000
 
 // JWTCache verifies each JWT once and remembers it until it expires, so
 // that neither a page's requests nor an event stream's recheck of its
@@ -39,8 +39,8 @@ type JWTCache struct {
 	now      func() time.Time
 }
 
-// NewJWTCache remembers what v verifies, JWTCacheSize tokens at most.
-func NewJWTCache(v Verifier) *JWTCache { return newJWTCache(v, JWTCacheSize, time.Now) }
+// NewJWTCache remembers what v verifies, jwtCacheSize tokens at most.
+func NewJWTCache(v Verifier) *JWTCache { return newJWTCache(v, jwtCacheSize, time.Now) }
 
 func newJWTCache(v Verifier, size int, now func() time.Time) *JWTCache {
 	return &JWTCache{verifier: v, lru: newLRU[[32]byte, Verified](size), now: now}

@@ -91,20 +91,20 @@ func TestJWTVerifyTellsUntilWhen(t *testing.T) {
 	key := mustKey(t)
 	exp := time.Now().Add(time.Hour).Truncate(time.Second)
 	tok := mint(t, jwt.SigningMethodRS256, key, jwt.MapClaims{"account_id": account, "exp": exp.Unix()})
-	got, err := NewJWT(&key.PublicKey).Verify(tok)
+	got, err := newJWT(&key.PublicKey).Verify(tok)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff(Verified{AccountID: account, Until: exp.Add(Leeway)}, got); d != "" {
+	if d := cmp.Diff(Verified{AccountID: account, Until: exp.Add(leeway)}, got); d != "" {
 		t.Errorf("verified (-want +got):\n%s", d)
 	}
 	// Through the cache, a real JWT is still refused once it expires.
 	clk := &clock{t: exp}
-	c := newJWTCache(NewJWT(&key.PublicKey), 10, clk.now)
+	c := newJWTCache(newJWT(&key.PublicKey), 10, clk.now)
 	if id, err := c.Authenticate(context.Background(), tok); id != account || err != nil {
 		t.Fatalf("cached JWT: %q, %v", id, err)
 	}
-	clk.t = exp.Add(Leeway)
+	clk.t = exp.Add(leeway)
 	if _, err := c.Authenticate(context.Background(), tok); !errors.Is(err, kamreg.ErrBadToken) {
 		t.Errorf("an expired JWT through the cache: %v, want ErrBadToken", err)
 	}

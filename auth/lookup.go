@@ -7,9 +7,9 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// CacheTTL is how long an authentication or account lookup is reused: a
+// cacheTTL is how long an authentication or account lookup is reused: a
 // revoked token or a changed account takes effect within this time.
-const CacheTTL = 5 * time.Second
+const cacheTTL = 5 * time.Second
 
 // cacheMax bounds a cache's entries; the least recently used go first.
 const cacheMax = 10000

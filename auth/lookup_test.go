@@ -70,7 +70,7 @@ func TestCachedAccounts(t *testing.T) {
 	ctx := context.Background()
 	clock := newFakeClock()
 	inner := &countingAccounts{mayAct: map[[2]string]bool{{"parent", "child"}: true}}
-	c := newCachedAccounts(inner, CacheTTL, clock.now)
+	c := newCachedAccounts(inner, cacheTTL, clock.now)
 	for i := 0; i < 3; i++ {
 		if a, err := c.Get(ctx, "a"); err != nil || a.Realm != "a.test" {
 			t.Fatalf("%+v %v", a, err)
@@ -99,7 +99,7 @@ func TestCachedAccounts(t *testing.T) {
 	if n := inner.mays.Load(); n != 3 {
 		t.Errorf("%d authorization queries, want 3", n)
 	}
-	clock.add(CacheTTL - time.Nanosecond)
+	clock.add(cacheTTL - time.Nanosecond)
 	_, _ = c.Get(ctx, "a")
 	if n := inner.gets.Load(); n != 4 {
 		t.Errorf("an entry was looked up again within its TTL")
@@ -152,7 +152,7 @@ func TestCachedTokensForgetRevocationWithinTTL(t *testing.T) {
 	ctx := context.Background()
 	clock := newFakeClock()
 	inner := &countingTokens{}
-	c := newCachedTokens(inner, CacheTTL, clock.now)
+	c := newCachedTokens(inner, cacheTTL, clock.now)
 	for i := 0; i < 3; i++ {
 		if id, err := c.Authenticate(ctx, "good"); err != nil || id != "acct" {
 			t.Fatal(id, err)
@@ -168,7 +168,7 @@ func TestCachedTokensForgetRevocationWithinTTL(t *testing.T) {
 	if _, err := c.Authenticate(ctx, "good"); err != nil {
 		t.Errorf("within its TTL a token is answered from the cache: %v", err)
 	}
-	clock.add(CacheTTL)
+	clock.add(cacheTTL)
 	if _, err := c.Authenticate(ctx, "good"); err != kamreg.ErrBadToken {
 		t.Errorf("a revoked token still works after the cache lifetime: %v", err)
 	}

@@ -8,10 +8,10 @@ import (
 	"github.com/kamreg/kamreg"
 )
 
-// NegativeTTL is how long a token id with no live row is answered without
+// negativeTTL is how long a token id with no live row is answered without
 // asking the database. Ids are 128 random bits, so a new token never
 // collides with a remembered one, and a revoked id stays revoked.
-const NegativeTTL = time.Minute
+const negativeTTL = time.Minute
 
 // negativeMax bounds the ids remembered; the least recently used go first.
 const negativeMax = 65536
@@ -21,14 +21,14 @@ const negativeMax = 65536
 // cannot be one, without calling the tokens it wraps.
 type NegativeTokens struct {
 	source kamreg.Authenticator
-	// ids are the unknown ids, each for NegativeTTL, the least recently
+	// ids are the unknown ids, each for negativeTTL, the least recently
 	// used going first.
 	ids *expiring[string, struct{}]
 }
 
 // NewNegativeTokens wraps t.
 func NewNegativeTokens(t kamreg.Authenticator) *NegativeTokens {
-	return newNegativeTokens(t, negativeMax, NegativeTTL, time.Now)
+	return newNegativeTokens(t, negativeMax, negativeTTL, time.Now)
 }
 
 func newNegativeTokens(t kamreg.Authenticator, size int, ttl time.Duration, now func() time.Time) *NegativeTokens {

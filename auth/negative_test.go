@@ -31,7 +31,7 @@ func TestNegativeTokens(t *testing.T) {
 			return "", kamreg.ErrBadToken
 		}
 		return "", kamreg.ErrUnknownToken
-	}), 100, NegativeTTL, func() time.Time { return now })
+	}), 100, negativeTTL, func() time.Time { return now })
 	for _, tt := range []struct {
 		token string
 		err   error
@@ -49,7 +49,7 @@ func TestNegativeTokens(t *testing.T) {
 		}
 	}
 	// Once the id is forgotten, it is asked again.
-	now = now.Add(NegativeTTL)
+	now = now.Add(negativeTTL)
 	_, _ = n.Authenticate(context.Background(), unknown)
 	if diff := cmp.Diff([]string{unknown, wrongSecret, wrongSecret, good, unknown}, asked); diff != "" {
 		t.Errorf("look-ups (-want +got):\n%s", diff)

@@ -7,7 +7,7 @@ import (
 	"github.com/kamreg/kamreg"
 )
 
-// CachedTokens reuses successful authentications for CacheTTL; failures
+// CachedTokens reuses successful authentications for cacheTTL; failures
 // are never kept here.
 type CachedTokens struct {
 	source kamreg.Authenticator
@@ -16,7 +16,7 @@ type CachedTokens struct {
 
 // NewCachedTokens wraps t.
 func NewCachedTokens(t kamreg.Authenticator) *CachedTokens {
-	return newCachedTokens(t, CacheTTL, time.Now)
+	return newCachedTokens(t, cacheTTL, time.Now)
 }
 
 func newCachedTokens(t kamreg.Authenticator, ttl time.Duration, now func() time.Time) *CachedTokens {

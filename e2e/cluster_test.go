@@ -200,7 +200,7 @@ func TestSharedDumps(t *testing.T) {
 	}
 	read := time.Now()
 	start := dumps()
-	waitUntil(t, 10*time.Second, "the dump to be older than the TTL", func() bool { return time.Since(read) > ttl+100*time.Millisecond })
+	testbed.Eventually(t, 10*time.Second, "the dump to be older than the TTL", func() bool { return time.Since(read) > ttl+100*time.Millisecond })
 	var wg sync.WaitGroup
 	statuses := make(chan int, 50)
 	for i := 0; i < 50; i++ {

@@ -81,22 +81,6 @@ func composeTail(s string, n int) string {
 	return s
 }
 
-// composeUntil calls ok until it returns nil or timeout passes.
-func composeUntil(t *testing.T, timeout time.Duration, what string, ok func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := ok()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s: %v", what, timeout, err)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-}
-
 // composeDocker makes sure a Docker engine answers, starting Debian's
 // dockerd when none runs; it is stopped at the end only if started here.
 func composeDocker(t *testing.T) {
@@ -139,7 +123,7 @@ func composeDocker(t *testing.T) {
 			<-done
 		}
 	})
-	composeUntil(t, 60*time.Second, "dockerd answers (see "+logf.Name()+")", func() error {
+	testbed.EventuallyOK(t, 60*time.Second, "dockerd answers (see "+logf.Name()+")", func() error {
 		select {
 		case <-done:
 			b, _ := os.ReadFile(logf.Name())
@@ -260,7 +244,7 @@ func TestComposeSmoke(t *testing.T) {
 		}
 		return err
 	}
-	composeUntil(t, 3*time.Minute, "kamreg ready", ready)
+	testbed.EventuallyOK(t, 3*time.Minute, "kamreg ready", ready)
 	t.Logf("stack up and ready: %s", time.Since(start).Round(time.Second))
 
 	// The image hardening of issue 13: Kamailio is not root and its
@@ -340,7 +324,7 @@ func TestComposeSmoke(t *testing.T) {
 	registerPhones("udp", "alice", "bob")
 	registerPhones("tcp", "carol")
 	// usrloc db_mode 2 writes within its 5 s timer.
-	composeUntil(t, time.Minute, "3 registrations listed", func() error {
+	testbed.EventuallyOK(t, time.Minute, "3 registrations listed", func() error {
 		n, err := api.count(account)
 		if err == nil && n != 3 {
 			err = fmt.Errorf("count %d", n)
@@ -400,7 +384,7 @@ func TestComposeSmoke(t *testing.T) {
 	// PostgreSQL restarts: kamreg answers again without being restarted.
 	restarted := time.Now()
 	mustCompose(3*time.Minute, "restart", "postgres")
-	composeUntil(t, 2*time.Minute, "kamreg serves after PostgreSQL's restart", func() error {
+	testbed.EventuallyOK(t, 2*time.Minute, "kamreg serves after PostgreSQL's restart", func() error {
 		if err := ready(); err != nil {
 			return err
 		}
@@ -413,7 +397,7 @@ func TestComposeSmoke(t *testing.T) {
 	// reaches the new Kamailio.
 	restarted = time.Now()
 	mustCompose(3*time.Minute, "restart", "kamailio")
-	composeUntil(t, 2*time.Minute, "Kamailio answers after its restart", func() error {
+	testbed.EventuallyOK(t, 2*time.Minute, "Kamailio answers after its restart", func() error {
 		out, err := compose(time.Minute, "exec", "-T", "kamailio", "curl", "-sf", "-d",
 			`{"jsonrpc":"2.0","method":"core.version","id":1}`, "http://127.0.0.1:5071/RPC")
 		if err == nil && !strings.Contains(out, "result") {
@@ -422,7 +406,7 @@ func TestComposeSmoke(t *testing.T) {
 		return err
 	})
 	registerPhones("udp", "dave")
-	composeUntil(t, time.Minute, "dave listed after Kamailio's restart", func() error {
+	testbed.EventuallyOK(t, time.Minute, "dave listed after Kamailio's restart", func() error {
 		n, err := api.count(account)
 		if err == nil && n != 1 {
 			err = fmt.Errorf("count %d", n)

@@ -7,9 +7,11 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/kamreg/kamreg/testbed"
 )
 
-// TestErrorTable checks each row of the contract's error table, byte for
+// TestErrorTable checks each row of the README's error table, byte for
 // byte, against the real server.
 func TestErrorTable(t *testing.T) {
 	a := newAccount(t, "Errors", "errors.kamreg.test", "", false)
@@ -80,14 +82,10 @@ func TestTokenFromQuery(t *testing.T) {
 	if out := mustCLI(t, "tokens", "revoke", id); out != "token "+id+" revoked\n" {
 		t.Errorf("revoke said %q", out)
 	}
-	// Authentications are cached for at most 5 s (auth.CacheTTL).
-	revoked := time.Now()
-	for call(t, "GET", url, "").status != 401 {
-		if time.Since(revoked) > 7*time.Second {
-			t.Fatal("a revoked token still works after the cache lifetime")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	// Authentications are cached for at most 5 s (auth's cacheTTL).
+	testbed.Eventually(t, 7*time.Second, "a 401 for the revoked token, within the cache lifetime", func() bool {
+		return call(t, "GET", url, "").status == 401
+	})
 	if code, _, errOut := cli(t, "tokens", "revoke", id); code == 0 || errOut != "kamreg tokens revoke: no live token with id "+id+"\n" {
 		t.Errorf("second revoke: exit %d, stderr %q", code, errOut)
 	}

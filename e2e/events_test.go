@@ -201,7 +201,7 @@ func TestEventStreamsAreCapped(t *testing.T) {
 		t.Fatalf("statuses %v, want %v (the token's third, then the address's fourth refused)", got, want)
 	}
 	closeFirst()
-	waitUntil(t, 10*time.Second, "a closed stream gives its slot back", func() bool {
+	testbed.Eventually(t, 10*time.Second, "a closed stream gives its slot back", func() bool {
 		status, _, _, cancel := open(third)
 		if status != 200 {
 			cancel()

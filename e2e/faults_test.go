@@ -71,23 +71,19 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	// Every client has had its 200 before PostgreSQL goes away, at least
 	// one 503 comes while it is away, and every client has had a 200 again
 	// after it came back.
-	waitUntil(t, 10*time.Second, "the clients get 200s", func() bool { return answers(200) >= 8 })
+	testbed.Eventually(t, 10*time.Second, "the clients get 200s", func() bool { return answers(200) >= 8 })
 	if err := env.pg.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 20*time.Second, "a client gets a 503 while PostgreSQL is down", func() bool { return answers(503) > 0 })
+	testbed.Eventually(t, 20*time.Second, "a client gets a 503 while PostgreSQL is down", func() bool { return answers(503) > 0 })
 	if err := env.pg.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for call(t, "GET", env.main.Base+"/v2/accounts/"+a.id+"/registrations/count", a.token).status != 200 {
-		if time.Now().After(deadline) {
-			t.Fatal("no recovery")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	testbed.Eventually(t, 20*time.Second, "a 200 after PostgreSQL came back", func() bool {
+		return call(t, "GET", env.main.Base+"/v2/accounts/"+a.id+"/registrations/count", a.token).status == 200
+	})
 	recovered := answers(200)
-	waitUntil(t, 20*time.Second, "the clients get 200s again", func() bool { return answers(200) >= recovered+8 })
+	testbed.Eventually(t, 20*time.Second, "the clients get 200s again", func() bool { return answers(200) >= recovered+8 })
 	halt()
 	if seen[503] == 0 || seen[200] == 0 {
 		t.Errorf("answers by status %v: want both 200s and 503s", seen)
@@ -220,11 +216,7 @@ func TestNodeKilledMidFlush(t *testing.T) {
 	// Kamailio answers RPC before usrloc has loaded every row back: wait
 	// for the last AoR, which the first flush never reached.
 	last := fmt.Sprintf("k%03d@%s", n-1, a.realm)
-	for deadline := time.Now().Add(10 * time.Second); lookupAt(t, k, last) == 0; time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never came back after the restart", last)
-		}
-	}
+	testbed.Eventually(t, 10*time.Second, last+" back after the restart", func() bool { return lookupAt(t, k, last) != 0 })
 	r2 := call(t, "DELETE", kr.Base+"/v2/accounts/"+a.id+"/registrations", a.token)
 	t.Logf("second flush: %d %.300s", r2.status, r2.body)
 	wantOK(t, r2)

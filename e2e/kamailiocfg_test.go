@@ -119,8 +119,7 @@ func TestNATedRegisterWithoutRPort(t *testing.T) {
 	}
 	var rows []row
 	// db_mode 2 with a 1 s timer: wait until both refreshes are written.
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	testbed.EventuallyOK(t, 15*time.Second, "the refreshed rows written", func() error {
 		rows = rows[:0]
 		r, err := conn.Query(ctx, `
 			SELECT l.username, coalesce(l.received, ''), l.cseq, extract(epoch from l.last_modified)::bigint,
@@ -141,13 +140,10 @@ func TestNATedRegisterWithoutRPort(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(rows) == 2 && rows[0].cseq == 2 && rows[1].cseq == 2 {
-			break
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("refreshed rows not written within 15 s: %+v", rows)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return fmt.Errorf("rows %+v", rows)
+	})
 	after := time.Now().Unix()
 	for _, x := range rows {
 		if want := fmt.Sprintf("sip:127.0.0.1:%d", reg.Port); x.received != want {

@@ -244,24 +244,20 @@ func registerAt(t *testing.T, k *testbed.Kamailio, phones ...testbed.Phone) test
 // writes rows at its next timer run).
 func waitCount(t *testing.T, s *kamregServer, a account, want int) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	var last string
-	for time.Now().Before(deadline) {
+	testbed.EventuallyOK(t, 15*time.Second, fmt.Sprintf("the count of %s at %d", a.realm, want), func() error {
 		r, err := tryCall("GET", s.Base+"/v2/accounts/"+a.id+"/registrations/count", a.token)
-		if err == nil && r.status == 200 {
+		if err != nil {
+			return err
+		}
+		if r.status == 200 {
 			var v struct{ Data struct{ Count int } }
 			_ = json.Unmarshal(r.body, &v)
 			if v.Data.Count == want {
-				return
+				return nil
 			}
 		}
-		last = string(r.body)
-		if err != nil {
-			last = err.Error()
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("count of %s never became %d; last answer %s", a.realm, want, last)
+		return fmt.Errorf("last answer %d %s", r.status, r.body)
+	})
 }
 
 // lookup asks the shared Kamailio itself for the AoR's contacts.

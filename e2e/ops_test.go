@@ -29,15 +29,11 @@ func TestMetrics(t *testing.T) {
 	waitCount(t, env.main, a, 2)
 	wantOK(t, call(t, "DELETE", env.main.Base+"/v2/accounts/"+a.id+"/registrations/max", a.token))
 	gauge := fmt.Sprintf(`kamreg_registrations{account_id="%s",realm="%s"} 1`, a.id, a.realm)
-	deadline := time.Now().Add(40 * time.Second)
 	var body string
-	for {
+	testbed.Eventually(t, 40*time.Second, gauge+" on /metrics", func() bool {
 		body = string(call(t, "GET", env.main.Metrics+"/metrics", "").body)
-		if strings.Contains(body, gauge) || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+		return strings.Contains(body, gauge)
+	})
 	for _, want := range []string{
 		gauge,
 		`kamreg_http_requests_total{code="200",method="DELETE",route="account_registration_user"}`,
@@ -71,17 +67,15 @@ func TestLogs(t *testing.T) {
 	call(t, "GET", env.main.Base+"/v2/accounts/"+a.id+"/registrations", a.token, "X-Request-ID", "log-check-1")
 	call(t, "GET", env.main.Base+"/v2/accounts/"+a.id+"/registrations/count?auth_token="+a.token, "", "X-Request-ID", "log-check-2")
 	call(t, "GET", env.main.Base+"/v2/accounts/"+a.id+"/registrations", "nope."+a.token[33:], "X-Request-ID", "log-check-3")
-	// Each request is logged as it ends; the loop waits out the last line.
+	// Each request is logged as it ends: wait for the last line.
 	var raw []byte
-	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	testbed.Eventually(t, 3*time.Second, "the log line of log-check-3", func() bool {
 		var err error
 		if raw, err = os.ReadFile(env.main.LogPath); err != nil {
 			t.Fatal(err)
 		}
-		if strings.Contains(string(raw), `"request_id":"log-check-3"`) {
-			break
-		}
-	}
+		return strings.Contains(string(raw), `"request_id":"log-check-3"`)
+	})
 	secret := a.token[33:]
 	if strings.Contains(string(raw), secret) {
 		t.Error("a token's secret reached the log")
@@ -142,7 +136,7 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	// kamreg has begun shutting down while the flush waits on its node.
-	waitUntil(t, 10*time.Second, "kamreg logs its shutdown", func() bool {
+	testbed.Eventually(t, 10*time.Second, "kamreg logs its shutdown", func() bool {
 		logs, _ := os.ReadFile(kr.LogPath)
 		return strings.Contains(string(logs), `"msg":"shutting down: finishing in-flight requests"`)
 	})

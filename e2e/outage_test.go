@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -100,18 +101,13 @@ func TestPostgresRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	started = true
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		r := call(t, "GET", env.main.Base+"/v2/accounts/"+a.id+"/registrations", a.token)
-		if r.status == 200 {
-			if got := usernames(t, env.main, a); len(got) != 1 {
-				t.Errorf("after recovery: %v", got)
-			}
-			break
+	testbed.EventuallyOK(t, 20*time.Second, "recovery after PostgreSQL came back", func() error {
+		if r := call(t, "GET", env.main.Base+"/v2/accounts/"+a.id+"/registrations", a.token); r.status != 200 {
+			return fmt.Errorf("%d %s", r.status, r.body)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no recovery after PostgreSQL came back: %d %s", r.status, r.body)
-		}
-		time.Sleep(200 * time.Millisecond)
+		return nil
+	})
+	if got := usernames(t, env.main, a); len(got) != 1 {
+		t.Errorf("after recovery: %v", got)
 	}
 }

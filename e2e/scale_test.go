@@ -35,7 +35,7 @@ func TestRealmFlushOnABigNode(t *testing.T) {
 	// Kamailio answers RPC before usrloc has loaded every row: wait for the
 	// last preloaded AoR.
 	last := fmt.Sprintf("u%06d@bulk%04d.test", 999, scaleContacts/1000-1)
-	waitUntil(t, 2*time.Minute, "the node holds "+last, func() bool { return lookupAt(t, k, last) == 1 })
+	testbed.Eventually(t, 2*time.Minute, "the node holds "+last, func() bool { return lookupAt(t, k, last) == 1 })
 	t.Logf("%d contacts preloaded and loaded by the node in %s", scaleContacts, time.Since(start).Round(time.Millisecond))
 
 	kr := serveFor(t, "big="+k.RPCURL(), "KAMREG_DATABASE_URL="+dbURL, "KAMREG_RPC_TIMEOUT=5s")
@@ -79,18 +79,6 @@ func countNow(t *testing.T, s *kamregServer, a account) int {
 		t.Fatalf("count: %d %s", r.status, r.body)
 	}
 	return int(r.json(t)["data"].(map[string]any)["count"].(float64))
-}
-
-// waitUntil polls cond until it holds, failing the test after timeout.
-func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting until %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // metricsURL is where the kamreg serves /metrics.

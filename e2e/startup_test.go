@@ -61,7 +61,7 @@ func TestStartupWithoutPostgreSQL(t *testing.T) {
 // as kamreg serves, before any flush or /readyz.
 func TestNodesProbedAtStart(t *testing.T) {
 	kr := serveFor(t, "main="+env.kam.RPCURL()+",dead="+env.deadNode)
-	waitUntil(t, 15*time.Second, "both nodes probed", func() bool {
+	testbed.Eventually(t, 15*time.Second, "both nodes probed", func() bool {
 		m := string(call(t, "GET", metricsURL(kr), "").body)
 		return strings.Contains(m, `kamreg_kamailio_up{node="main"} 1`) && strings.Contains(m, `kamreg_kamailio_up{node="dead"} 0`)
 	})

@@ -31,6 +31,9 @@ import (
 // stops reading holds kamreg in the middle of the list.
 const streamRows = 60000
 
+// maxPageSize is the largest page_size kamreg takes (README).
+const maxPageSize = 10000
+
 // streamBed is a kamreg on its own database, whose one realm holds
 // streamRows live rows.
 type streamBed struct {
@@ -138,7 +141,7 @@ func TestStreamedLists(t *testing.T) {
 	})
 
 	t.Run("pages larger than the buffer", func(t *testing.T) {
-		const page = rest.MaxPageSize
+		const page = maxPageSize
 		seen := map[string]bool{}
 		next := ""
 		for i := 0; ; i++ {
@@ -222,7 +225,7 @@ func TestStreamedListClientGoesAway(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	waitUntil(t, 30*time.Second, "kamreg counts the list as cut by the client, with no database connection held", func() bool {
+	testbed.Eventually(t, 30*time.Second, "kamreg counts the list as cut by the client, with no database connection held", func() bool {
 		m := metricsOf(t, sb.kr)
 		return m[`kamreg_http_responses_cut_total{reason="client",route="account_registrations"}`] == 1 &&
 			m["kamreg_db_pool_acquired_connections"] <= before["kamreg_db_pool_acquired_connections"] && m["go_goroutines"] <= before["go_goroutines"]
@@ -258,16 +261,16 @@ func TestStreamedListBackendFails(t *testing.T) {
 	if bytes.HasSuffix(bytes.TrimSpace(body), []byte(`"status":"success"}`)) || json.Valid(body) {
 		t.Errorf("a cut list looks complete: it ends with %q", body[max(0, len(body)-80):])
 	}
-	waitUntil(t, 10*time.Second, "kamreg counts the list as cut by the backend", func() bool {
+	testbed.Eventually(t, 10*time.Second, "kamreg counts the list as cut by the backend", func() bool {
 		return metricsOf(t, sb.kr)[`kamreg_http_responses_cut_total{reason="backend",route="account_registrations"}`] == 1
 	})
-	if log, err := os.ReadFile(sb.kr.LogPath); err != nil || !bytes.Contains(log, []byte("response cut: a read failed in the middle of a streamed list")) {
+	if log, err := os.ReadFile(sb.kr.LogPath); err != nil || !bytes.Contains(log, []byte("response cut")) {
 		t.Errorf("kamreg's log does not say the list was cut (%v)", err)
 	}
 
 	setConnections(t, sb, true)
 	restored = true
-	waitUntil(t, 30*time.Second, "the list is served again", func() bool {
+	testbed.Eventually(t, 30*time.Second, "the list is served again", func() bool {
 		r, err := tryCall("GET", sb.list+"?page_size=1", sb.a.token)
 		return err == nil && r.status == 200
 	})

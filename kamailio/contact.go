@@ -9,8 +9,8 @@ import (
 	"github.com/kamreg/kamreg"
 )
 
-// NotSet is how Kamailio's RPC spells an empty text field.
-const NotSet = "[not set]"
+// notSet is how Kamailio's RPC spells an empty text field.
+const notSet = "[not set]"
 
 // Text is a JSON-RPC text field; Kamailio's "[not set]" decodes to "".
 type Text string
@@ -21,7 +21,7 @@ func (t *Text) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return err
 	}
-	if s == nil || *s == NotSet {
+	if s == nil || *s == notSet {
 		*t = ""
 		return nil
 	}

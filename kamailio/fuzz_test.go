@@ -18,7 +18,7 @@ func FuzzDecodeDump(f *testing.F) {
 	}
 	f.Add([]byte(`{"Domains":[{"Domain":{"Domain":"location","AoRs":[{"Info":{"AoR":"a@b","Contacts":[{"Contact":{"Expires":"permanent","Address":"[not set]"}}]}}]}}]}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		recs, err := DecodeDump(raw, "location")
+		recs, err := decodeDump(raw, "location")
 		if err != nil {
 			return
 		}

@@ -8,9 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -155,7 +155,7 @@ kamreg_kamailio_rpc_hedged_total{method="` + method + `",node="k1",won="` + won 
 func TestHedgeAnswersWhenFirstConnectionStalls(t *testing.T) {
 	g := newGatedNode(t)
 	g.script = []step{g.stall, g.answer("ul_rm")}
-	c, reg := g.client(10*time.Second, Retries)
+	c, reg := g.client(10*time.Second, defaultRetries)
 	start := time.Now()
 	err := c.Remove(context.Background(), "location", "alice@a.example.test")
 	took := time.Since(start)
@@ -270,14 +270,14 @@ func TestHedgeOutcomes(t *testing.T) {
 			script: func(g *gatedNode) []step {
 				return []step{g.drop, g.answer("ul_rm")}
 			},
-			retries: Retries, noHedge: true, wantRequests: 2,
+			retries: defaultRetries, noHedge: true, wantRequests: 2,
 		},
 		{
 			name: "Kamailio answers an error: neither hedged nor retried",
 			script: func(g *gatedNode) []step {
 				return []step{g.answer("unknown_method")}
 			},
-			retries: Retries, noHedge: true, wantErr: "Method Not Found", wantRequests: 1,
+			retries: defaultRetries, noHedge: true, wantErr: "Method Not Found", wantRequests: 1,
 		},
 	}
 	for _, tt := range tests {
@@ -380,7 +380,7 @@ func TestOnlyIdempotentMethodsAreHedged(t *testing.T) {
 // kamreg uses.
 func TestMethodNotInTableIsRefusedUnsent(t *testing.T) {
 	g := newGatedNode(t)
-	c, _ := g.client(time.Second, Retries)
+	c, _ := g.client(time.Second, defaultRetries)
 	for _, method := range []string{"ul.flush", "ul.db_users", "core.kill", "tm.t_uac_wait", "", "UL.RM"} {
 		err := c.call(context.Background(), method, []any{"location", "a@b"}, nil)
 		if err == nil || kamreg.ErrorCode(err) != kamreg.EINTERNAL || isTransport(err) {
@@ -476,30 +476,20 @@ func TestHedgesInFlightAreBounded(t *testing.T) {
 // is left behind.
 func TestHedgeOverDatagram(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "kamailio_rpc.sock")
-	srv, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	from := make(chan string, 4)
+	payload, err := os.ReadFile("testdata/ul_rm.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
-	from := make(chan string, 4)
-	go func() {
-		buf := make([]byte, 65536)
-		for n := 0; ; n++ {
-			_, addr, err := srv.ReadFromUnix(buf)
-			if err != nil {
-				return
-			}
-			from <- addr.Name
-			if n == 0 {
-				continue // the first datagram reached a worker that is tied up
-			}
-			payload, _ := os.ReadFile("testdata/ul_rm.json")
-			_, _ = srv.WriteToUnix(payload, addr)
+	var n atomic.Int64
+	path := fakeDatagramNode(t, dir, "kamailio_rpc.sock", func(_ []byte, addr *net.UnixAddr) [][]byte {
+		from <- addr.Name
+		if n.Add(1) == 1 {
+			return nil // the first datagram reached a worker that is tied up
 		}
-	}()
-	c := NewClient(Node{Name: "dgram", URL: "unix:" + path}, 10*time.Second, 0)
-	c.transport.(*dgramTransport).dir = dir
+		return [][]byte{payload}
+	})
+	c := dgramClient("dgram", path, dir, 10*time.Second, 0)
 	var won []string
 	c.ObserveHedges(func(node, method, w string) { won = append(won, method+" "+w) })
 	if err := c.Remove(context.Background(), "location", "a@b"); err != nil {

@@ -61,8 +61,8 @@ type transport interface {
 	roundTrip(ctx context.Context, method string, id int64, body []byte, maxReply int64) ([]byte, error)
 }
 
-// Retries is how many times a call that got no answer is tried again.
-const Retries = 2
+// defaultRetries is how many times a call that got no answer is tried again.
+const defaultRetries = 2
 
 // NewClient returns a client for node with a per-call timeout and a bound
 // on the size of one reply.
@@ -70,7 +70,7 @@ func NewClient(node Node, timeout time.Duration, maxReply int64) *Client {
 	if maxReply <= 0 {
 		maxReply = DefaultMaxReply
 	}
-	c := &Client{node: node, timeout: timeout, maxReply: maxReply, retries: Retries}
+	c := &Client{node: node, timeout: timeout, maxReply: maxReply, retries: defaultRetries}
 	if path, ok := strings.CutPrefix(node.URL, "unix:"); ok {
 		// Every datagram round trip binds a socket of its own.
 		c.transport = &dgramTransport{path: path}

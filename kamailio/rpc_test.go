@@ -204,35 +204,20 @@ func TestRetriesOnlyWhenNoAnswer(t *testing.T) {
 
 func TestUnixDatagram(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "kamailio_rpc.sock")
-	srv, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	go func() {
-		buf := make([]byte, 65536)
-		for {
-			n, from, err := srv.ReadFromUnix(buf)
-			if err != nil {
-				return
-			}
-			name := "ul_lookup"
-			if strings.Contains(string(buf[:n]), "ul.dump") {
-				name = "ul_dump" // larger than one datagram may be
-			}
-			payload, _ := os.ReadFile("testdata/" + name + ".json")
-			_, _ = srv.WriteToUnix(payload, from)
+	path := fakeDatagramNode(t, dir, "kamailio_rpc.sock", func(req []byte, _ *net.UnixAddr) [][]byte {
+		name := "ul_lookup"
+		if strings.Contains(string(req), "ul.dump") {
+			name = "ul_dump" // larger than one datagram may be
 		}
-	}()
-	c := NewClient(Node{Name: "dgram", URL: "unix:" + path}, time.Second, 0)
-	c.transport.(*dgramTransport).dir = dir
+		payload, _ := os.ReadFile("testdata/" + name + ".json")
+		return [][]byte{payload}
+	})
+	c := dgramClient("dgram", path, dir, time.Second, 0)
 	got, err := c.Lookup(context.Background(), "location", "alice@a.example.test")
 	if err != nil || len(got) != 2 {
 		t.Fatalf("lookup over a datagram socket: %v, %d contacts", err, len(got))
 	}
-	small := NewClient(Node{Name: "dgram", URL: "unix:" + path}, time.Second, 100)
-	small.transport.(*dgramTransport).dir = dir
+	small := dgramClient("dgram", path, dir, time.Second, 100)
 	if _, err := small.Dump(context.Background(), "location"); err == nil || !strings.Contains(err.Error(), "reply too large") {
 		t.Errorf("oversized datagram: %v", err)
 	}
@@ -240,8 +225,7 @@ func TestUnixDatagram(t *testing.T) {
 	if len(entries) != 1 {
 		t.Errorf("client sockets left behind: %v", entries)
 	}
-	down := NewClient(Node{Name: "gone", URL: "unix:" + filepath.Join(dir, "nothing.sock")}, 200*time.Millisecond, 0)
-	down.transport.(*dgramTransport).dir = dir
+	down := dgramClient("gone", filepath.Join(dir, "nothing.sock"), dir, 200*time.Millisecond, 0)
 	if err := down.Remove(context.Background(), "location", "a@b"); !isTransport(err) {
 		t.Errorf("missing socket: %v", err)
 	}
@@ -262,12 +246,6 @@ type dgramModes struct{ Socket, Dir os.FileMode }
 // all) must be dropped, and the call must wait for its own.
 func TestUnixDatagramReplyAndSocket(t *testing.T) {
 	base := t.TempDir()
-	path := filepath.Join(base, "kamailio_rpc.sock")
-	srv, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
 	peers := make(chan dgramPeer, 4)
 	lookup, err := os.ReadFile("testdata/ul_lookup.json")
 	if err != nil {
@@ -277,38 +255,28 @@ func TestUnixDatagramReplyAndSocket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		buf := make([]byte, 65536)
-		for {
-			n, from, err := srv.ReadFromUnix(buf)
-			if err != nil {
-				return
-			}
-			var p dgramPeer
-			if st, err := os.Stat(from.Name); err == nil {
-				p.Modes.Socket = st.Mode().Perm()
-			}
-			p.dir = filepath.Dir(from.Name)
-			if st, err := os.Stat(p.dir); err == nil {
-				p.Modes.Dir = st.Mode().Perm()
-			}
-			peers <- p
-			var req struct{ ID int64 }
-			if err := json.Unmarshal(buf[:n], &req); err != nil {
-				t.Errorf("request %q: %v", buf[:n], err)
-				return
-			}
-			id := func(payload []byte, id int64) []byte {
-				return bytes.Replace(payload, []byte("\"id\":\t1"), []byte(fmt.Sprintf("\"id\":\t%d", id)), 1)
-			}
-			// Another call's answer (no contacts), junk, then this one's.
-			_, _ = srv.WriteToUnix(id(unknown, req.ID+1), from)
-			_, _ = srv.WriteToUnix([]byte("not json"), from)
-			_, _ = srv.WriteToUnix(id(lookup, req.ID), from)
+	id := func(payload []byte, id int64) []byte {
+		return bytes.Replace(payload, []byte("\"id\":\t1"), []byte(fmt.Sprintf("\"id\":\t%d", id)), 1)
+	}
+	path := fakeDatagramNode(t, base, "kamailio_rpc.sock", func(b []byte, from *net.UnixAddr) [][]byte {
+		var p dgramPeer
+		if st, err := os.Stat(from.Name); err == nil {
+			p.Modes.Socket = st.Mode().Perm()
 		}
-	}()
-	c := NewClient(Node{Name: "dgram", URL: "unix:" + path}, 2*time.Second, 0)
-	c.transport.(*dgramTransport).dir = base
+		p.dir = filepath.Dir(from.Name)
+		if st, err := os.Stat(p.dir); err == nil {
+			p.Modes.Dir = st.Mode().Perm()
+		}
+		peers <- p
+		var req struct{ ID int64 }
+		if err := json.Unmarshal(b, &req); err != nil {
+			t.Errorf("request %q: %v", b, err)
+			return nil
+		}
+		// Another call's answer (no contacts), junk, then this one's.
+		return [][]byte{id(unknown, req.ID+1), []byte("not json"), id(lookup, req.ID)}
+	})
+	c := dgramClient("dgram", path, base, 2*time.Second, 0)
 	for call := 1; call <= 2; call++ {
 		got, err := c.Lookup(context.Background(), "location", "alice@a.example.test")
 		if err != nil || len(got) != 2 {
@@ -327,25 +295,12 @@ func TestUnixDatagramReplyAndSocket(t *testing.T) {
 	}
 
 	// Only wrong answers: the call times out rather than take one.
-	quiet, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: filepath.Join(base, "wrong.sock"), Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer quiet.Close()
-	go func() {
-		buf := make([]byte, 65536)
-		for {
-			n, from, err := quiet.ReadFromUnix(buf)
-			if err != nil {
-				return
-			}
-			var req struct{ ID int64 }
-			_ = json.Unmarshal(buf[:n], &req)
-			_, _ = quiet.WriteToUnix(bytes.Replace(lookup, []byte("\"id\":\t1"), []byte(fmt.Sprintf("\"id\":\t%d", req.ID+7)), 1), from)
-		}
-	}()
-	wrong := NewClient(Node{Name: "wrong", URL: "unix:" + filepath.Join(base, "wrong.sock")}, 300*time.Millisecond, 0)
-	wrong.transport.(*dgramTransport).dir = base
+	quiet := fakeDatagramNode(t, base, "wrong.sock", func(b []byte, _ *net.UnixAddr) [][]byte {
+		var req struct{ ID int64 }
+		_ = json.Unmarshal(b, &req)
+		return [][]byte{id(lookup, req.ID+7)}
+	})
+	wrong := dgramClient("wrong", quiet, base, 300*time.Millisecond, 0)
 	wrong.retries = 0
 	if got, err := wrong.Lookup(context.Background(), "location", "alice@a.example.test"); !isTransport(err) {
 		t.Errorf("only replies with other ids: %v, %d contacts, want no answer", err, len(got))
@@ -358,27 +313,12 @@ func TestUnixDatagramReplyAndSocket(t *testing.T) {
 // and the node is reported as not answering.
 func TestUnixDatagramReplyTooLarge(t *testing.T) {
 	base := t.TempDir()
-	path := filepath.Join(base, "kamailio_rpc.sock")
-	srv, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	go func() {
-		buf := make([]byte, 65536)
-		for {
-			_, from, err := srv.ReadFromUnix(buf)
-			if err != nil {
-				return
-			}
-			big := append([]byte(`{"jsonrpc":"2.0","result":"`), bytes.Repeat([]byte("x"), maxDatagram+100)...)
-			_, _ = srv.WriteToUnix(append(big, `","id":1}`...), from)
-		}
-	}()
-	c := NewClient(Node{Name: "dgram", URL: "unix:" + path}, time.Minute, 0)
-	c.transport.(*dgramTransport).dir = base
+	big := append([]byte(`{"jsonrpc":"2.0","result":"`), bytes.Repeat([]byte("x"), maxDatagram+100)...)
+	big = append(big, `","id":1}`...)
+	path := fakeDatagramNode(t, base, "kamailio_rpc.sock", func([]byte, *net.UnixAddr) [][]byte { return [][]byte{big} })
+	c := dgramClient("dgram", path, base, time.Minute, 0)
 	start := time.Now()
-	_, err = c.Lookup(context.Background(), "location", "alice@a.example.test")
+	_, err := c.Lookup(context.Background(), "location", "alice@a.example.test")
 	if !errors.Is(err, errTooLarge) {
 		t.Fatalf("err %v, want a reply too large", err)
 	}

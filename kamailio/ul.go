@@ -55,7 +55,7 @@ func (c *Client) Dump(ctx context.Context, table string) ([]Record, error) {
 	if err := c.call(ctx, "ul.dump", nil, &raw); err != nil {
 		return nil, err
 	}
-	recs, err := DecodeDump(raw, table)
+	recs, err := decodeDump(raw, table)
 	if err != nil {
 		return nil, c.noAnswer(fmt.Errorf("ul.dump: %w", err))
 	}
@@ -91,10 +91,10 @@ func (c *Client) AoRs(ctx context.Context, table string) ([]string, error) {
 	return out, nil
 }
 
-// DecodeDump reads the result of ul.dump: the AoRs of table with their
+// decodeDump reads the result of ul.dump: the AoRs of table with their
 // contacts. It tolerates what it does not know and refuses what is not a
 // dump.
-func DecodeDump(raw []byte, table string) ([]Record, error) {
+func decodeDump(raw []byte, table string) ([]Record, error) {
 	var dump struct {
 		Domains []struct {
 			Domain struct {

@@ -5,9 +5,7 @@ package kamailio_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,17 +25,10 @@ func TestMain(m *testing.M) {
 	os.Exit(testbed.RunWithPostgres(m, &pg))
 }
 
-var databases atomic.Int64
-
+// freshDB returns a pool on a database of the test's own.
 func freshDB(t *testing.T) *pgxpool.Pool {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	url, err := pg.CreateDatabase(ctx, fmt.Sprintf("usrloc_%d", databases.Add(1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool, err := pgxpool.New(ctx, url)
+	pool, err := pgxpool.New(context.Background(), pg.FreshDB(t))
 	if err != nil {
 		t.Fatal(err)
 	}

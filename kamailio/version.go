@@ -6,9 +6,9 @@ import (
 	"strings"
 )
 
-// VerifiedMajors are the Kamailio major versions kamreg's suite runs
+// verifiedMajors are the Kamailio major versions kamreg's suite runs
 // against: 5.6 (Debian 12) and 6.0 (Debian 13).
-var VerifiedMajors = []string{"5.6", "6.0"}
+var verifiedMajors = []string{"5.6", "6.0"}
 
 // Version asks the node for its version (core.version), for example
 // "kamailio 6.0.1 (x86_64/linux)", without the trailing space Kamailio
@@ -37,7 +37,7 @@ func Major(version string) string {
 // on.
 func Verified(version string) bool {
 	major := Major(version)
-	for _, v := range VerifiedMajors {
+	for _, v := range verifiedMajors {
 		if major == v {
 			return true
 		}
@@ -45,5 +45,5 @@ func Verified(version string) bool {
 	return false
 }
 
-// VerifiedList is VerifiedMajors for a message: "5.6, 6.0".
-func VerifiedList() string { return strings.Join(VerifiedMajors, ", ") }
+// VerifiedList is verifiedMajors for a message: "5.6, 6.0".
+func VerifiedList() string { return strings.Join(verifiedMajors, ", ") }

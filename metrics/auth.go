@@ -9,9 +9,9 @@ type AuthFailures struct {
 	lookups prometheus.Counter
 }
 
-// AuthFailureReasons are the values of the reason label, each present from
+// authFailureReasons are the values of the reason label, each present from
 // the start.
-var AuthFailureReasons = []string{"missing", "malformed", "unknown_token", "invalid", "unknown_account", "kazoo_login", "rate_limited"}
+var authFailureReasons = []string{"missing", "malformed", "unknown_token", "invalid", "unknown_account", "kazoo_login", "rate_limited"}
 
 // NewAuthFailures creates kamreg_auth_failures_total{reason} and
 // kamreg_token_lookups_total and registers them with reg.
@@ -21,7 +21,7 @@ func NewAuthFailures(reg prometheus.Registerer) *AuthFailures {
 		Help: "Failed authentications by reason: missing, malformed, unknown_token, invalid, unknown_account, " +
 			"kazoo_login (Kazoo's 401 to a proxied login), and rate_limited (answered 429 before any lookup).",
 	}, []string{"reason"})
-	for _, r := range AuthFailureReasons {
+	for _, r := range authFailureReasons {
 		c.WithLabelValues(r)
 	}
 	lookups := prometheus.NewCounter(prometheus.CounterOpts{

@@ -98,11 +98,25 @@ func (m *Metrics) ObserveSweep(outcome string, removed int) {
 // closed set (route names); method is mapped by MethodLabel, and code is
 // bounded to the three digits of an HTTP status.
 func (m *Metrics) ObserveHTTP(route, method string, code int, took time.Duration) {
+	m.observeHTTP(route, method, codeLabel(code), took)
+}
+
+// codeCut is the code label of a response aborted mid-way (a streamed
+// list whose backend failed after its first byte): no status tells it.
+const codeCut = "cut"
+
+// ObserveCut records one request whose response was aborted mid-way, as
+// ObserveHTTP with the code codeCut.
+func (m *Metrics) ObserveCut(route, method string, took time.Duration) {
+	m.observeHTTP(route, method, codeCut, took)
+}
+
+func (m *Metrics) observeHTTP(route, method, code string, took time.Duration) {
 	if m == nil {
 		return
 	}
 	method = MethodLabel(method)
-	m.HTTPRequests.WithLabelValues(route, method, codeLabel(code)).Inc()
+	m.HTTPRequests.WithLabelValues(route, method, code).Inc()
 	m.HTTPDuration.WithLabelValues(route, method).Observe(took.Seconds())
 }
 
@@ -112,9 +126,9 @@ const (
 	CutBackend = "backend"
 )
 
-// ObserveCut records one streamed list that ended early; reason is
+// ObserveStreamCut records one streamed list that ended early; reason is
 // CutClient or CutBackend.
-func (m *Metrics) ObserveCut(route, reason string) {
+func (m *Metrics) ObserveStreamCut(route, reason string) {
 	if m == nil {
 		return
 	}

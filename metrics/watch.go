@@ -12,9 +12,9 @@ type Watch struct {
 	dropped  *prometheus.CounterVec
 }
 
-// WatchEventTypes are the values of the type label of
+// watchEventTypes are the values of the type label of
 // kamreg_watch_events_total, each present from the start.
-var WatchEventTypes = []string{"snapshot", "registered", "refreshed", "unregistered"}
+var watchEventTypes = []string{"snapshot", "registered", "refreshed", "unregistered"}
 
 // NewWatch creates kamreg_watch_watchers, kamreg_watch_realms,
 // kamreg_watch_polls_total{outcome}, kamreg_watch_events_total{type} and
@@ -37,7 +37,7 @@ func NewWatch(reg prometheus.Registerer) *Watch {
 			Name: "kamreg_watch_dropped_total", Help: "Streams closed by kamreg by reason (slow: the watcher did not keep up; shutdown).",
 		}, []string{"reason"}),
 	}
-	for _, t := range WatchEventTypes {
+	for _, t := range watchEventTypes {
 		w.events.WithLabelValues(t)
 	}
 	for _, o := range []string{"ok", "error"} {

@@ -12,9 +12,9 @@ import (
 	"github.com/kamreg/kamreg/kamailio"
 )
 
-// Sender is a node that can send a request as a user agent client
+// sender is a node that can send a request as a user agent client
 // (kamailio.Client). A node that cannot is reported as failed by Sync.
-type Sender interface {
+type sender interface {
 	SendRequest(ctx context.Context, u kamailio.UAC) error
 }
 
@@ -178,15 +178,15 @@ func cmpOr(a, b error) error {
 // registered through, so that the request reaches the phone as its
 // REGISTER came (over its connection for TCP and TLS, while it is open).
 func (r *Registry) notify(ctx context.Context, n Node, b *kamreg.Binding, reboot bool) error {
-	s, ok := n.(Sender)
+	s, ok := n.(sender)
 	if !ok {
 		return kamreg.Errorf(kamreg.EUNAVAILABLE, "node %s cannot send requests", n.Node().Name)
 	}
-	return s.SendRequest(ctx, CheckSync(b, reboot))
+	return s.SendRequest(ctx, checkSync(b, reboot))
 }
 
-// CheckSync is the NOTIFY check-sync for binding b.
-func CheckSync(b *kamreg.Binding, reboot bool) kamailio.UAC {
+// checkSync is the NOTIFY check-sync for binding b.
+func checkSync(b *kamreg.Binding, reboot bool) kamailio.UAC {
 	event := "check-sync"
 	if reboot {
 		event += ";reboot=true"

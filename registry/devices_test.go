@@ -203,7 +203,7 @@ func TestCheckSync(t *testing.T) {
 		reboot bool
 		event  string
 	}{{false, "Event: check-sync"}, {true, "Event: check-sync;reboot=true"}} {
-		u := CheckSync(&b, tt.reboot)
+		u := checkSync(&b, tt.reboot)
 		from := u.Headers[0]
 		if !strings.HasPrefix(from, "From: <sip:kamreg@acme.test>;tag=") || len(from) != len("From: <sip:kamreg@acme.test>;tag=")+16 {
 			t.Errorf("From %q", from)

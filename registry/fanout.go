@@ -10,10 +10,10 @@ import (
 	"github.com/kamreg/kamreg"
 )
 
-// Fanout removes every AoR from the usrloc table of every node. Calls run
+// fanout removes every AoR from the usrloc table of every node. Calls run
 // concurrently: nodes in parallel, and at most perNode calls in flight on
 // one node. An AoR a node does not hold is not an error (Node.Remove).
-func Fanout(ctx context.Context, nodes []Node, table string, aors []string, perNode int) kamreg.FlushReport {
+func fanout(ctx context.Context, nodes []Node, table string, aors []string, perNode int) kamreg.FlushReport {
 	if perNode < 1 {
 		perNode = 1
 	}

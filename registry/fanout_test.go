@@ -3,7 +3,6 @@ package registry
 import (
 	"context"
 	"errors"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/kamailio"
+	"github.com/kamreg/kamreg/testbed"
 )
 
 // fakeRemover is a Node whose RemoveFn decides each call; with a gate,
@@ -91,7 +91,7 @@ func TestFanout(t *testing.T) {
 			for _, n := range tt.nodes {
 				nodes = append(nodes, n)
 			}
-			got := Fanout(context.Background(), nodes, "location", in, 2)
+			got := fanout(context.Background(), nodes, "location", in, 2)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
@@ -109,12 +109,9 @@ func TestFanoutBoundsConcurrencyPerNode(t *testing.T) {
 	}
 	n := &fakeRemover{name: "k1", gate: make(chan struct{})}
 	done := make(chan kamreg.FlushReport, 1)
-	go func() { done <- Fanout(context.Background(), []Node{n}, "location", aors, 4) }()
+	go func() { done <- fanout(context.Background(), []Node{n}, "location", aors, 4) }()
 	// Four calls in flight, each held at the gate: the bound is reached.
-	deadline := time.Now().Add(10 * time.Second)
-	for n.inFlight.Load() < 4 && time.Now().Before(deadline) {
-		runtime.Gosched()
-	}
+	testbed.Eventually(t, 10*time.Second, "four calls in flight", func() bool { return n.inFlight.Load() >= 4 })
 	if got := n.inFlight.Load(); got != 4 {
 		t.Fatalf("%d calls in flight, want 4", got)
 	}
@@ -140,7 +137,7 @@ func TestFanoutGivesUpOnADeadNode(t *testing.T) {
 	}
 	var calls atomic.Int32
 	dead := &fakeRemover{name: "dead", RemoveFn: func(string) error { calls.Add(1); return errors.New("connection refused") }}
-	r := Fanout(context.Background(), []Node{dead, &fakeRemover{name: "k1"}}, "location", aors, 4)
+	r := fanout(context.Background(), []Node{dead, &fakeRemover{name: "k1"}}, "location", aors, 4)
 	if len(r.Failed) != 500 || len(r.Flushed) != 0 {
 		t.Fatalf("flushed %d failed %d", len(r.Flushed), len(r.Failed))
 	}

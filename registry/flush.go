@@ -120,7 +120,7 @@ func (r *Registry) flush(ctx context.Context, realm string, aors []kamreg.AoR) (
 	if err != nil {
 		return kamreg.FlushReport{}, err
 	}
-	report := Fanout(ctx, r.Nodes, r.Table, names, r.PerNode)
+	report := fanout(ctx, r.Nodes, r.Table, names, r.PerNode)
 	acknowledged := make(map[kamreg.AoR]bool, len(report.Flushed))
 	for _, name := range report.Flushed {
 		acknowledged[byName[name]] = true

@@ -136,10 +136,9 @@ func TestRPCSourceSharesDumps(t *testing.T) {
 			errs <- err
 		}()
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for (k1.dumps.Load() < 1 || k2.dumps.Load() < 1) && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond) // waiting for a condition, with a deadline
-	}
+	testbed.Eventually(t, 10*time.Second, "a dump started on each node", func() bool {
+		return k1.dumps.Load() >= 1 && k2.dumps.Load() >= 1
+	})
 	close(k1.gate)
 	close(k2.gate)
 	testbed.Wait(t, &wg, 10*time.Second, "50 concurrent counts")
@@ -192,16 +191,11 @@ func TestRPCSourceForgetsADumpInFlight(t *testing.T) {
 	ctx := context.Background()
 	first := make(chan error, 1)
 	go func() { _, err := r.Count(ctx, kamailio.Query{}); first <- err }()
-	deadline := time.Now().Add(10 * time.Second)
-	for k1.dumps.Load() < 1 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond) // waiting for the dump to start
-	}
+	testbed.Eventually(t, 10*time.Second, "the first read's dump started", func() bool { return k1.dumps.Load() >= 1 })
 	r.Forget() // a flush ends while the dump runs
 	second := make(chan error, 1)
 	go func() { _, err := r.Count(ctx, kamailio.Query{}); second <- err }()
-	for k1.dumps.Load() < 2 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond) // the read after the flush starts its own dump
-	}
+	testbed.Eventually(t, 10*time.Second, "the read after the flush started its own dump", func() bool { return k1.dumps.Load() >= 2 })
 	close(k1.gate)
 	for _, ch := range []chan error{first, second} {
 		select {

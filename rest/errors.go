@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/sirupsen/logrus"
+
 	"github.com/kamreg/kamreg"
 )
 
@@ -16,6 +18,8 @@ type apiError struct {
 	Allow   string
 	// RetryAfter, in seconds, is sent as Retry-After when set.
 	RetryAfter string
+	// Level is the level the request is logged at.
+	Level logrus.Level
 }
 
 type messageData struct {
@@ -62,70 +66,115 @@ type flushData struct {
 	Failed  int                  `json:"failed"`
 }
 
-// classify maps every error a handler can meet to its status, message and
-// data, as in the contract's error table: the HTTP layer's own errors
-// first, then the domain's error kinds (kamreg.ErrorCode). An error of no
+// classify maps every error a handler can meet to its answer: the first
+// row of answers that matches. The rows hold the HTTP layer's own errors
+// first, then the domain's error kinds (kamreg.ErrorCode); an error of no
 // kind is a fault of kamreg's: 500, as for a panic.
 func classify(err error) apiError {
-	var (
-		malformed *malformedAccountError
-		unknown   *unknownAccountError
-		user      *unknownUserError
-		noReg     *noRegistrationError
-		syncErr   *syncError
-		status    *statusReadError
-		method    *methodError
-		param     *paramError
-		flush     *kamreg.FlushError
-	)
-	switch {
-	case errors.Is(err, errInvalidCredentials), errors.Is(err, kamreg.ErrBadToken):
-		return apiError{Status: http.StatusUnauthorized, Message: "invalid_credentials", Data: messageData{"invalid credentials"}}
-	case errors.Is(err, errForbidden):
-		return apiError{Status: http.StatusForbidden, Message: "forbidden", Data: messageData{"forbidden"}}
-	case errors.As(err, &malformed):
-		return apiError{Status: http.StatusNotFound, Message: "bad identifier", Data: messageData{malformed.Error()}}
-	case errors.As(err, &unknown):
+	for _, row := range answers {
+		if a, ok := row(err); ok {
+			return a
+		}
+	}
+	return internalError
+}
+
+// answers is the table of classify, as in the README's error table. Each
+// answer's Level is its request's log level: error for kamreg's own
+// faults only; warn for a backend (PostgreSQL, a node, Kazoo) that
+// failed; info, or debug for a refusal a flood repeats, for a client's
+// fault.
+var answers = []answerRow{
+	is(errInvalidCredentials, invalidCredentials),
+	is(kamreg.ErrBadToken, invalidCredentials),
+	is(errForbidden, apiError{Status: http.StatusForbidden, Message: "forbidden", Data: messageData{"forbidden"}, Level: logrus.InfoLevel}),
+	as(func(e *malformedAccountError) apiError {
+		return apiError{Status: http.StatusNotFound, Message: "bad identifier", Data: messageData{e.Error()}, Level: logrus.InfoLevel}
+	}),
+	as(func(e *unknownAccountError) apiError {
 		return apiError{Status: http.StatusNotFound, Message: "bad_identifier", Data: struct {
 			Cause   string `json:"cause"`
 			Message string `json:"message"`
-		}{unknown.ID, "bad identifier"}}
-	case errors.As(err, &user):
-		return apiError{Status: http.StatusNotFound, Message: "bad identifier", Data: []string{user.Username}}
-	case errors.As(err, &noReg):
-		return apiError{Status: http.StatusNotFound, Message: "bad identifier", Data: []string{noReg.ID}}
-	case errors.As(err, &syncErr):
-		return syncAnswer(syncErr)
-	case errors.As(err, &status):
-		return classify(status.Err)
-	case errors.Is(err, errTooManyRequests):
-		return apiError{Status: http.StatusTooManyRequests, Message: "too_many_requests", Data: messageData{"too many requests"}, RetryAfter: "1"}
-	case errors.Is(err, errNotFound):
-		return apiError{Status: http.StatusNotFound, Message: "not_found", Data: messageData{"not found"}}
-	case errors.As(err, &method):
-		return apiError{Status: http.StatusMethodNotAllowed, Message: "invalid_method", Data: messageData{"method not allowed"}, Allow: method.Allow}
-	case errors.As(err, &param):
+		}{e.ID, "bad identifier"}, Level: logrus.InfoLevel}
+	}),
+	as(func(e *unknownUserError) apiError {
+		return apiError{Status: http.StatusNotFound, Message: "bad identifier", Data: []string{e.Username}, Level: logrus.InfoLevel}
+	}),
+	as(func(e *noRegistrationError) apiError {
+		return apiError{Status: http.StatusNotFound, Message: "bad identifier", Data: []string{e.ID}, Level: logrus.InfoLevel}
+	}),
+	as(syncAnswer),
+	is(errTooManyRequests, apiError{Status: http.StatusTooManyRequests, Message: "too_many_requests",
+		Data: messageData{"too many requests"}, RetryAfter: "1", Level: logrus.DebugLevel}),
+	is(errNotFound, notFound),
+	as(func(e *methodError) apiError {
+		return apiError{Status: http.StatusMethodNotAllowed, Message: "invalid_method", Data: messageData{"method not allowed"},
+			Allow: e.Allow, Level: logrus.InfoLevel}
+	}),
+	as(func(e *paramError) apiError {
 		return apiError{Status: http.StatusBadRequest, Message: "invalid request", Data: struct {
 			Message   string `json:"message"`
 			Parameter string `json:"parameter"`
-		}{param.Message, param.Parameter}}
-	case errors.As(err, &flush):
-		return flushAnswer(flush)
-	}
-	switch kamreg.ErrorCode(err) {
-	case kamreg.EUNAVAILABLE:
-		return datastoreError(kamreg.ErrorMessage(err))
-	case kamreg.ENOTFOUND:
-		return apiError{Status: http.StatusNotFound, Message: "not_found", Data: messageData{"not found"}}
-	case kamreg.EINVALID:
-		return apiError{Status: http.StatusBadRequest, Message: "invalid request", Data: messageData{kamreg.ErrorMessage(err)}}
-	}
-	return apiError{Status: http.StatusInternalServerError, Message: "internal_error", Data: messageData{"internal error"}}
+		}{e.Message, e.Parameter}, Level: logrus.InfoLevel}
+	}),
+	as(flushAnswer),
+	as(func(e *upstreamError) apiError {
+		return apiError{Status: http.StatusBadGateway, Message: "bad_gateway",
+			Data: messageData{"Kazoo at " + e.Host + " did not answer"}, Level: logrus.WarnLevel}
+	}),
+	as(func(*panicError) apiError { return internalError }),
+	kind(kamreg.EUNAVAILABLE, func(err error) apiError {
+		return apiError{Status: http.StatusServiceUnavailable, Message: "datastore fatal error",
+			Data: messageData{kamreg.ErrorMessage(err)}, Level: logrus.WarnLevel}
+	}),
+	kind(kamreg.ENOTFOUND, func(error) apiError { return notFound }),
+	kind(kamreg.EINVALID, func(err error) apiError {
+		return apiError{Status: http.StatusBadRequest, Message: "invalid request", Data: messageData{kamreg.ErrorMessage(err)}, Level: logrus.InfoLevel}
+	}),
 }
 
-func datastoreError(msg string) apiError {
-	return apiError{Status: http.StatusServiceUnavailable, Message: "datastore fatal error", Data: messageData{msg}}
+var (
+	invalidCredentials = apiError{Status: http.StatusUnauthorized, Message: "invalid_credentials",
+		Data: messageData{"invalid credentials"}, Level: logrus.InfoLevel}
+	notFound      = apiError{Status: http.StatusNotFound, Message: "not_found", Data: messageData{"not found"}, Level: logrus.InfoLevel}
+	internalError = apiError{Status: http.StatusInternalServerError, Message: "internal_error",
+		Data: messageData{"internal error"}, Level: logrus.ErrorLevel}
+)
+
+// answerRow is one row of answers: the answer to err, when the row
+// matches it.
+type answerRow func(err error) (apiError, bool)
+
+// is matches err when it is target (errors.Is).
+func is(target error, a apiError) answerRow {
+	return func(err error) (apiError, bool) { return a, errors.Is(err, target) }
 }
+
+// as matches err when it holds an E (errors.As), answered from it.
+func as[E error](answer func(E) apiError) answerRow {
+	return func(err error) (apiError, bool) {
+		var e E
+		if !errors.As(err, &e) {
+			return apiError{}, false
+		}
+		return answer(e), true
+	}
+}
+
+// kind matches err when it is of the domain's error kind code.
+func kind(code string, answer func(error) apiError) answerRow {
+	return func(err error) (apiError, bool) {
+		if kamreg.ErrorCode(err) != code {
+			return apiError{}, false
+		}
+		return answer(err), true
+	}
+}
+
+// panicError is a handler that panicked: a fault of kamreg's.
+type panicError struct{ Value any }
+
+func (e *panicError) Error() string { return fmt.Sprintf("handler panicked: %v", e.Value) }
 
 func flushAnswer(f *kamreg.FlushError) apiError {
 	d := flushData{Nodes: f.Report.Nodes, Flushed: len(f.Report.Flushed), Failed: len(f.Report.Failed)}
@@ -144,5 +193,5 @@ func flushAnswer(f *kamreg.FlushError) apiError {
 	if f.Cause != nil && len(f.Report.Nodes) > 0 {
 		d.Message += "; what was flushed could not be recorded: " + kamreg.ErrorMessage(f.Cause)
 	}
-	return apiError{Status: http.StatusServiceUnavailable, Message: "flush incomplete", Data: d}
+	return apiError{Status: http.StatusServiceUnavailable, Message: "flush incomplete", Data: d, Level: logrus.WarnLevel}
 }

@@ -19,13 +19,13 @@ type Watcher interface {
 
 // Defaults of the event stream's timers.
 const (
-	// DefaultHeartbeat is how often an idle stream gets a comment, so that
+	// defaultHeartbeat is how often an idle stream gets a comment, so that
 	// proxies and browsers keep it open.
-	DefaultHeartbeat = 15 * time.Second
-	// DefaultRecheck is how often a stream's token and authorization are
+	defaultHeartbeat = 15 * time.Second
+	// defaultRecheck is how often a stream's token and authorization are
 	// checked again: with the 5 s authentication cache, a revoked token's
 	// streams close within about 6 s.
-	DefaultRecheck = time.Second
+	defaultRecheck = time.Second
 	// eventWriteWait bounds one write to a stream's client.
 	eventWriteWait = 30 * time.Second
 	// eventRetry is the reconnection delay the stream suggests, in ms.
@@ -130,14 +130,14 @@ func (s *Server) heartbeat() time.Duration {
 	if s.cfg.Heartbeat > 0 {
 		return s.cfg.Heartbeat
 	}
-	return DefaultHeartbeat
+	return defaultHeartbeat
 }
 
 func (s *Server) recheck() time.Duration {
 	if s.cfg.Recheck > 0 {
 		return s.cfg.Recheck
 	}
-	return DefaultRecheck
+	return defaultRecheck
 }
 
 // sseWriter writes Server-Sent Events into a buffer, then to the client.

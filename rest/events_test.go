@@ -17,6 +17,7 @@ import (
 
 	"github.com/kamreg/kamreg"
 	"github.com/kamreg/kamreg/auth"
+	"github.com/kamreg/kamreg/testbed"
 	"github.com/kamreg/kamreg/watch"
 )
 
@@ -426,7 +427,7 @@ func TestAJWTStreamIsVerifiedOnceThenFromTheCache(t *testing.T) {
 			if tt.ends {
 				waitEnd(t, blocks)
 			} else {
-				eventually(t, "twenty rechecks of the stream's token", func() bool { return checks.Load() > 20 })
+				testbed.Eventually(t, streamWait, "twenty rechecks of the stream's token", func() bool { return checks.Load() > 20 })
 			}
 			if n := v.verified.Load(); n != 1 {
 				t.Errorf("the JWT was verified %d times over %d checks, want once", n, checks.Load())

@@ -16,11 +16,11 @@ func FuzzStartKey(f *testing.F) {
 	f.Add("AAAA")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, s string) {
-		k, err := DecodeStartKey(s)
+		k, err := decodeStartKey(s)
 		if err != nil {
 			return
 		}
-		again, err := DecodeStartKey(EncodeStartKey(k))
+		again, err := decodeStartKey(EncodeStartKey(k))
 		if err != nil || again != k {
 			t.Errorf("%q: %+v then %+v, %v", s, k, again, err)
 		}

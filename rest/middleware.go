@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 	"unicode/utf8"
@@ -61,32 +62,38 @@ func (s *Server) observeWith(next http.Handler, ownHeaders bool) http.Handler {
 			noStore(h)
 		}
 		defer func() {
-			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
-					// A streamed answer cut on purpose (listFailed): the
-					// server closes the connection unfinished.
-					s.logRequest(r, st, rec, time.Since(start))
-					panic(p)
-				}
-				s.cfg.Log.WithFields(logrus.Fields{"request_id": st.requestID, "panic": p}).Error("handler panicked")
+			p := recover()
+			if p == http.ErrAbortHandler {
+				// A response cut on purpose, so that no client takes it
+				// for a whole one: the server aborts the connection.
+				s.logRequest(r, st, rec, time.Since(start), true)
+				panic(p)
+			}
+			if p != nil {
+				s.cfg.Log.WithFields(logrus.Fields{"request_id": st.requestID, "panic": bounded(fmt.Sprint(p))}).Error("handler panicked")
 				if rec.status == 0 {
-					writeEnvelope(rec, http.StatusInternalServerError, envelope{AuthToken: st.token,
-						Data: []byte(`{"message":"internal error"}`), Error: "500", Message: "internal_error",
-						RequestID: st.requestID, Status: "error"})
+					respondError(rec, r, &panicError{Value: p})
 				}
 			}
-			s.logRequest(r, st, rec, time.Since(start))
+			s.logRequest(r, st, rec, time.Since(start), false)
 		}()
 		next.ServeHTTP(rec, r)
 	})
 }
 
-func (s *Server) logRequest(r *http.Request, st *state, rec *recorder, took time.Duration) {
-	s.cfg.Metrics.ObserveHTTP(st.route, r.Method, rec.status, took)
+// logRequest counts the request in the metrics and writes its log line,
+// at levelOf's level; cut is a response aborted mid-way.
+func (s *Server) logRequest(r *http.Request, st *state, rec *recorder, took time.Duration, cut bool) {
+	if cut {
+		s.cfg.Metrics.ObserveCut(st.route, r.Method, took)
+	} else {
+		s.cfg.Metrics.ObserveHTTP(st.route, r.Method, rec.status, took)
+	}
 	// Requests refused with 429 are counted by the metrics and logged at
 	// debug level only: a line for each request of a flood would fill the
 	// disk and take the CPU the valid clients need.
-	if rec.status == http.StatusTooManyRequests && !s.cfg.Log.IsLevelEnabled(logrus.DebugLevel) {
+	level := levelOf(st, rec.status, cut)
+	if !s.cfg.Log.IsLevelEnabled(level) {
 		return
 	}
 	fields := logrus.Fields{
@@ -102,34 +109,56 @@ func (s *Server) logRequest(r *http.Request, st *state, rec *recorder, took time
 		fields["account_id"] = st.accountID
 	}
 	if st.cut != "" {
-		s.cfg.Metrics.ObserveCut(st.route, st.cut)
+		s.cfg.Metrics.ObserveStreamCut(st.route, st.cut)
 		fields["cut"] = st.cut
 	}
 	entry := s.cfg.Log.WithFields(fields)
+	failed := cut || (rec.status >= 500 && rec.status != http.StatusNotImplemented)
+	if failed && st.err != nil {
+		entry = entry.WithField(logrus.ErrorKey, bounded(st.err.Error()))
+		if cause := kamreg.ErrorCause(st.err); cause != "" {
+			entry = entry.WithField("cause", bounded(cause))
+		}
+	}
 	switch {
-	case st.cut == metrics.CutBackend:
-		entry.WithField(logrus.ErrorKey, bounded(st.err.Error())).Error("response cut: a read failed in the middle of a streamed list")
+	case cut:
+		entry.Log(level, "response cut")
 	case st.cut == metrics.CutClient:
-		entry.Info("request: the client went away in the middle of a streamed list")
+		entry.Log(level, "request: the client went away in the middle of a streamed list")
 	case rec.status == http.StatusNotImplemented:
 		// Kazoo's answer, through the proxy, to a method it does not
 		// know: the client's fault, as any 4xx. (Go's server answers its
 		// own 501s, to a Transfer-Encoding it does not take, before any
 		// handler.)
-		entry.Warn("request not implemented")
-	case rec.status >= 500:
-		if st.err != nil {
-			entry = entry.WithField(logrus.ErrorKey, bounded(st.err.Error()))
-			if cause := kamreg.ErrorCause(st.err); cause != "" {
-				entry = entry.WithField("cause", bounded(cause))
-			}
-		}
-		entry.Error("request failed")
-	case rec.status == http.StatusTooManyRequests:
-		entry.Debug("request")
+		entry.Log(level, "request not implemented")
+	case failed:
+		entry.Log(level, "request failed")
 	default:
-		entry.Info("request")
+		entry.Log(level, "request")
 	}
+}
+
+// levelOf is the level of a request's log line: its answer's (classify)
+// when respondError wrote it; otherwise warn for a response cut mid-way
+// and for a 5xx kamreg passed on or wrote for a backend (Kazoo's own
+// through the proxy, an unready /readyz), debug for a 429, info for the
+// rest. Only kamreg's own faults are errors.
+func levelOf(st *state, status int, cut bool) logrus.Level {
+	switch {
+	case cut:
+		return logrus.WarnLevel
+	case st.err != nil:
+		if a := classify(st.err); a.Status == status {
+			return a.Level
+		}
+	}
+	switch {
+	case status >= 500:
+		return logrus.WarnLevel
+	case status == http.StatusTooManyRequests:
+		return logrus.DebugLevel
+	}
+	return logrus.InfoLevel
 }
 
 // maxLoggedError bounds the error text of a log line: an error may quote

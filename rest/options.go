@@ -11,8 +11,8 @@ import (
 	"github.com/kamreg/kamreg/adapter"
 )
 
-// MaxPageSize is the largest page_size accepted.
-const MaxPageSize = 10000
+// maxPageSize is the largest page_size accepted.
+const maxPageSize = 10000
 
 // maxFilters bounds the filters of one request.
 const maxFilters = 32
@@ -33,13 +33,13 @@ func parseListOptions(r *http.Request) (listOptions, error) {
 	q := r.URL.Query()
 	if v, ok := q["page_size"]; ok {
 		n, err := strconv.Atoi(v[0])
-		if err != nil || n < 1 || n > MaxPageSize || len(v) > 1 {
-			return o, &paramError{Parameter: "page_size", Message: fmt.Sprintf("page_size must be one integer from 1 to %d", MaxPageSize)}
+		if err != nil || n < 1 || n > maxPageSize || len(v) > 1 {
+			return o, &paramError{Parameter: "page_size", Message: fmt.Sprintf("page_size must be one integer from 1 to %d", maxPageSize)}
 		}
 		o.query.Limit, o.paged = n, true
 	}
 	if v, ok := q["start_key"]; ok {
-		k, err := DecodeStartKey(v[0])
+		k, err := decodeStartKey(v[0])
 		if err != nil || len(v) > 1 {
 			return o, &paramError{Parameter: "start_key", Message: "malformed start_key: pass the next_start_key of the page before, unchanged"}
 		}

@@ -75,7 +75,7 @@ func TestStartKeyRoundTrip(t *testing.T) {
 		{Username: "", Contact: "", Ruid: ""},
 		{Username: "ünïcode", Contact: "sip:x@y?h=%00", Ruid: "r"},
 	} {
-		got, err := DecodeStartKey(EncodeStartKey(k))
+		got, err := decodeStartKey(EncodeStartKey(k))
 		if err != nil {
 			t.Fatalf("%+v: %v", k, err)
 		}
@@ -111,7 +111,7 @@ func TestCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The contract's 24 keys first, unchanged, then Kazoo 4's.
+	// Kazoo's 24 documented keys first, unchanged, then Kazoo 4's.
 	wantHeader := append(append([]string{}, adapter.Keys...), "initial_registration", "last_registration", "presence_id",
 		"proxy_protocol", "register_overwrite_notify", "registrar_hostname", "registrar_node", "source_ip", "source_port")
 	if diff := cmp.Diff(wantHeader, rows[0]); diff != "" {

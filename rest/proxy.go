@@ -9,8 +9,6 @@ import (
 	"path"
 	"regexp"
 	"strings"
-
-	"github.com/kamreg/kamreg/jsontext"
 )
 
 // proxyRoute names proxied requests in the log and the metrics.
@@ -158,13 +156,8 @@ func (s *Server) badGateway(target *url.URL) func(http.ResponseWriter, *http.Req
 			w.WriteHeader(499) // logged only; nobody reads it
 			return
 		}
-		st.err = &upstreamError{Host: target.Host, Err: err} // logged with the request
 		s.ownHeaders(w.Header(), st)
-		data := jsontext.String([]byte(`{"message":`), "Kazoo at "+target.Host+" did not answer")
-		writeEnvelope(w, http.StatusBadGateway, envelope{
-			AuthToken: st.token, Data: append(data, '}'), Error: "502", Message: "bad_gateway",
-			RequestID: st.requestID, Status: "error",
-		})
+		respondError(w, r, &upstreamError{Host: target.Host, Err: err}) // logged with the request
 	}
 }
 

@@ -63,8 +63,8 @@ type Config struct {
 	AuthFailHold time.Duration
 	// Watch serves the event stream (…/registrations/events); nil answers
 	// it 404. Heartbeat and Recheck are the stream's comment interval
-	// and how often its token is checked again (DefaultHeartbeat,
-	// DefaultRecheck when zero).
+	// and how often its token is checked again (defaultHeartbeat,
+	// defaultRecheck when zero).
 	Watch     Watcher
 	Heartbeat time.Duration
 	Recheck   time.Duration

@@ -346,8 +346,8 @@ func TestPanicIsA500Envelope(t *testing.T) {
 	}
 }
 
-// errorRow is the API's error table (the README's and openapi.yaml's
-// error answers) for one golden, written by hand: the goldens are written from
+// errorRow is the API's error table (the README's "Errors" and
+// openapi.yaml's error answers) for one golden, written by hand: the goldens are written from
 // the code under test, so this is what keeps them from drifting with it.
 type errorRow struct {
 	status    string // the envelope's "error": the HTTP status as a string
@@ -358,7 +358,7 @@ type errorRow struct {
 	data string
 }
 
-var contractErrors = map[string]errorRow{
+var errorTable = map[string]errorRow{
 	// 401: no token, unknown token, bad signature or expired token.
 	"error_no_token":  {"401", "invalid_credentials", "", `{"message":"invalid credentials"}`},
 	"error_bad_token": {"401", "invalid_credentials", "nope", `{"message":"invalid credentials"}`},
@@ -433,10 +433,10 @@ var contractErrors = map[string]errorRow{
 	"error_device_list_method":          {"405", "invalid_method", goodTok, `{"message":"method not allowed"}`},
 }
 
-// TestErrorGoldensMatchContract checks every error golden against the
-// contract's error table written above: envelope keys in order, status,
+// TestErrorGoldensMatchTheTable checks every error golden against the
+// error table written above: envelope keys in order, status,
 // message and data (shape, key order and text).
-func TestErrorGoldensMatchContract(t *testing.T) {
+func TestErrorGoldensMatchTheTable(t *testing.T) {
 	files, err := filepath.Glob("testdata/error_*.json")
 	if err != nil {
 		t.Fatal(err)
@@ -446,7 +446,7 @@ func TestErrorGoldensMatchContract(t *testing.T) {
 		names = append(names, strings.TrimSuffix(filepath.Base(f), ".json"))
 	}
 	var want []string
-	for name := range contractErrors {
+	for name := range errorTable {
 		want = append(want, name)
 	}
 	sort.Strings(want)
@@ -454,7 +454,7 @@ func TestErrorGoldensMatchContract(t *testing.T) {
 		t.Errorf("error goldens without a hand-written row, or rows without a golden (-rows +goldens):\n%s", diff)
 	}
 	for _, name := range names {
-		row, ok := contractErrors[name]
+		row, ok := errorTable[name]
 		if !ok {
 			continue
 		}
@@ -470,16 +470,16 @@ func TestErrorGoldensMatchContract(t *testing.T) {
 			wantText := `{"auth_token":` + jsonString(row.authToken) + `,"data":` + row.data + `,"error":"` + row.status +
 				`","message":` + jsonString(row.message) + `,"request_id":"rid","status":"error"}`
 			if diff := cmp.Diff(wantText, compact.String()); diff != "" {
-				t.Errorf("(-contract +golden):\n%s", diff)
+				t.Errorf("(-table +golden):\n%s", diff)
 			}
 		})
 	}
 	// The goldens' statuses are the ones the golden cases expect, and a
 	// 405 names what is allowed.
 	for _, tt := range goldenCases() {
-		row, ok := contractErrors[tt.name]
+		row, ok := errorTable[tt.name]
 		if ok && row.status != strconv.Itoa(tt.status) {
-			t.Errorf("%s: the golden case expects %d, the contract %s", tt.name, tt.status, row.status)
+			t.Errorf("%s: the golden case expects %d, the table %s", tt.name, tt.status, row.status)
 		}
 		if ok && row.status == "405" {
 			w := do(newTestServer(t, tt.regs, nil), tt.method, tt.path, tt.token)

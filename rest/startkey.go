@@ -27,8 +27,8 @@ func EncodeStartKey(k kamreg.Key) string {
 	return base64.RawURLEncoding.EncodeToString(append(payload, sum[:keyChecksum]...))
 }
 
-// DecodeStartKey reads a start_key made by EncodeStartKey.
-func DecodeStartKey(s string) (kamreg.Key, error) {
+// decodeStartKey reads a start_key made by EncodeStartKey.
+func decodeStartKey(s string) (kamreg.Key, error) {
 	if s == "" || len(s) > maxStartKey {
 		return kamreg.Key{}, errBadStartKey
 	}

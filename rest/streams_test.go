@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kamreg/kamreg"
+	"github.com/kamreg/kamreg/testbed"
 )
 
 // capped serves streams with the limit l, behind a trusted proxy at
@@ -98,18 +99,6 @@ func TestEventStreamPastItsCapIsTheRateLimitAnswer(t *testing.T) {
 	golden(t, "error_rate_limited", refused.body)
 }
 
-// eventually waits until cond holds, failing t at streamWait.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(streamWait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", streamWait, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func TestAStreamThatEndsGivesItsSlotsBack(t *testing.T) {
 	one := StreamLimit{PerToken: 1, PerAddress: 1}
 	tests := []struct {
@@ -144,7 +133,7 @@ func TestAStreamThatEndsGivesItsSlotsBack(t *testing.T) {
 			src := &liveSource{}
 			s, revoked := capped(t, src, one, false)
 			tt.end(t, s, src, revoked)
-			eventually(t, "the stream's slots are given back", func() bool {
+			testbed.Eventually(t, streamWait, "the stream's slots are given back", func() bool {
 				srv := s.Config.Handler.(*Server)
 				tok, client := srv.streams.open(goodTok, "127.0.0.1")
 				return tok == 0 && client == 0

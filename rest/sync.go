@@ -50,7 +50,7 @@ func syncAnswer(e *syncError) apiError {
 	if d.Nodes == nil {
 		d.Nodes = []kamreg.NodeFailure{}
 	}
-	return apiError{Status: http.StatusServiceUnavailable, Message: "sync incomplete", Data: d}
+	return apiError{Status: http.StatusServiceUnavailable, Message: "sync incomplete", Data: d, Level: logrus.WarnLevel}
 }
 
 // syncDevice answers POST …/devices/{device_id}/sync.

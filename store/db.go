@@ -99,8 +99,8 @@ func openWait(ctx context.Context, url string, wait time.Duration, retrying func
 	}
 }
 
-// MigrationsTable is where goose records which migrations ran.
-const MigrationsTable = "kamreg_schema_migrations"
+// migrationsTable is where goose records which migrations ran.
+const migrationsTable = "kamreg_schema_migrations"
 
 // Migrate applies pending migrations and returns how many ran. Several
 // kamreg processes may call it at once: a session lock serialises them.
@@ -115,9 +115,9 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, u migrations.Usrloc) (int,
 
 // provider returns goose's provider for kamreg's migrations (the embedded
 // SQL files and the Go migrations reading what u names), recorded in
-// MigrationsTable.
+// migrationsTable.
 func provider(db *sql.DB, u migrations.Usrloc, opts ...goose.ProviderOption) (*goose.Provider, error) {
-	st, err := database.NewStore(database.DialectPostgres, MigrationsTable)
+	st, err := database.NewStore(database.DialectPostgres, migrationsTable)
 	if err != nil {
 		return nil, err
 	}

@@ -12,9 +12,9 @@ import (
 	"github.com/kamreg/kamreg/dberr"
 )
 
-// FlushTTL is how long a flush record hides the flushed rows: long enough
+// flushTTL is how long a flush record hides the flushed rows: long enough
 // for Kamailio's usrloc timer (60 s by default) to remove them.
-const FlushTTL = 15 * time.Minute
+const flushTTL = 15 * time.Minute
 
 // Flushes keeps kamreg_flushes: the rows a flush every node acknowledged
 // removed, so that readers of the location table stop showing them at
@@ -27,7 +27,7 @@ type Flushes struct {
 	Listener *Listener
 }
 
-// Record keeps the records for FlushTTL, drops records past their
+// Record keeps the records for flushTTL, drops records past their
 // lifetime and notifies every replica that realm was flushed, in one
 // round trip and one transaction: a replica that hears of the flush reads
 // records already committed. A realm-wide record (kamreg.RealmFlush) is
@@ -42,7 +42,7 @@ func (s Flushes) Record(ctx context.Context, realm string, recs []kamreg.FlushRe
 	if s.Listener != nil {
 		sender = s.Listener.Self
 	}
-	b.Queue(`SELECT pg_notify($1, $2)`, FlushChannel, payload(sender, s.Listener.next(), realm))
+	b.Queue(`SELECT pg_notify($1, $2)`, flushChannel, payload(sender, s.Listener.next(), realm))
 	return dberr.Wrap(s.Pool.SendBatch(ctx, b).Close())
 }
 
@@ -64,7 +64,7 @@ func queueRecords(b *pgx.Batch, recs []kamreg.FlushRecord) {
 					THEN greatest(kamreg_flushes.last_modified, EXCLUDED.last_modified)
 					ELSE EXCLUDED.last_modified END,
 				expires_at = EXCLUDED.expires_at`,
-		ruids, users, domains, callids, cseqs, modified, int(FlushTTL.Seconds()))
+		ruids, users, domains, callids, cseqs, modified, int(flushTTL.Seconds()))
 	b.Queue(`DELETE FROM kamreg_flushes WHERE expires_at < now()`)
 }
 

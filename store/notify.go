@@ -11,13 +11,13 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// FlushChannel is the PostgreSQL channel a flush notifies (Flushes.Record)
+// flushChannel is the PostgreSQL channel a flush notifies (Flushes.Record)
 // and every replica listens on (Listener).
-const FlushChannel = "kamreg_flushes"
+const flushChannel = "kamreg_flushes"
 
-// ListenerName is the application_name of the Listener's connection, as
+// listenerName is the application_name of the Listener's connection, as
 // pg_stat_activity shows it.
-const ListenerName = "kamreg flush listener"
+const listenerName = "kamreg flush listener"
 
 // maxRealm bounds the realm a notification names: PostgreSQL refuses
 // payloads of 8000 bytes or more. A longer realm is sent as "", which
@@ -46,7 +46,7 @@ func parsePayload(p string) (sender string, seq uint64, realm string) {
 }
 
 // Listener holds one connection of its own (outside the pool) that
-// LISTENs on FlushChannel, and tells of every flush another replica
+// LISTENs on flushChannel, and tells of every flush another replica
 // notifies. When the connection is lost it reconnects with a backoff;
 // between OnLost and OnListening notifications may have been missed.
 //
@@ -162,7 +162,7 @@ func (l *Listener) Run(ctx context.Context) {
 // fails or ctx ends; listening is called once LISTEN is in force.
 func (l *Listener) listen(ctx context.Context, listening func()) error {
 	cfg := l.Pool.Config().ConnConfig.Copy()
-	cfg.RuntimeParams["application_name"] = ListenerName
+	cfg.RuntimeParams["application_name"] = listenerName
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return err
@@ -172,7 +172,7 @@ func (l *Listener) listen(ctx context.Context, listening func()) error {
 		defer cancel()
 		_ = conn.Close(cctx)
 	}()
-	if _, err := conn.Exec(ctx, `LISTEN `+pgx.Identifier{FlushChannel}.Sanitize()); err != nil {
+	if _, err := conn.Exec(ctx, `LISTEN `+pgx.Identifier{flushChannel}.Sanitize()); err != nil {
 		return err
 	}
 	listening()

@@ -140,7 +140,7 @@ func TestAListenerThatReconnectsReadsEveryRealmAgain(t *testing.T) {
 	}
 	var killed bool
 	if err := pool.QueryRow(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-		WHERE datname = current_database() AND application_name = $1`, ListenerName).Scan(&killed); err != nil || !killed {
+		WHERE datname = current_database() AND application_name = $1`, listenerName).Scan(&killed); err != nil || !killed {
 		t.Fatalf("terminate the listener's backend: %v %v", killed, err)
 	}
 	testbed.Receive(t, h.lost, 10*time.Second, "the listener to see its connection lost")

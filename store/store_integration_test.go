@@ -5,11 +5,9 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,20 +28,13 @@ func TestMain(m *testing.M) {
 	os.Exit(testbed.RunWithPostgres(m, &pg))
 }
 
-var databases atomic.Int64
-
-// freshDB creates a database with Kamailio's schema for the test, and
-// returns a pool on it, with kamreg's migrations applied when migrated.
+// freshDB returns a pool on a database of the test's own, with kamreg's
+// migrations applied when migrated.
 func freshDB(t *testing.T, migrated bool) *pgxpool.Pool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	name := fmt.Sprintf("store_%s_%d", strings.ToLower(regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(t.Name(), "_")), databases.Add(1))
-	url, err := pg.CreateDatabase(ctx, name[:min(len(name), 60)])
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool, err := Open(ctx, url)
+	pool, err := Open(ctx, pg.FreshDB(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -420,8 +411,8 @@ func TestFlushesAndDirectory(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT extract(epoch FROM expires_at - now()) FROM kamreg_flushes WHERE ruid = 'r1'`).Scan(&ttl); err != nil {
 		t.Fatal(err)
 	}
-	if ttl < FlushTTL.Seconds()-60 || ttl > FlushTTL.Seconds() {
-		t.Errorf("a record lives %.0f s, want about %s", ttl, FlushTTL)
+	if ttl < flushTTL.Seconds()-60 || ttl > flushTTL.Seconds() {
+		t.Errorf("a record lives %.0f s, want about %s", ttl, flushTTL)
 	}
 
 	wantDir := kamreg.NewDirectory()

@@ -110,7 +110,7 @@ func oldDatabase(t *testing.T, table, zone, ambiguous string) *pgxpool.Pool {
 		phone("dave", wall(10*time.Second), false),
 		phone("erin", wall(10*time.Second), false),
 		step{fmt.Sprintf(v1Flush, loc), []any{[]string{"alice", "bob", "carol", "erin"},
-			[]string{upgradeRealm, upgradeRealm, upgradeRealm, upgradeRealm}, time.Now(), zone, int(FlushTTL.Seconds())}},
+			[]string{upgradeRealm, upgradeRealm, upgradeRealm, upgradeRealm}, time.Now(), zone, int(flushTTL.Seconds())}},
 		step{`UPDATE ` + loc + ` SET cseq = 6, last_modified = $1::timestamp WHERE ruid = 'ruid-bob'`, []any{wall(0)}},
 		step{`DELETE FROM ` + loc + ` WHERE ruid = 'ruid-erin'`, nil},
 	)

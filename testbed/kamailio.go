@@ -56,7 +56,7 @@ type KamailioOptions struct {
 	FloodLimit int
 }
 
-// Kamailio is a running Kamailio (the host's, or KamailioImage's) on 127.0.0.1: SIP over UDP and
+// Kamailio is a running Kamailio (the host's, or kamailioImage's) on 127.0.0.1: SIP over UDP and
 // JSON-RPC over HTTP, on free ports.
 type Kamailio struct {
 	Dir     string
@@ -66,7 +66,7 @@ type Kamailio struct {
 
 	cmd  *exec.Cmd
 	done chan struct{}
-	// container is the Docker container Kamailio runs in (KamailioImage),
+	// container is the Docker container Kamailio runs in (kamailioImage),
 	// or empty.
 	container string
 }

@@ -12,14 +12,14 @@ import (
 	"time"
 )
 
-// KamailioImage, from KAMREG_TEST_KAMAILIO_IMAGE, is a local Docker image
+// kamailioImage, from KAMREG_TEST_KAMAILIO_IMAGE, is a local Docker image
 // whose kamailio the testbed runs instead of the host's: the image
 // kamailio/Dockerfile builds, for a Kamailio version the host's Debian does
 // not ship (6.0 from Debian 13 on a Debian 12 host). The container runs on
 // the host's network with the temporary directory shared, so it listens on
 // 127.0.0.1 and tests reach it, its files and its sockets exactly as they
 // reach a Kamailio of the host. Empty means the host's kamailio.
-var KamailioImage = os.Getenv("KAMREG_TEST_KAMAILIO_IMAGE")
+var kamailioImage = os.Getenv("KAMREG_TEST_KAMAILIO_IMAGE")
 
 // containerLabel marks the testbed's containers, so that a run that died
 // can be cleaned up: docker rm -f $(docker ps -aq --filter label=kamreg-testbed).
@@ -29,9 +29,9 @@ var containerSeq atomic.Int64
 
 // kamailioCommand returns the command that runs kamailio with args and the
 // extra environment env: the host's binary, or a container of
-// KamailioImage. name is the container's name (empty for the host).
+// kamailioImage. name is the container's name (empty for the host).
 func kamailioCommand(args, env []string) (cmd *exec.Cmd, name string) {
-	if KamailioImage == "" {
+	if kamailioImage == "" {
 		cmd = exec.Command("kamailio", args...)
 		cmd.Env = append(os.Environ(), env...)
 		return cmd, ""
@@ -43,7 +43,7 @@ func kamailioCommand(args, env []string) (cmd *exec.Cmd, name string) {
 	for _, e := range env {
 		run = append(run, "-e", e)
 	}
-	run = append(run, KamailioImage)
+	run = append(run, kamailioImage)
 	return exec.Command("docker", append(run, args...)...), name
 }
 
@@ -65,7 +65,7 @@ var schemaOnce struct {
 	err error
 }
 
-// imageSchemaDir copies Kamailio's PostgreSQL schema out of KamailioImage
+// imageSchemaDir copies Kamailio's PostgreSQL schema out of kamailioImage
 // (once per process) and returns the directory that holds it, so that the
 // tables are the ones that Kamailio version creates.
 func imageSchemaDir() (string, error) {
@@ -78,7 +78,7 @@ func imageSchemaDir() (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		out, err := exec.CommandContext(ctx, "docker", "run", "--rm", "--label", containerLabel, "--user", "0:0",
-			"--entrypoint", "tar", KamailioImage, "-C", defaultSchemaDir, "-c", ".").Output()
+			"--entrypoint", "tar", kamailioImage, "-C", defaultSchemaDir, "-c", ".").Output()
 		if err == nil {
 			untar := exec.CommandContext(ctx, "tar", "-x", "-C", dir)
 			untar.Stdin = strings.NewReader(string(out))
@@ -86,7 +86,7 @@ func imageSchemaDir() (string, error) {
 		}
 		if err != nil {
 			os.RemoveAll(dir)
-			schemaOnce.err = fmt.Errorf("Kamailio's schema from image %s: %w", KamailioImage, err)
+			schemaOnce.err = fmt.Errorf("Kamailio's schema from image %s: %w", kamailioImage, err)
 			return
 		}
 		schemaOnce.dir = dir
@@ -94,24 +94,24 @@ func imageSchemaDir() (string, error) {
 	return schemaOnce.dir, schemaOnce.err
 }
 
-// checkImage returns what is missing to run Kamailio from KamailioImage.
+// checkImage returns what is missing to run Kamailio from kamailioImage.
 func checkImage() []string {
 	if _, err := exec.LookPath("docker"); err != nil {
 		return []string{"docker (Debian package docker.io), for KAMREG_TEST_KAMAILIO_IMAGE"}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if out, err := exec.CommandContext(ctx, "docker", "image", "inspect", "-f", "{{.Id}}", KamailioImage).CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(ctx, "docker", "image", "inspect", "-f", "{{.Id}}", kamailioImage).CombinedOutput(); err != nil {
 		return []string{fmt.Sprintf("the Docker image %s (KAMREG_TEST_KAMAILIO_IMAGE; `make kamailio-image` builds it): %s",
-			KamailioImage, strings.TrimSpace(string(out)))}
+			kamailioImage, strings.TrimSpace(string(out)))}
 	}
 	dir, err := imageSchemaDir()
 	if err != nil {
 		return []string{err.Error()}
 	}
-	SchemaDir = dir
+	schemaDir = dir
 	if _, err := os.Stat(filepath.Join(dir, "usrloc-create.sql")); err != nil {
-		return []string{"Kamailio's PostgreSQL schema in image " + KamailioImage + " (Debian package kamailio)"}
+		return []string{"Kamailio's PostgreSQL schema in image " + kamailioImage + " (Debian package kamailio)"}
 	}
 	return nil
 }

@@ -122,19 +122,19 @@ func (p *Postgres) CreateDatabase(ctx context.Context, name string) (string, err
 		return "", fmt.Errorf("create database %s: %w", name, err)
 	}
 	url := fmt.Sprintf("postgres://kamailio:kamailio@127.0.0.1:%d/%s?sslmode=disable", p.Port, name)
-	return url, LoadSchema(ctx, url)
+	return url, loadSchema(ctx, url)
 }
 
-// LoadSchema loads Kamailio's own standard, usrloc and auth_db (subscriber)
+// loadSchema loads Kamailio's own standard, usrloc and auth_db (subscriber)
 // schema into the database at url.
-func LoadSchema(ctx context.Context, url string) error {
+func loadSchema(ctx context.Context, url string) error {
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		return err
 	}
 	defer conn.Close(ctx)
 	for _, f := range []string{"standard-create.sql", "usrloc-create.sql", "auth_db-create.sql"} {
-		sql, err := os.ReadFile(filepath.Join(SchemaDir, f))
+		sql, err := os.ReadFile(filepath.Join(schemaDir, f))
 		if err != nil {
 			return err
 		}

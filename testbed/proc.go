@@ -1,7 +1,6 @@
 package testbed
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -25,7 +24,7 @@ func Check() error {
 	if _, err := exec.LookPath("sipp"); err != nil {
 		missing = append(missing, "sipp (Debian package sip-tester)")
 	}
-	if KamailioImage != "" {
+	if kamailioImage != "" {
 		missing = append(missing, checkImage()...)
 	} else {
 		missing = append(missing, checkHostKamailio()...)
@@ -42,25 +41,25 @@ func checkHostKamailio() []string {
 	if _, err := exec.LookPath("kamailio"); err != nil {
 		missing = append(missing, "kamailio (Debian package kamailio)")
 	}
-	if _, err := os.Stat(KamailioModules + "/db_postgres.so"); err != nil {
+	if _, err := os.Stat(kamailioModules + "/db_postgres.so"); err != nil {
 		missing = append(missing, "Kamailio's db_postgres module (Debian package kamailio-postgres-modules)")
 	}
-	if _, err := os.Stat(SchemaDir + "/usrloc-create.sql"); err != nil {
+	if _, err := os.Stat(schemaDir + "/usrloc-create.sql"); err != nil {
 		missing = append(missing, "Kamailio's PostgreSQL schema (Debian package kamailio)")
 	}
 	return missing
 }
 
-// KamailioModules is where Debian installs Kamailio's modules.
-const KamailioModules = "/usr/lib/x86_64-linux-gnu/kamailio/modules"
+// kamailioModules is where Debian installs Kamailio's modules.
+const kamailioModules = "/usr/lib/x86_64-linux-gnu/kamailio/modules"
 
 // defaultSchemaDir is where Debian installs Kamailio's own SQL for
 // PostgreSQL.
 const defaultSchemaDir = "/usr/share/kamailio/postgres"
 
-// SchemaDir holds the Kamailio SQL the testbed loads: Debian's, or the
-// copy taken from KamailioImage.
-var SchemaDir = defaultSchemaDir
+// schemaDir holds the Kamailio SQL the testbed loads: Debian's, or the
+// copy taken from kamailioImage.
+var schemaDir = defaultSchemaDir
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago, and
 // also free for UDP.
@@ -110,34 +109,6 @@ func chownPostgres(dir string) error {
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
 	return os.Chown(dir, uid, gid)
-}
-
-// Until polls ok every 100 ms until it holds, or returns an error naming
-// what once timeout has passed: the benchmarks' wait for a condition.
-func Until(timeout time.Duration, what string, ok func() bool) error {
-	return waitFor(timeout, what, func() error {
-		if ok() {
-			return nil
-		}
-		return errNotYet
-	})
-}
-
-var errNotYet = errors.New("not yet")
-
-// waitFor polls ok until it returns nil or the timeout passes.
-func waitFor(timeout time.Duration, what string, ok func() error) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		err := ok()
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s: not ready after %s: %w", what, timeout, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // stopGroup sends sig to the process group of cmd and waits up to grace for

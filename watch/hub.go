@@ -12,9 +12,9 @@ import (
 
 // Defaults of the Hub's settings.
 const (
-	DefaultInterval = time.Second
-	DefaultBuffer   = 64
-	DefaultTimeout  = 15 * time.Second
+	defaultInterval = time.Second
+	defaultBuffer   = 64
+	defaultTimeout  = 15 * time.Second
 )
 
 // ErrClosed is a subscription to a hub that is shutting down.
@@ -27,12 +27,12 @@ var ErrSlow = kamreg.Errorf(kamreg.EUNAVAILABLE, "the watcher did not keep up wi
 // any goroutine; Close it at shutdown.
 type Hub struct {
 	Source Source
-	// Interval is how often a watched realm is read (DefaultInterval).
+	// Interval is how often a watched realm is read (defaultInterval).
 	Interval time.Duration
 	// Buffer is how many polls' worth of events a watcher may lag behind
-	// before it is dropped (DefaultBuffer).
+	// before it is dropped (defaultBuffer).
 	Buffer int
-	// Timeout bounds one read of a realm (DefaultTimeout).
+	// Timeout bounds one read of a realm (defaultTimeout).
 	Timeout time.Duration
 	// Metrics counts watchers, polls and events; nil counts nothing.
 	Metrics *metrics.Watch
@@ -164,21 +164,21 @@ func (h *Hub) interval() time.Duration {
 	if h.Interval > 0 {
 		return h.Interval
 	}
-	return DefaultInterval
+	return defaultInterval
 }
 
 func (h *Hub) buffer() int {
 	if h.Buffer > 0 {
 		return h.Buffer
 	}
-	return DefaultBuffer
+	return defaultBuffer
 }
 
 func (h *Hub) timeout() time.Duration {
 	if h.Timeout > 0 {
 		return h.Timeout
 	}
-	return DefaultTimeout
+	return defaultTimeout
 }
 
 func (h *Hub) ticker() (<-chan time.Time, func()) {
