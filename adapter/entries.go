@@ -50,6 +50,14 @@ func NewEntryCache() *EntryCache {
 	return &EntryCache{mapped: m, encoded: e}
 }
 
+// Len is how many registrations the cache keeps.
+func (ec *EntryCache) Len() int {
+	if ec == nil {
+		return 0
+	}
+	return ec.mapped.Len()
+}
+
 // Map is FromBinding(b, c), from the cache while b and its account and
 // device are what they were. Directory lookups are the only work of a hit.
 func (ec *EntryCache) Map(b *kamreg.Binding, c *Context) kamreg.Registration {

@@ -51,8 +51,11 @@ func (c *attrCache) fill(b *kamreg.Binding) bool {
 	return true
 }
 
-// put sets b's attributes and keeps them for b's current state.
-func (c *attrCache) put(b *kamreg.Binding, a attrs) {
+// put sets b's attributes and, when keep, keeps them for b's current
+// state.
+func (c *attrCache) put(b *kamreg.Binding, a attrs, keep bool) {
 	b.ChannelVars, b.InitialRegistration = a.channelVars, a.initial
-	c.lru.Add(b.Ruid, attrEntry{callID: b.CallID, cseq: b.CSeq, modified: b.LastModified, attrs: a})
+	if keep {
+		c.lru.Add(b.Ruid, attrEntry{callID: b.CallID, cseq: b.CSeq, modified: b.LastModified, attrs: a})
+	}
 }

@@ -65,6 +65,10 @@ type Query struct {
 	// ModifiedAfter, when set, reads only bindings last modified after
 	// it (a realm flush began then: the rows before it are hidden).
 	ModifiedAfter time.Time
+	// Uncached reads through the caches without adding to them: a read
+	// of every realm passes once over rows that would push out the ones
+	// read often, and hold memory the list does not need.
+	Uncached bool
 }
 
 // Selects tells whether b is in q's scope and passes its filters and start.

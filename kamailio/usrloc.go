@@ -172,7 +172,7 @@ func (u *Usrloc) Live(ctx context.Context, q Query) ([]kamreg.Binding, error) {
 	if err != nil {
 		return nil, err
 	}
-	return out, u.fillAttrs(ctx, out)
+	return out, u.fillAttrs(ctx, out, !q.Uncached)
 }
 
 // scan reads the rows of the list statement, without attributes; limit
@@ -205,7 +205,7 @@ func (u *Usrloc) scan(rows pgx.Rows, limit int) ([]kamreg.Binding, error) {
 // fillAttrs sets each binding's attributes: from the cache while the
 // binding is in the state they were read in, otherwise from
 // location_attrs, in one query for every binding missing.
-func (u *Usrloc) fillAttrs(ctx context.Context, bs []kamreg.Binding) error {
+func (u *Usrloc) fillAttrs(ctx context.Context, bs []kamreg.Binding, keep bool) error {
 	var missing []int
 	for i := range bs {
 		if !u.attrs.fill(&bs[i]) {
@@ -245,7 +245,7 @@ func (u *Usrloc) fillAttrs(ctx context.Context, bs []kamreg.Binding) error {
 		return dberr.Wrap(err)
 	}
 	for _, i := range missing {
-		u.attrs.put(&bs[i], found[bs[i].Ruid])
+		u.attrs.put(&bs[i], found[bs[i].Ruid], keep)
 	}
 	return nil
 }

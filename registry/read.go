@@ -93,6 +93,12 @@ func (r *Registry) each(ctx context.Context, q readQuery, visit func(b *kamreg.B
 		need = q.Page + 1 + len(recs)
 	}
 	mc := r.mapping(dir)
+	entries := r.Entries
+	if q.Scope.Realm == "" {
+		// A read of every realm goes once over rows that would push out
+		// those the caches keep for the realms read often.
+		kq.Uncached, mc.ChannelVars, entries = true, nil, nil
+	}
 	for read := 0; ; {
 		kq.Limit = batchLimit(r.Source.Batch(), need, read)
 		bs, err := r.live(ctx, kq)
@@ -104,7 +110,7 @@ func (r *Registry) each(ctx context.Context, q readQuery, visit func(b *kamreg.B
 			if h.hides(b) {
 				continue
 			}
-			reg := r.Entries.Map(b, mc)
+			reg := entries.Map(b, mc)
 			if !adapter.Match(&reg, q.Rest) {
 				continue
 			}

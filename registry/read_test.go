@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kamreg/kamreg"
+	"github.com/kamreg/kamreg/adapter"
 )
 
 // TestOneReadPath: list, count and watch read, hide and map alike, for
@@ -296,5 +297,26 @@ func TestCountHearsAFlushDuringItsSync(t *testing.T) {
 	}
 	if n, err := r.Count(context.Background(), scope); n != 3 || err != nil {
 		t.Errorf("count after a flush heard during its sync: %d %v, want 3 (bob hidden)", n, err)
+	}
+}
+
+// TestAListOfEveryRealmLeavesTheCachesAlone: the list of every realm
+// maps without keeping, and the channel vars it parses are not kept; a
+// realm's list keeps its registrations.
+func TestAListOfEveryRealmLeavesTheCachesAlone(t *testing.T) {
+	src, dir := acme()
+	r := &Registry{Source: src, Directory: dir, Entries: adapter.NewEntryCache(), Now: func() time.Time { return now }}
+	all, err := r.List(context.Background(), kamreg.ListQuery{})
+	if err != nil || len(all.Entries) != 5 {
+		t.Fatalf("list of every realm: %d entries, %v", len(all.Entries), err)
+	}
+	if n := r.Entries.Len(); n != 0 || !src.queries[0].Uncached {
+		t.Errorf("after the list of every realm: %d registrations kept, source asked uncached %t; want 0, true", n, src.queries[0].Uncached)
+	}
+	if _, err := r.List(context.Background(), kamreg.ListQuery{Scope: kamreg.Scope{Realm: "acme.test"}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.Entries.Len(); n != 4 || src.queries[1].Uncached {
+		t.Errorf("after a realm's list: %d registrations kept, source asked uncached %t; want 4, false", n, src.queries[1].Uncached)
 	}
 }
