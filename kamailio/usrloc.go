@@ -23,6 +23,7 @@ type Usrloc struct {
 	zone  *time.Location
 	tz    string
 	attrs *attrCache
+	rows  *rowCache
 
 	list, count, aors, states, perRealm, attrsOf, sockets string
 }
@@ -45,7 +46,7 @@ func NewUsrloc(pool *pgxpool.Pool, table, tz string) (*Usrloc, error) {
 	}
 	loc := pgx.Identifier{table}.Sanitize()
 	attrs := pgx.Identifier{table + "_attrs"}.Sanitize()
-	u := &Usrloc{pool: pool, zone: zone, tz: tz, attrs: newAttrCache(attrCacheSize)}
+	u := &Usrloc{pool: pool, zone: zone, tz: tz, attrs: newAttrCache(attrCacheSize), rows: newRowCache(rowCacheSize)}
 	u.list = `
 		SELECT l.ruid, l.username, coalesce(l.domain, ''), l.contact, coalesce(l.received, ''),
 			coalesce(l.path, ''), coalesce(l.socket, ''), l.callid, l.cseq, l.user_agent, l.expires, l.last_modified,
@@ -168,26 +169,59 @@ func (u *Usrloc) Live(ctx context.Context, q Query) ([]kamreg.Binding, error) {
 	if err != nil {
 		return nil, dberr.Wrap(err)
 	}
-	out, err := u.scan(rows, q.Limit)
+	keep := !q.Uncached
+	out, fresh, err := u.scan(rows, q.Limit, true, keep)
 	if err != nil {
 		return nil, err
 	}
-	return out, u.fillAttrs(ctx, out, !q.Uncached)
+	if err := u.fillAttrs(ctx, out, fresh, keep); err != nil {
+		return nil, err
+	}
+	if keep {
+		for _, f := range fresh {
+			u.rows.put(f.raw, out[f.i])
+		}
+	}
+	return out, nil
 }
 
-// scan reads the rows of the list statement, without attributes; limit
-// sizes the result.
-func (u *Usrloc) scan(rows pgx.Rows, limit int) ([]kamreg.Binding, error) {
+// freshRow is a binding scan decoded: its index, and its raw values when
+// the row cache was asked.
+type freshRow struct {
+	i   int
+	raw [][]byte
+}
+
+// scan reads the rows of the list statement; limit sizes the result. With
+// cached, a row the row cache holds unchanged is its binding, attributes
+// included; the others are decoded, without attributes, and returned as
+// fresh too, with their raw values when keep (for the row cache).
+func (u *Usrloc) scan(rows pgx.Rows, limit int, cached, keep bool) ([]kamreg.Binding, []freshRow, error) {
 	defer rows.Close()
 	// A realm of a thousand phones is the common size.
 	out := make([]kamreg.Binding, 0, cmp.Or(min(limit, 1024), 1024))
+	var fresh []freshRow
 	var expires, modified time.Time
 	var serverID int32
 	for rows.Next() {
+		if cached {
+			raw := rows.RawValues()
+			if b, ok := u.rows.get(raw); ok {
+				out = append(out, b)
+				continue
+			}
+			f := freshRow{i: len(out)}
+			if keep {
+				f.raw = copyRaw(raw)
+			}
+			fresh = append(fresh, f)
+		} else {
+			fresh = append(fresh, freshRow{i: len(out)})
+		}
 		var b kamreg.Binding
 		if err := rows.Scan(&b.Ruid, &b.Username, &b.Domain, &b.Contact, &b.Received, &b.Path, &b.Socket,
 			&b.CallID, &b.CSeq, &b.UserAgent, &expires, &modified, &serverID); err != nil {
-			return nil, dberr.Wrap(err)
+			return nil, nil, dberr.Wrap(err)
 		}
 		if expires.Unix() != 0 {
 			b.Expires = u.inZone(expires)
@@ -197,19 +231,19 @@ func (u *Usrloc) scan(rows pgx.Rows, limit int) ([]kamreg.Binding, error) {
 		out = append(out, b)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, dberr.Wrap(err)
+		return nil, nil, dberr.Wrap(err)
 	}
-	return out, nil
+	return out, fresh, nil
 }
 
 // fillAttrs sets each binding's attributes: from the cache while the
 // binding is in the state they were read in, otherwise from
 // location_attrs, in one query for every binding missing.
-func (u *Usrloc) fillAttrs(ctx context.Context, bs []kamreg.Binding, keep bool) error {
+func (u *Usrloc) fillAttrs(ctx context.Context, bs []kamreg.Binding, fresh []freshRow, keep bool) error {
 	var missing []int
-	for i := range bs {
-		if !u.attrs.fill(&bs[i]) {
-			missing = append(missing, i)
+	for _, f := range fresh {
+		if !u.attrs.fill(&bs[f.i]) {
+			missing = append(missing, f.i)
 		}
 	}
 	if len(missing) == 0 {
@@ -281,7 +315,7 @@ func (u *Usrloc) CountHiding(ctx context.Context, q Query, hides func(*kamreg.Bi
 	if err != nil {
 		return 0, dberr.Wrap(err)
 	}
-	bs, err := u.scan(rows, len(q.Ruids))
+	bs, _, err := u.scan(rows, len(q.Ruids), false, false)
 	if err != nil {
 		return 0, err
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -276,6 +277,64 @@ func TestUsrlocAttributesCachedByBindingState(t *testing.T) {
 	want := []string{`{"Account-ID":"acc","Owner-ID":"own"}`, `{"Account-ID":"acc","Owner-ID":"own"}`, `{"Account-ID":"new"}`, `{"Account-ID":"newer"}`}
 	if diff := cmp.Diff(want, steps); diff != "" {
 		t.Errorf("channel vars read at each step (-want +got):\n%s", diff)
+	}
+}
+
+// TestUsrlocRowsCachedAsRead: a row read again byte for byte is the
+// binding of the read before (the same strings); any column that changes
+// (one Kamailio writes, or a NULL that becomes a value) makes it decoded
+// again; a read of every realm (Uncached) keeps nothing new.
+func TestUsrlocRowsCachedAsRead(t *testing.T) {
+	ctx, f, u := readFixture(t)
+	q := kamailio.Query{Ruids: []string{"ul-a1"}}
+	read := func(q kamailio.Query) kamreg.Binding {
+		t.Helper()
+		got, err := u.Live(ctx, q)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("Live: %v, %v", got, err)
+		}
+		return got[0]
+	}
+	exec := func(sql string) {
+		t.Helper()
+		if _, err := f.pool.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	same := func(a, b kamreg.Binding) bool { return unsafe.StringData(a.Contact) == unsafe.StringData(b.Contact) }
+	first := read(q)
+	for _, tt := range []struct {
+		name   string
+		change string
+		cached bool
+		check  func(b kamreg.Binding) bool
+	}{
+		{"unchanged", "", true, func(b kamreg.Binding) bool { return b.UserAgent == first.UserAgent }},
+		{"a new User-Agent", `UPDATE location SET user_agent = 'other' WHERE ruid = 'ul-a1'`, false,
+			func(b kamreg.Binding) bool { return b.UserAgent == "other" }},
+		{"then unchanged", "", true, func(b kamreg.Binding) bool { return b.UserAgent == "other" }},
+		{"a path where there was none", `UPDATE location SET path = '<sip:edge>' WHERE ruid = 'ul-a1'`, false,
+			func(b kamreg.Binding) bool { return b.Path == "<sip:edge>" }},
+		{"a later expires", `UPDATE location SET expires = expires + interval '1 minute' WHERE ruid = 'ul-a1'`, false,
+			func(b kamreg.Binding) bool { return b.Expires.Sub(first.Expires) == time.Minute }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before := read(q)
+			if tt.change != "" {
+				exec(tt.change)
+			}
+			got := read(q)
+			if same(got, before) != tt.cached || !tt.check(got) {
+				t.Errorf("served from the row cache %t (want %t), read %+v", same(got, before), tt.cached, got)
+			}
+		})
+	}
+	// A row only a read of every realm saw is not kept.
+	insert(t, ctx, f.pool, row{ruid: "ul-new", user: "gina", domain: "a.test", contact: "sip:gina@127.0.0.9", callid: "c-new",
+		ua: "ua", cseq: 1, expires: "2099-01-01 00:00:00", modified: "2026-01-01 10:00:00"})
+	all := kamailio.Query{Ruids: []string{"ul-new"}, Uncached: true}
+	if a, b := read(all), read(all); same(a, b) {
+		t.Error("a row read Uncached was kept")
 	}
 }
 
