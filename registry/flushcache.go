@@ -9,9 +9,11 @@ import (
 	"github.com/kamreg/kamreg"
 )
 
-// FlushCache keeps the live flush records of each realm read, so that a
-// count needs no read of them. A realm's records are read again after a
-// flush of the realm (Invalidate, on this replica or told by another),
+// FlushCache keeps the live flush records of each realm read, and the
+// realm's directory (accounts and devices) once a list read it, so that a
+// count or a list needs no read of them. A change of accounts or devices
+// is notified as a flush is (store), and invalidates the realm alike. A
+// realm's records are read again after a flush of the realm (Invalidate, on this replica or told by another),
 // and after Refresh in any case, in case a notification was missed. The
 // cache serves only while notifications are heard (SetListening): before
 // the first LISTEN and from the loss of the connection until it is back,
@@ -35,9 +37,14 @@ type FlushCache struct {
 	gen uint64
 }
 
+// cachedRecords are a realm's flush records and, when a list read them
+// too, its directory (accounts and devices), each with when its read
+// began.
 type cachedRecords struct {
-	recs []kamreg.FlushRecord
-	at   time.Time
+	recs  []kamreg.FlushRecord
+	at    time.Time
+	dir   *kamreg.Directory
+	dirAt time.Time
 }
 
 func (c *FlushCache) now() time.Time {
@@ -71,6 +78,22 @@ func (c *FlushCache) get(realm string) ([]kamreg.FlushRecord, bool, ticket) {
 	return e.recs, true, ticket{gen: c.gen, at: now}
 }
 
+// getDirectory returns the realm's directory and records if both are
+// fresh, and the ticket to put a new read with.
+func (c *FlushCache) getDirectory(realm string) (*kamreg.Directory, []kamreg.FlushRecord, bool, ticket) {
+	recs, ok, t := c.get(realm)
+	if !ok {
+		return nil, nil, false, t
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.realms[strings.ToLower(realm)]
+	if e.dir == nil || t.at.Sub(e.dirAt) >= c.Refresh {
+		return nil, nil, false, t
+	}
+	return e.dir, recs, true, t
+}
+
 // fresh returns the realm's records if fresh once Sync has told every
 // notification sent before, and the ticket to put a new read with.
 func (c *FlushCache) fresh(ctx context.Context, realm string) ([]kamreg.FlushRecord, bool, ticket) {
@@ -93,8 +116,18 @@ func (c *FlushCache) confirm(ctx context.Context, realm string, t ticket) bool {
 }
 
 // put keeps records read with ticket t, unless something was invalidated
-// since.
+// since; a directory already kept stays.
 func (c *FlushCache) put(realm string, recs []kamreg.FlushRecord, t ticket) {
+	c.keep(realm, nil, recs, t)
+}
+
+// putDirectory keeps a realm's directory and records, both read with
+// ticket t, unless something was invalidated since.
+func (c *FlushCache) putDirectory(realm string, dir *kamreg.Directory, recs []kamreg.FlushRecord, t ticket) {
+	c.keep(realm, dir, recs, t)
+}
+
+func (c *FlushCache) keep(realm string, dir *kamreg.Directory, recs []kamreg.FlushRecord, t ticket) {
 	if c == nil {
 		return
 	}
@@ -106,7 +139,12 @@ func (c *FlushCache) put(realm string, recs []kamreg.FlushRecord, t ticket) {
 	if c.realms == nil {
 		c.realms = map[string]cachedRecords{}
 	}
-	c.realms[strings.ToLower(realm)] = cachedRecords{recs: recs, at: t.at}
+	key := strings.ToLower(realm)
+	e := cachedRecords{recs: recs, at: t.at, dir: dir, dirAt: t.at}
+	if dir == nil {
+		e.dir, e.dirAt = c.realms[key].dir, c.realms[key].dirAt
+	}
+	c.realms[key] = e
 }
 
 // Invalidate makes the next read of realm (and of every realm, "") read

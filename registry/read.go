@@ -77,33 +77,59 @@ const DefaultReadTimeout = 15 * time.Second
 // in bounded memory, and no database connection is held while visit
 // writes to a slow client.
 func (r *Registry) each(ctx context.Context, q readQuery, visit func(b *kamreg.Binding, reg *kamreg.Registration) bool) error {
-	dir, recs, err := r.directory(ctx, q.Scope.Realm)
+	dir, recs, confirm, err := r.directory(ctx, q.Scope.Realm)
 	if err != nil {
 		return err
 	}
-	h := hiddenBy(recs)
-	kq := q.Query
-	// A realm flush's record hides every row of the realm last modified
-	// before it began: the source leaves them out.
-	kq.ModifiedAfter = h.realmFlushed(q.Scope.Realm)
-	need := 0 // rows the read needs at most; 0 is all
-	if len(q.Rest) == 0 && q.Page > 0 {
-		// One more tells whether a next page exists; the flush records
-		// bound how many rows may be hidden.
-		need = q.Page + 1 + len(recs)
+	var (
+		h    hidden
+		kq   kamailio.Query
+		need int // rows the read needs at most; 0 is all
+		mc   *adapter.Context
+	)
+	start := func() {
+		h = hiddenBy(recs)
+		kq = q.Query
+		// A realm flush's record hides every row of the realm last
+		// modified before it began: the source leaves them out.
+		kq.ModifiedAfter = h.realmFlushed(q.Scope.Realm)
+		need = 0
+		if len(q.Rest) == 0 && q.Page > 0 {
+			// One more tells whether a next page exists; the flush
+			// records bound how many rows may be hidden.
+			need = q.Page + 1 + len(recs)
+		}
+		mc = r.mapping(dir)
+		if q.Scope.Realm == "" {
+			// A read of every realm goes once over rows that would push
+			// out those the caches keep for the realms read often.
+			kq.Uncached, mc.ChannelVars = true, nil
+		}
 	}
-	mc := r.mapping(dir)
+	start()
 	entries := r.Entries
 	if q.Scope.Realm == "" {
-		// A read of every realm goes once over rows that would push out
-		// those the caches keep for the realms read often.
-		kq.Uncached, mc.ChannelVars, entries = true, nil, nil
+		entries = nil
 	}
 	for read := 0; ; {
 		kq.Limit = batchLimit(r.Source.Batch(), need, read)
 		bs, err := r.live(ctx, kq)
 		if err != nil {
 			return err
+		}
+		if confirm != nil {
+			// Cached directory and records serve once the listener says
+			// no flush was missed; else they are read, and so is the
+			// first batch, before anything is handed on.
+			ok := confirm()
+			confirm = nil
+			if !ok {
+				if dir, recs, err = r.readDirectory(ctx, q.Scope.Realm); err != nil {
+					return err
+				}
+				start()
+				continue
+			}
 		}
 		for i := range bs {
 			b := &bs[i]
@@ -153,16 +179,30 @@ func (r *Registry) bounded(ctx context.Context) (context.Context, context.Cancel
 	return context.WithTimeout(ctx, cmp.Or(r.ReadTimeout, DefaultReadTimeout))
 }
 
-// directory returns the realm's directory and flush records, both read
-// in one round trip (the records cost nothing more there, and are never
-// older than the read), and keeps the records in the cache for counts.
-func (r *Registry) directory(ctx context.Context, realm string) (*kamreg.Directory, []kamreg.FlushRecord, error) {
+// directory returns the realm's directory and flush records. From the
+// cache, confirm runs the listener's sync beside what the caller reads
+// next and tells whether they may serve (if not, the caller reads them
+// with readDirectory); otherwise they are read now and confirm is nil.
+func (r *Registry) directory(ctx context.Context, realm string) (*kamreg.Directory, []kamreg.FlushRecord, func() bool, error) {
+	if dir, recs, ok, t := r.Cache.getDirectory(realm); ok {
+		done := make(chan bool, 1)
+		go func() { done <- r.Cache.confirm(ctx, realm, t) }()
+		return dir, recs, func() bool { return <-done }, nil
+	}
+	dir, recs, err := r.readDirectory(ctx, realm)
+	return dir, recs, nil, err
+}
+
+// readDirectory reads the realm's directory and flush records in one
+// round trip (the records cost nothing more there, and are never older
+// than the read), and keeps both in the cache.
+func (r *Registry) readDirectory(ctx context.Context, realm string) (*kamreg.Directory, []kamreg.FlushRecord, error) {
 	_, _, t := r.Cache.get(realm)
 	ctx, cancel := r.bounded(ctx)
 	defer cancel()
 	dir, recs, err := r.Directory.Read(ctx, realm)
 	if err == nil {
-		r.Cache.put(realm, recs, t)
+		r.Cache.putDirectory(realm, dir, recs, t)
 	}
 	return dir, recs, err
 }

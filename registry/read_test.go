@@ -320,3 +320,48 @@ func TestAListOfEveryRealmLeavesTheCachesAlone(t *testing.T) {
 		t.Errorf("after a realm's list: %d registrations kept, source asked uncached %t; want 4, false", n, src.queries[1].Uncached)
 	}
 }
+
+// TestListsUseTheCachedDirectory: with the realm's directory and records
+// cached, a list reads neither, once the listener's sync says they may
+// serve; when it does not (a flush was heard meanwhile, or the sync
+// failed) both are read again before anything is handed on, and the list
+// hides what the new records hide.
+func TestListsUseTheCachedDirectory(t *testing.T) {
+	scope := kamreg.ListQuery{Scope: kamreg.Scope{Realm: "acme.test"}}
+	bob := []kamreg.FlushRecord{{Ruid: "r3", CallID: "c-r3", CSeq: 1, LastModified: now.Add(-time.Minute)}}
+	for _, tt := range []struct {
+		name      string
+		sync      func(c *FlushCache, dir *fakeDirectory) bool
+		want      []string
+		wantReads int
+	}{
+		{"nothing happened", func(*FlushCache, *fakeDirectory) bool { return true }, []string{"r1", "r2", "r3", "r4"}, 1},
+		{"another replica flushed bob", func(c *FlushCache, dir *fakeDirectory) bool {
+			dir.records = bob
+			c.Invalidate("acme.test")
+			return true
+		}, []string{"r1", "r2", "r4"}, 2},
+		{"the sync failed", func(*FlushCache, *fakeDirectory) bool { return false }, []string{"r1", "r2", "r3", "r4"}, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			src, dir := acme()
+			cache := &FlushCache{Refresh: time.Hour}
+			cache.SetListening(true)
+			r := &Registry{Source: src, Directory: dir, Cache: cache, Now: func() time.Time { return now }}
+			if _, err := r.List(context.Background(), scope); err != nil {
+				t.Fatal(err)
+			}
+			cache.Sync = func(context.Context) bool { return tt.sync(cache, dir) }
+			page, err := r.List(context.Background(), scope)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, ruids(page)); diff != "" {
+				t.Errorf("second list (-want +got):\n%s", diff)
+			}
+			if dir.reads != tt.wantReads {
+				t.Errorf("%d reads of kamreg's tables for two lists, want %d", dir.reads, tt.wantReads)
+			}
+		})
+	}
+}

@@ -74,6 +74,12 @@ func (s Accounts) Put(ctx context.Context, a kamreg.Account) error {
 		if dberr.IsCode(err, "23505") {
 			return invalid("realm", fmt.Sprintf("%q already belongs to another account", a.Realm))
 		}
+		if err != nil {
+			return err
+		}
+		// An account may change realm: every realm's directory is read
+		// again.
+		_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, flushChannel, payload(directorySender, 0, ""))
 		return err
 	}))
 }

@@ -32,13 +32,18 @@ func (s Devices) Put(ctx context.Context, d kamreg.Device) error {
 	if d.Username == "" || strings.ContainsAny(d.Username, "@ \t") {
 		return invalid("username", "must be a SIP username without @ or spaces")
 	}
-	_, err := s.Pool.Exec(ctx, `
+	// One round trip, one transaction: the device, and the notification
+	// that its realm's directory changed (see notifyDirectory).
+	b := &pgx.Batch{}
+	b.Queue(`
 		INSERT INTO kamreg_devices (account_id, username, device_id, owner_id, suppress_unregister_notify)
 		VALUES ($1, $2, $3, NULLIF($4, ''), $5)
 		ON CONFLICT (account_id, lower(username)) DO UPDATE SET username = EXCLUDED.username,
 			device_id = EXCLUDED.device_id, owner_id = EXCLUDED.owner_id,
 			suppress_unregister_notify = EXCLUDED.suppress_unregister_notify, updated_at = now()`,
 		d.AccountID, d.Username, d.DeviceID, d.OwnerID, d.SuppressUnregisterNotify)
+	b.Queue(notifyDirectory, flushChannel, directorySender+" 0 ", maxRealm, d.AccountID)
+	err := s.Pool.SendBatch(ctx, b).Close()
 	if dberr.IsCode(err, "23503") {
 		return invalid("account id", "account "+d.AccountID+" does not exist")
 	}

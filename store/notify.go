@@ -11,8 +11,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// flushChannel is the PostgreSQL channel a flush notifies (Flushes.Record)
-// and every replica listens on (Listener).
+// flushChannel is the PostgreSQL channel a flush (Flushes.Record) and a
+// change of accounts or devices (directorySender) notify, and every
+// replica listens on (Listener).
 const flushChannel = "kamreg_flushes"
 
 // listenerName is the application_name of the Listener's connection, as
@@ -23,6 +24,19 @@ const listenerName = "kamreg flush listener"
 // payloads of 8000 bytes or more. A longer realm is sent as "", which
 // tells every replica that any realm may have been flushed.
 const maxRealm = 4000
+
+// directorySender is the sender of the notifications that an account or
+// its devices changed: every replica reads that realm's directory again,
+// as it reads its flush records again after a flush (a change of an
+// account's realm names every realm, "").
+const directorySender = "directory"
+
+// notifyDirectory notifies that the devices of the account $4 changed:
+// the payload $2 followed by the account's realm, in lower case ("" when
+// longer than $3, maxRealm).
+const notifyDirectory = `
+	SELECT pg_notify($1, $2 || CASE WHEN length(realm) > $3 THEN '' ELSE lower(realm) END)
+	FROM kamreg_accounts WHERE id = $4`
 
 // payload is "<sender> <seq> <realm>", the realm in lower case.
 func payload(sender string, seq uint64, realm string) string {

@@ -102,6 +102,43 @@ func TestFlushesNotifyOtherReplicas(t *testing.T) {
 	}
 }
 
+// TestDirectoryChangesNotifyEveryReplica: a device put for an account
+// tells every replica that the account's realm changed, an account put
+// that every realm may have; a failed put tells nothing.
+func TestDirectoryChangesNotifyEveryReplica(t *testing.T) {
+	ctx := testCtx(t)
+	pool := freshDB(t, true)
+	h := listen(t, &Listener{Pool: pool, Self: "a"})
+	acct := kamreg.Account{ID: strings.Repeat("a", 32), Name: "Acme", Realm: "Acme.Test"}
+	for _, tt := range []struct {
+		name string
+		put  func() error
+		want []string
+	}{
+		{"an account", func() error { return Accounts{Pool: pool}.Put(ctx, acct) }, []string{""}},
+		{"a device", func() error {
+			return Devices{Pool: pool}.Put(ctx, kamreg.Device{AccountID: acct.ID, Username: "alice", DeviceID: strings.Repeat("d", 32)})
+		}, []string{"acme.test"}},
+		{"a device of no account", func() error {
+			err := Devices{Pool: pool}.Put(ctx, kamreg.Device{AccountID: strings.Repeat("b", 32), Username: "bob", DeviceID: strings.Repeat("d", 32)})
+			if kamreg.ErrorCode(err) != kamreg.EINVALID {
+				t.Errorf("a device of no account: %v, want invalid", err)
+			}
+			return nil
+		}, nil},
+	} {
+		if err := tt.put(); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if !h.l.Sync(ctx) {
+			t.Fatalf("%s: Sync failed", tt.name)
+		}
+		if diff := cmp.Diff(tt.want, h.told()); diff != "" {
+			t.Errorf("%s: told (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}
+
 // countingDirectory counts the reads of flush records.
 type countingDirectory struct {
 	Directory
