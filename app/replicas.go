@@ -25,7 +25,7 @@ func replicaID() string {
 // flushes may have been missed meanwhile.
 func hearFlushes(l *store.Listener, reg *registry.Registry, log *logrus.Logger) {
 	lost, failing := false, false
-	reg.Cache.Sync = l.Sync
+	reg.Cache.Sync = l.Begin
 	l.OnFlushed = func(realm string) {
 		reg.Cache.Invalidate(realm)
 		reg.OnFlushed(realm)

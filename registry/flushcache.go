@@ -24,11 +24,12 @@ type FlushCache struct {
 	Refresh time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Sync, when set, returns once every flush notified before it was
-	// called has been told to Invalidate (store.Listener.Sync), false if
-	// it cannot say: records are served only after it, so that no flush
-	// answered by another replica is missed by the next read here.
-	Sync func(ctx context.Context) bool
+	// Sync, when set, starts the listener's sync (store.Listener.Begin):
+	// its channel says true once every flush notified before it was
+	// called has been told to Invalidate, false if it cannot say. Records
+	// are served only after it, so that no flush answered by another
+	// replica is missed by the next read here.
+	Sync func() <-chan bool
 
 	mu        sync.Mutex
 	listening bool
@@ -108,11 +109,30 @@ func (c *FlushCache) fresh(ctx context.Context, realm string) ([]kamreg.FlushRec
 // told every notification sent before it was called, and none of them
 // (nor anything else) invalidated the cache since t.
 func (c *FlushCache) confirm(ctx context.Context, realm string, t ticket) bool {
-	if c.Sync != nil && !c.Sync(ctx) {
-		return false
+	return c.begin(realm, t)(ctx)
+}
+
+// begin starts confirm and returns at once: wait gives its answer, so
+// that the caller reads meanwhile.
+func (c *FlushCache) begin(realm string, t ticket) (wait func(context.Context) bool) {
+	var synced <-chan bool
+	if c.Sync != nil {
+		synced = c.Sync()
 	}
-	_, ok, now := c.get(realm)
-	return ok && now.gen == t.gen
+	return func(ctx context.Context) bool {
+		if synced != nil {
+			select {
+			case ok := <-synced:
+				if !ok {
+					return false
+				}
+			case <-ctx.Done():
+				return false
+			}
+		}
+		_, ok, now := c.get(realm)
+		return ok && now.gen == t.gen
+	}
 }
 
 // put keeps records read with ticket t, unless something was invalidated

@@ -185,9 +185,8 @@ func (r *Registry) bounded(ctx context.Context) (context.Context, context.Cancel
 // with readDirectory); otherwise they are read now and confirm is nil.
 func (r *Registry) directory(ctx context.Context, realm string) (*kamreg.Directory, []kamreg.FlushRecord, func() bool, error) {
 	if dir, recs, ok, t := r.Cache.getDirectory(realm); ok {
-		done := make(chan bool, 1)
-		go func() { done <- r.Cache.confirm(ctx, realm, t) }()
-		return dir, recs, func() bool { return <-done }, nil
+		wait := r.Cache.begin(realm, t)
+		return dir, recs, func() bool { return wait(ctx) }, nil
 	}
 	dir, recs, err := r.readDirectory(ctx, realm)
 	return dir, recs, nil, err
@@ -242,12 +241,9 @@ func (r *Registry) Count(ctx context.Context, q kamreg.ListQuery) (int, error) {
 	}
 	kq := kamailio.Query{Scope: q.Scope, Where: where}
 	if recs, ok, t := r.Cache.get(q.Scope.Realm); ok {
-		var n int
-		var confirmed bool
-		g, gctx := errgroup.WithContext(ctx)
-		g.Go(func() error { confirmed = r.Cache.confirm(gctx, q.Scope.Realm, t); return nil })
-		g.Go(func() (err error) { n, err = r.countHiding(gctx, kq, recs); return err })
-		if err := g.Wait(); err != nil || confirmed {
+		wait := r.Cache.begin(q.Scope.Realm, t)
+		n, err := r.countHiding(ctx, kq, recs)
+		if err != nil || wait(ctx) {
 			return n, err
 		}
 	}

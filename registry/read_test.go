@@ -87,7 +87,7 @@ func TestCountUsesTheCachedRecords(t *testing.T) {
 			src, dir := acme()
 			dir.records = []kamreg.FlushRecord{{Ruid: "r3", CallID: "c-r3", CSeq: 1, LastModified: now.Add(-time.Minute)}}
 			synced := true
-			cache := &FlushCache{Refresh: time.Hour, Sync: func(context.Context) bool { return synced }}
+			cache := &FlushCache{Refresh: time.Hour, Sync: func() <-chan bool { return answered(synced) }}
 			cache.SetListening(true)
 			r := &Registry{Source: src, Directory: dir, Cache: cache}
 			for i := 0; i < 3; i++ {
@@ -290,10 +290,10 @@ func TestCountHearsAFlushDuringItsSync(t *testing.T) {
 	}
 	// Another replica flushed bob; its notification arrives during the
 	// next count's sync.
-	cache.Sync = func(context.Context) bool {
+	cache.Sync = func() <-chan bool {
 		dir.records = []kamreg.FlushRecord{{Ruid: "r3", CallID: "c-r3", CSeq: 1, LastModified: now.Add(-time.Minute)}}
 		cache.Invalidate("acme.test")
-		return true
+		return answered(true)
 	}
 	if n, err := r.Count(context.Background(), scope); n != 3 || err != nil {
 		t.Errorf("count after a flush heard during its sync: %d %v, want 3 (bob hidden)", n, err)
@@ -351,7 +351,7 @@ func TestListsUseTheCachedDirectory(t *testing.T) {
 			if _, err := r.List(context.Background(), scope); err != nil {
 				t.Fatal(err)
 			}
-			cache.Sync = func(context.Context) bool { return tt.sync(cache, dir) }
+			cache.Sync = func() <-chan bool { return answered(tt.sync(cache, dir)) }
 			page, err := r.List(context.Background(), scope)
 			if err != nil {
 				t.Fatal(err)
@@ -364,4 +364,11 @@ func TestListsUseTheCachedDirectory(t *testing.T) {
 			}
 		})
 	}
+}
+
+// answered is a sync's channel that has its answer.
+func answered(ok bool) <-chan bool {
+	ch := make(chan bool, 1)
+	ch <- ok
+	return ch
 }

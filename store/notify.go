@@ -99,25 +99,32 @@ type Listener struct {
 // called has been told to OnFlushed: it makes one round trip on the
 // listening connection (shared by the callers of that moment), which
 // PostgreSQL answers only after the notifications pending for it. It
-// returns false when nothing listens, or the round trip failed.
+// returns false when nothing listens, the round trip failed, or ctx ended
+// first.
 func (l *Listener) Sync(ctx context.Context) bool {
+	select {
+	case ok := <-l.Begin():
+		return ok
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// Begin starts a Sync and returns at once: the channel gets its answer,
+// so that a caller reads meanwhile.
+func (l *Listener) Begin() <-chan bool {
 	ch := make(chan bool, 1)
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if !l.listening {
-		l.mu.Unlock()
-		return false
+		ch <- false
+		return ch
 	}
 	l.syncs = append(l.syncs, ch)
 	if l.wake != nil {
 		l.wake()
 	}
-	l.mu.Unlock()
-	select {
-	case ok := <-ch:
-		return ok
-	case <-ctx.Done():
-		return false
-	}
+	return ch
 }
 
 // endSyncs answers every sync waiting.

@@ -30,7 +30,7 @@ type heard struct {
 func listen(t *testing.T, pool *Listener) *heard {
 	t.Helper()
 	h := &heard{l: pool, flushed: make(chan string, 16), listening: make(chan struct{}, 16), lost: make(chan struct{}, 16),
-		cache: &registry.FlushCache{Refresh: time.Hour, Sync: pool.Sync}}
+		cache: &registry.FlushCache{Refresh: time.Hour, Sync: pool.Begin}}
 	pool.Backoff = 10 * time.Millisecond
 	pool.OnFlushed = func(realm string) { h.cache.Invalidate(realm); h.flushed <- realm }
 	pool.OnListening = func() { h.cache.SetListening(true); h.listening <- struct{}{} }
