@@ -81,39 +81,10 @@ func (r *Registry) each(ctx context.Context, q readQuery, visit func(b *kamreg.B
 	if err != nil {
 		return err
 	}
-	var (
-		h    hidden
-		kq   kamailio.Query
-		need int // rows the read needs at most; 0 is all
-		mc   *adapter.Context
-	)
-	start := func() {
-		h = hiddenBy(recs)
-		kq = q.Query
-		// A realm flush's record hides every row of the realm last
-		// modified before it began: the source leaves them out.
-		kq.ModifiedAfter = h.realmFlushed(q.Scope.Realm)
-		need = 0
-		if len(q.Rest) == 0 && q.Page > 0 {
-			// One more tells whether a next page exists; the flush
-			// records bound how many rows may be hidden.
-			need = q.Page + 1 + len(recs)
-		}
-		mc = r.mapping(dir)
-		if q.Scope.Realm == "" {
-			// A read of every realm goes once over rows that would push
-			// out those the caches keep for the realms read often.
-			kq.Uncached, mc.ChannelVars = true, nil
-		}
-	}
-	start()
-	entries := r.Entries
-	if q.Scope.Realm == "" {
-		entries = nil
-	}
+	p := r.plan(q, dir, recs)
 	for read := 0; ; {
-		kq.Limit = batchLimit(r.Source.Batch(), need, read)
-		bs, err := r.live(ctx, kq)
+		p.kq.Limit = batchLimit(r.Source.Batch(), p.need, read)
+		bs, err := r.live(ctx, p.kq)
 		if err != nil {
 			return err
 		}
@@ -127,30 +98,67 @@ func (r *Registry) each(ctx context.Context, q readQuery, visit func(b *kamreg.B
 				if dir, recs, err = r.readDirectory(ctx, q.Scope.Realm); err != nil {
 					return err
 				}
-				start()
+				p = r.plan(q, dir, recs)
 				continue
 			}
 		}
-		for i := range bs {
-			b := &bs[i]
-			if h.hides(b) {
-				continue
-			}
-			reg := entries.Map(b, mc)
-			if !adapter.Match(&reg, q.Rest) {
-				continue
-			}
-			if !visit(b, &reg) {
-				return nil
-			}
+		if !p.hand(bs, q.Rest, visit) {
+			return nil
 		}
 		read += len(bs)
-		if kq.Limit == 0 || len(bs) < kq.Limit || read == need {
+		if p.kq.Limit == 0 || len(bs) < p.kq.Limit || read == p.need {
 			return nil
 		}
 		last := bs[len(bs)-1].KeyOf()
-		kq.After = &last
+		p.kq.After = &last
 	}
+}
+
+// readPlan is how one read goes, given the realm's directory and flush
+// records.
+type readPlan struct {
+	h       hidden
+	kq      kamailio.Query
+	need    int // rows the read needs at most; 0 is all
+	mc      *adapter.Context
+	entries *adapter.EntryCache
+}
+
+func (r *Registry) plan(q readQuery, dir *kamreg.Directory, recs []kamreg.FlushRecord) readPlan {
+	p := readPlan{h: hiddenBy(recs), kq: q.Query, mc: r.mapping(dir), entries: r.Entries}
+	// A realm flush's record hides every row of the realm last modified
+	// before it began: the source leaves them out.
+	p.kq.ModifiedAfter = p.h.realmFlushed(q.Scope.Realm)
+	if len(q.Rest) == 0 && q.Page > 0 {
+		// One more tells whether a next page exists; the flush records
+		// bound how many rows may be hidden.
+		p.need = q.Page + 1 + len(recs)
+	}
+	if q.Scope.Realm == "" {
+		// A read of every realm goes once over rows that would push out
+		// those the caches keep for the realms read often.
+		p.kq.Uncached, p.mc.ChannelVars, p.entries = true, nil, nil
+	}
+	return p
+}
+
+// hand leaves out of bs what the records hide, maps the rest, keeps what
+// passes the filters and hands it to visit; false once visit says stop.
+func (p *readPlan) hand(bs []kamreg.Binding, filters []kamreg.Filter, visit func(*kamreg.Binding, *kamreg.Registration) bool) bool {
+	for i := range bs {
+		b := &bs[i]
+		if p.h.hides(b) {
+			continue
+		}
+		reg := p.entries.Map(b, p.mc)
+		if !adapter.Match(&reg, filters) {
+			continue
+		}
+		if !visit(b, &reg) {
+			return false
+		}
+	}
+	return true
 }
 
 // batchLimit is the limit of the next read of a source that reads batch
