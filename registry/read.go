@@ -102,6 +102,11 @@ func (r *Registry) each(ctx context.Context, q readQuery, visit func(b *kamreg.B
 				continue
 			}
 		}
+		if read == 0 {
+			// Expires count from the clock after the first read: the rpc
+			// source's count from its dump's instant.
+			p.mc.Now = r.now()
+		}
 		if !p.hand(bs, q.Rest, visit) {
 			return nil
 		}

@@ -372,3 +372,26 @@ func answered(ok bool) <-chan bool {
 	ch <- ok
 	return ch
 }
+
+// TestExpiresCountFromAfterTheRead: a list's expires count from the clock
+// after its first read, as an rpc source's binding counts from its dump.
+func TestExpiresCountFromAfterTheRead(t *testing.T) {
+	src, dir := acme()
+	for i := range src.bindings {
+		src.bindings[i].Expires = now.Add(300 * time.Second)
+	}
+	clock := func() time.Time {
+		if len(src.queries) == 0 {
+			return now.Add(-time.Second) // before the read
+		}
+		return now
+	}
+	r := &Registry{Source: src, Directory: dir, Now: clock}
+	page, err := r.List(context.Background(), kamreg.ListQuery{Scope: kamreg.Scope{Realm: "acme.test"}})
+	if err != nil || len(page.Entries) == 0 {
+		t.Fatal(page, err)
+	}
+	if got := page.Entries[0].Expires; got != 300 {
+		t.Errorf("expires %d, want 300 (counted from after the read)", got)
+	}
+}
