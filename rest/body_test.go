@@ -2,6 +2,7 @@ package rest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"github.com/kamreg/kamreg/adapter"
 	"github.com/kamreg/kamreg/metrics"
 	"github.com/kamreg/kamreg/testbed"
+	"github.com/sirupsen/logrus"
 )
 
 // bigEntries returns n registrations of about 1.2 KB of JSON each.
@@ -132,7 +134,7 @@ func TestStreamedCSVTrailer(t *testing.T) {
 // TestBackendFailureMidList: a read that fails before the first byte is
 // the error's envelope; once the list streams, the answer is cut (the
 // client reads an unexpected EOF, and the body is not JSON), counted and
-// logged at error level.
+// logged at warning level (a backend's fault, not kamreg's).
 func TestBackendFailureMidList(t *testing.T) {
 	failing := errors.New("connection reset")
 	for _, tt := range []struct {
@@ -146,7 +148,7 @@ func TestBackendFailureMidList(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			entries := bigEntries(tt.emitted)
 			var log bytes.Buffer
-			s := newTestServer(t, fakeRegistrations{StreamFn: func(_ kamreg.ListQuery, emit func(*kamreg.Registration) error) (*kamreg.Key, error) {
+			s := newTestServer(t, fakeRegistrations{StreamFn: func(_ context.Context, _ kamreg.ListQuery, emit func(*kamreg.Registration) error) (*kamreg.Key, error) {
 				for i := range entries {
 					if err := emit(&entries[i]); err != nil {
 						return nil, err
@@ -188,7 +190,7 @@ func TestClientGoneMidList(t *testing.T) {
 	entry := bigEntries(1)[0]
 	stopped := make(chan error, 1)
 	var log bytes.Buffer
-	s := newTestServer(t, fakeRegistrations{StreamFn: func(_ kamreg.ListQuery, emit func(*kamreg.Registration) error) (*kamreg.Key, error) {
+	s := newTestServer(t, fakeRegistrations{StreamFn: func(_ context.Context, _ kamreg.ListQuery, emit func(*kamreg.Registration) error) (*kamreg.Key, error) {
 		for {
 			// An endless list: only the client's going stops it.
 			if err := emit(&entry); err != nil {
@@ -217,5 +219,81 @@ func TestClientGoneMidList(t *testing.T) {
 	})
 	if strings.Contains(log.String(), `"level":"error"`) {
 		t.Errorf("a client going away is logged as an error:\n%s", log.String())
+	}
+}
+
+// TestCutsAreCountedAtAnyLogLevel: with the log at error level, a cut
+// list is still counted by its reason.
+func TestCutsAreCountedAtAnyLogLevel(t *testing.T) {
+	entries := bigEntries(5000)
+	s := newTestServer(t, fakeRegistrations{StreamFn: func(_ context.Context, _ kamreg.ListQuery, emit func(*kamreg.Registration) error) (*kamreg.Key, error) {
+		for i := range entries {
+			if err := emit(&entries[i]); err != nil {
+				return nil, err
+			}
+		}
+		return nil, kamreg.Errorf(kamreg.EUNAVAILABLE, "read failed")
+	}}, nil)
+	s.cfg.Log.SetLevel(logrus.ErrorLevel)
+	m := metrics.New(prometheus.NewRegistry())
+	s.cfg.Metrics = m
+	resp := get(t, streamingServer(t, s).URL+"/v2/accounts/"+acctID+"/registrations")
+	_, _ = io.ReadAll(resp.Body)
+	testbed.Eventually(t, 10*time.Second, "the cut is counted", func() bool {
+		return testutil.ToFloat64(m.ResponsesCut.WithLabelValues("account_registrations", metrics.CutBackend)) == 1
+	})
+}
+
+// TestAClientGoneSeenByTheRead: when the read sees the request's context
+// end before a write fails, the list is still counted as cut by the
+// client, and not logged at warning.
+func TestAClientGoneSeenByTheRead(t *testing.T) {
+	entries := bigEntries(5000)
+	var log bytes.Buffer
+	sent := make(chan struct{})
+	s := newTestServer(t, fakeRegistrations{StreamFn: func(ctx context.Context, _ kamreg.ListQuery, emit func(*kamreg.Registration) error) (*kamreg.Key, error) {
+		for i := range entries {
+			if err := emit(&entries[i]); err != nil {
+				return nil, err
+			}
+		}
+		close(sent)
+		<-ctx.Done() // the next batch's read, as the registry's does
+		return nil, kamreg.Errorf(kamreg.EUNAVAILABLE, "read: %v", ctx.Err())
+	}}, &log)
+	m := metrics.New(prometheus.NewRegistry())
+	s.cfg.Metrics = m
+	resp := get(t, streamingServer(t, s).URL+"/v2/accounts/"+acctID+"/registrations")
+	go func() { _, _ = io.Copy(io.Discard, resp.Body) }()
+	testbed.Receive(t, sent, 10*time.Second, "the first entries")
+	resp.Body.Close()
+	testbed.Eventually(t, 10*time.Second, "the cut is counted as the client's", func() bool {
+		return testutil.ToFloat64(m.ResponsesCut.WithLabelValues("account_registrations", metrics.CutClient)) == 1
+	})
+	if n := testutil.ToFloat64(m.ResponsesCut.WithLabelValues("account_registrations", metrics.CutBackend)); n != 0 {
+		t.Errorf("%v cuts counted as the backend's", n)
+	}
+	if strings.Contains(log.String(), `"level":"warning"`) {
+		t.Errorf("a client going away is logged at warning:\n%s", log.String())
+	}
+}
+
+// TestAPanicAfterTheFirstByteIsCut: a handler that panics once part of
+// its answer is out cuts the answer; the client never reads it as whole.
+func TestAPanicAfterTheFirstByteIsCut(t *testing.T) {
+	entries := bigEntries(5000)
+	s := newTestServer(t, fakeRegistrations{StreamFn: func(_ context.Context, _ kamreg.ListQuery, emit func(*kamreg.Registration) error) (*kamreg.Key, error) {
+		for i := range entries {
+			if err := emit(&entries[i]); err != nil {
+				return nil, err
+			}
+		}
+		panic("a bug mid-list")
+	}}, nil)
+	for _, path := range []string{"/registrations", "/registrations?accept=csv"} {
+		resp := get(t, streamingServer(t, s).URL+"/v2/accounts/"+acctID+path)
+		if _, err := io.ReadAll(resp.Body); !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("%s: a panic after the first byte read as %v, want an unexpected EOF", path, err)
+		}
 	}
 }

@@ -27,15 +27,15 @@ func (f fakeTokens) Authenticate(_ context.Context, token string) (string, error
 type fakeRegistrations struct {
 	// ListFn answers Stream with a whole page, unless StreamFn is set.
 	ListFn       func(q kamreg.ListQuery) (kamreg.Page, error)
-	StreamFn     func(q kamreg.ListQuery, emit func(*kamreg.Registration) error) (*kamreg.Key, error)
+	StreamFn     func(ctx context.Context, q kamreg.ListQuery, emit func(*kamreg.Registration) error) (*kamreg.Key, error)
 	CountFn      func(q kamreg.ListQuery) (int, error)
 	FlushRealmFn func(a kamreg.Account) (kamreg.FlushReport, error)
 	FlushUserFn  func(a kamreg.Account, username string) (kamreg.FlushReport, error)
 }
 
-func (f fakeRegistrations) Stream(_ context.Context, q kamreg.ListQuery, emit func(*kamreg.Registration) error) (*kamreg.Key, error) {
+func (f fakeRegistrations) Stream(ctx context.Context, q kamreg.ListQuery, emit func(*kamreg.Registration) error) (*kamreg.Key, error) {
 	if f.StreamFn != nil {
-		return f.StreamFn(q, emit)
+		return f.StreamFn(ctx, q, emit)
 	}
 	page, err := f.ListFn(q)
 	if err != nil {

@@ -71,9 +71,13 @@ func (s *Server) observeWith(next http.Handler, ownHeaders bool) http.Handler {
 			}
 			if p != nil {
 				s.cfg.Log.WithFields(logrus.Fields{"request_id": st.requestID, "panic": bounded(fmt.Sprint(p))}).Error("handler panicked")
-				if rec.status == 0 {
-					respondError(rec, r, &panicError{Value: p})
+				if rec.status != 0 {
+					// Part of an answer is out (a streamed list): it is
+					// cut, never ended as if whole.
+					s.logRequest(r, st, rec, time.Since(start), true)
+					panic(http.ErrAbortHandler)
 				}
+				respondError(rec, r, &panicError{Value: p})
 			}
 			s.logRequest(r, st, rec, time.Since(start), false)
 		}()
@@ -88,6 +92,9 @@ func (s *Server) logRequest(r *http.Request, st *state, rec *recorder, took time
 		s.cfg.Metrics.ObserveCut(st.route, r.Method, took)
 	} else {
 		s.cfg.Metrics.ObserveHTTP(st.route, r.Method, rec.status, took)
+	}
+	if st.cut != "" {
+		s.cfg.Metrics.ObserveStreamCut(st.route, st.cut)
 	}
 	// Requests refused with 429 are counted by the metrics and logged at
 	// debug level only: a line for each request of a flood would fill the
@@ -109,7 +116,6 @@ func (s *Server) logRequest(r *http.Request, st *state, rec *recorder, took time
 		fields["account_id"] = st.accountID
 	}
 	if st.cut != "" {
-		s.cfg.Metrics.ObserveStreamCut(st.route, st.cut)
 		fields["cut"] = st.cut
 	}
 	entry := s.cfg.Log.WithFields(fields)

@@ -83,7 +83,9 @@ func listFailed(w http.ResponseWriter, r *http.Request, bd *body, err error) {
 	}
 	st := stateOf(r)
 	st.err = err
-	if bd.err != nil {
+	if bd.err != nil || r.Context().Err() != nil {
+		// The client went away: its write failed, or the read saw its
+		// request's context end first.
 		st.cut = metrics.CutClient
 		return
 	}
