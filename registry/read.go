@@ -134,9 +134,11 @@ func (r *Registry) plan(q readQuery, dir *kamreg.Directory, recs []kamreg.FlushR
 	// A realm flush's record hides every row of the realm last modified
 	// before it began: the source leaves them out.
 	p.kq.ModifiedAfter = p.h.realmFlushed(q.Scope.Realm)
-	if len(q.Rest) == 0 && q.Page > 0 {
+	if len(q.Rest) == 0 && q.Page > 0 && (q.Scope.Realm != "" || len(p.h.realms) == 0) {
 		// One more tells whether a next page exists; the flush records
-		// bound how many rows may be hidden.
+		// bound how many rows may be hidden. Not across realms once a
+		// realm was flushed: that record hides any number of rows, and
+		// the read goes on until the page is full.
 		p.need = q.Page + 1 + len(recs)
 	}
 	if q.Scope.Realm == "" {

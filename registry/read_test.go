@@ -395,3 +395,28 @@ func TestExpiresCountFromAfterTheRead(t *testing.T) {
 		t.Errorf("expires %d, want 300 (counted from after the read)", got)
 	}
 }
+
+// TestAPageOfEveryRealmAfterARealmFlush: a realm flush's record hides
+// any number of rows of its realm; a page of every realm still fills
+// from the other realms and says whether more remain.
+func TestAPageOfEveryRealmAfterARealmFlush(t *testing.T) {
+	for _, batch := range []int{0, 1, 2} {
+		src, dir := acme()
+		src.batch = batch
+		src.bindings = append(src.bindings, bind("r6", "erin", "other.test", "sip:erin@127.0.0.6"))
+		dir.records = []kamreg.FlushRecord{kamreg.RealmFlush("acme.test", now)}
+		r := &Registry{Source: src, Directory: dir, Now: func() time.Time { return now }}
+		page, err := r.List(context.Background(), kamreg.ListQuery{Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"r5"}, ruids(page)); diff != "" || page.Next == nil {
+			t.Errorf("batch %d: first page (-want +got):\n%s, next %v", batch, diff, page.Next)
+			continue
+		}
+		page, err = r.List(context.Background(), kamreg.ListQuery{Limit: 1, After: page.Next})
+		if diff := cmp.Diff([]string{"r6"}, ruids(page)); err != nil || diff != "" || page.Next != nil {
+			t.Errorf("batch %d: second page (-want +got):\n%s, next %v, %v", batch, diff, page.Next, err)
+		}
+	}
+}
