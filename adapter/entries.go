@@ -9,10 +9,10 @@ import (
 	"github.com/kamreg/kamreg/jsontext"
 )
 
-// EntryCacheSize is how many registrations an EntryCache keeps: every
+// entryCacheSize is how many registrations an EntryCache keeps: every
 // phone of the realms listed most, about 2 KB each. A list of more
 // bindings than that maps and encodes the rest afresh.
-const EntryCacheSize = 10000
+const entryCacheSize = 10000
 
 // EntryCache keeps each registration, and its JSON, while what it is made
 // of is unchanged: the binding (usrloc rewrites Call-ID, CSeq and
@@ -43,11 +43,21 @@ type encoded struct {
 	head, tail []byte
 }
 
-// NewEntryCache returns a cache of EntryCacheSize registrations.
+// NewEntryCache returns a cache of entryCacheSize registrations.
 func NewEntryCache() *EntryCache {
-	m, _ := lru.New[string, *mapped](EntryCacheSize)
-	e, _ := lru.New[jsonKey, *encoded](EntryCacheSize)
+	m, _ := lru.New[string, *mapped](entryCacheSize)
+	e, _ := lru.New[jsonKey, *encoded](entryCacheSize)
 	return &EntryCache{mapped: m, encoded: e}
+}
+
+// For is the cache a read of scope uses: none for a read of every realm,
+// which goes once over rows that would push out those the realms' own
+// lists keep.
+func (ec *EntryCache) For(s kamreg.Scope) *EntryCache {
+	if s.Realm == "" {
+		return nil
+	}
+	return ec
 }
 
 // Len is how many registrations the cache keeps.

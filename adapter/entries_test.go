@@ -75,11 +75,11 @@ func fresh(b kamreg.Binding) kamreg.Binding {
 }
 
 // TestEntryCacheIsBounded: a list of more bindings than the cache holds
-// is mapped right, and the cache keeps EntryCacheSize of them.
+// is mapped right, and the cache keeps entryCacheSize of them.
 func TestEntryCacheIsBounded(t *testing.T) {
 	ec := NewEntryCache()
 	c := mapCtx(acme())
-	for i := 0; i < EntryCacheSize+100; i++ {
+	for i := 0; i < entryCacheSize+100; i++ {
 		b := binding()
 		b.Ruid, b.CallID = fmt.Sprintf("uloc-%d", i), fmt.Sprintf("c%d", i)
 		r := ec.Map(&b, c)
@@ -87,8 +87,8 @@ func TestEntryCacheIsBounded(t *testing.T) {
 			t.Fatalf("entry %d: %s, want %s", i, got, want)
 		}
 	}
-	if ec.mapped.Len() != EntryCacheSize || ec.encoded.Len() != EntryCacheSize {
-		t.Errorf("kept %d mappings and %d encodings, want %d", ec.mapped.Len(), ec.encoded.Len(), EntryCacheSize)
+	if ec.mapped.Len() != entryCacheSize || ec.encoded.Len() != entryCacheSize {
+		t.Errorf("kept %d mappings and %d encodings, want %d", ec.mapped.Len(), ec.encoded.Len(), entryCacheSize)
 	}
 }
 

@@ -26,7 +26,7 @@ import (
 )
 
 // streamRows is the size of the streamed realm: tens of megabytes of
-// JSON, far more than kamreg holds before its first byte (rest.MaxHashedBody)
+// JSON, far more than kamreg holds before its first byte (4 MiB, README)
 // and more than loopback's socket buffers hold, so that a client that
 // stops reading holds kamreg in the middle of the list.
 const streamRows = 60000

@@ -1,11 +1,14 @@
 package kamailio
 
 import (
+	"context"
+	"strconv"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/kamreg/kamreg"
+	"github.com/kamreg/kamreg/dberr"
 )
 
 // attrCacheSize bounds the bindings whose attributes are kept.
@@ -58,4 +61,52 @@ func (c *attrCache) put(b *kamreg.Binding, a attrs, keep bool) {
 	if keep {
 		c.lru.Add(b.Ruid, attrEntry{callID: b.CallID, cseq: b.CSeq, modified: b.LastModified, attrs: a})
 	}
+}
+
+// fillAttrs sets each binding's attributes: from the cache while the
+// binding is in the state they were read in, otherwise from
+// location_attrs, in one query for every binding missing.
+func (u *Usrloc) fillAttrs(ctx context.Context, bs []kamreg.Binding, fresh []freshRow, keep bool) error {
+	var missing []int
+	for _, f := range fresh {
+		if !u.attrs.fill(&bs[f.i]) {
+			missing = append(missing, f.i)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	users, domains, ruids := make([]string, len(missing)), make([]string, len(missing)), make([]string, len(missing))
+	for j, i := range missing {
+		users[j], domains[j], ruids[j] = bs[i].Username, bs[i].Domain, bs[i].Ruid
+	}
+	rows, err := u.pool.Query(ctx, u.attrsOf, users, domains, ruids)
+	if err != nil {
+		return dberr.Wrap(err)
+	}
+	defer rows.Close()
+	found := make(map[string]attrs, len(missing))
+	var ruid, name, value string
+	for rows.Next() {
+		if err := rows.Scan(&ruid, &name, &value); err != nil {
+			return dberr.Wrap(err)
+		}
+		a := found[ruid]
+		switch name {
+		case "custom_channel_vars":
+			a.channelVars = value
+		case "initial_registration":
+			if s, err := strconv.ParseInt(value, 10, 64); err == nil && s > 0 {
+				a.initial = time.Unix(s, 0)
+			}
+		}
+		found[ruid] = a
+	}
+	if err := rows.Err(); err != nil {
+		return dberr.Wrap(err)
+	}
+	for _, i := range missing {
+		u.attrs.put(&bs[i], found[bs[i].Ruid], keep)
+	}
+	return nil
 }

@@ -2,11 +2,16 @@ package kamailio
 
 import (
 	"bytes"
+	"cmp"
+	"time"
 	"unsafe"
+
+	"github.com/jackc/pgx/v5"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/kamreg/kamreg"
+	"github.com/kamreg/kamreg/dberr"
 )
 
 // rowCacheSize bounds the rows kept as they were read: about 1.2 KB each.
@@ -77,4 +82,55 @@ func copyRaw(raw [][]byte) [][]byte {
 		cols[i] = buf[start:len(buf):len(buf)]
 	}
 	return cols
+}
+
+// freshRow is a binding scan decoded: its index, and its raw values when
+// the row cache was asked.
+type freshRow struct {
+	i   int
+	raw [][]byte
+}
+
+// scan reads the rows of the list statement; limit sizes the result. With
+// cached, a row the row cache holds unchanged is its binding, attributes
+// included; the others are decoded, without attributes, and returned as
+// fresh too, with their raw values when keep (for the row cache).
+func (u *Usrloc) scan(rows pgx.Rows, limit int, cached, keep bool) ([]kamreg.Binding, []freshRow, error) {
+	defer rows.Close()
+	// A realm of a thousand phones is the common size.
+	out := make([]kamreg.Binding, 0, cmp.Or(min(limit, 1024), 1024))
+	var fresh []freshRow
+	var expires, modified time.Time
+	var serverID int32
+	for rows.Next() {
+		if cached {
+			raw := rows.RawValues()
+			if b, ok := u.rows.get(raw); ok {
+				out = append(out, b)
+				continue
+			}
+			f := freshRow{i: len(out)}
+			if keep {
+				f.raw = copyRaw(raw)
+			}
+			fresh = append(fresh, f)
+		} else {
+			fresh = append(fresh, freshRow{i: len(out)})
+		}
+		var b kamreg.Binding
+		if err := rows.Scan(&b.Ruid, &b.Username, &b.Domain, &b.Contact, &b.Received, &b.Path, &b.Socket,
+			&b.CallID, &b.CSeq, &b.UserAgent, &expires, &modified, &serverID); err != nil {
+			return nil, nil, dberr.Wrap(err)
+		}
+		if expires.Unix() != 0 {
+			b.Expires = u.inZone(expires)
+		}
+		b.LastModified = u.inZone(modified)
+		b.ServerID = int(serverID)
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, dberr.Wrap(err)
+	}
+	return out, fresh, nil
 }

@@ -1,7 +1,6 @@
 package kamailio
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -153,13 +152,13 @@ func (u *Usrloc) CountSQL(q Query) (string, []any) {
 	return fmt.Sprintf(u.count, where), args
 }
 
-// ListBatch is how many rows one read of a long list asks for: a few
+// listBatch is how many rows one read of a long list asks for: a few
 // megabytes of bindings, and a realm of a thousand phones in one read.
-const ListBatch = 2000
+const listBatch = 2000
 
-// Batch is ListBatch: a long list is read in keyset batches, each a plain
+// Batch is listBatch: a long list is read in keyset batches, each a plain
 // index read that holds no connection while the list is written.
-func (u *Usrloc) Batch() int { return ListBatch }
+func (u *Usrloc) Batch() int { return listBatch }
 
 // Live returns the live bindings the query selects, ordered by username,
 // contact and ruid, with their usrloc attributes.
@@ -183,105 +182,6 @@ func (u *Usrloc) Live(ctx context.Context, q Query) ([]kamreg.Binding, error) {
 		}
 	}
 	return out, nil
-}
-
-// freshRow is a binding scan decoded: its index, and its raw values when
-// the row cache was asked.
-type freshRow struct {
-	i   int
-	raw [][]byte
-}
-
-// scan reads the rows of the list statement; limit sizes the result. With
-// cached, a row the row cache holds unchanged is its binding, attributes
-// included; the others are decoded, without attributes, and returned as
-// fresh too, with their raw values when keep (for the row cache).
-func (u *Usrloc) scan(rows pgx.Rows, limit int, cached, keep bool) ([]kamreg.Binding, []freshRow, error) {
-	defer rows.Close()
-	// A realm of a thousand phones is the common size.
-	out := make([]kamreg.Binding, 0, cmp.Or(min(limit, 1024), 1024))
-	var fresh []freshRow
-	var expires, modified time.Time
-	var serverID int32
-	for rows.Next() {
-		if cached {
-			raw := rows.RawValues()
-			if b, ok := u.rows.get(raw); ok {
-				out = append(out, b)
-				continue
-			}
-			f := freshRow{i: len(out)}
-			if keep {
-				f.raw = copyRaw(raw)
-			}
-			fresh = append(fresh, f)
-		} else {
-			fresh = append(fresh, freshRow{i: len(out)})
-		}
-		var b kamreg.Binding
-		if err := rows.Scan(&b.Ruid, &b.Username, &b.Domain, &b.Contact, &b.Received, &b.Path, &b.Socket,
-			&b.CallID, &b.CSeq, &b.UserAgent, &expires, &modified, &serverID); err != nil {
-			return nil, nil, dberr.Wrap(err)
-		}
-		if expires.Unix() != 0 {
-			b.Expires = u.inZone(expires)
-		}
-		b.LastModified = u.inZone(modified)
-		b.ServerID = int(serverID)
-		out = append(out, b)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, dberr.Wrap(err)
-	}
-	return out, fresh, nil
-}
-
-// fillAttrs sets each binding's attributes: from the cache while the
-// binding is in the state they were read in, otherwise from
-// location_attrs, in one query for every binding missing.
-func (u *Usrloc) fillAttrs(ctx context.Context, bs []kamreg.Binding, fresh []freshRow, keep bool) error {
-	var missing []int
-	for _, f := range fresh {
-		if !u.attrs.fill(&bs[f.i]) {
-			missing = append(missing, f.i)
-		}
-	}
-	if len(missing) == 0 {
-		return nil
-	}
-	users, domains, ruids := make([]string, len(missing)), make([]string, len(missing)), make([]string, len(missing))
-	for j, i := range missing {
-		users[j], domains[j], ruids[j] = bs[i].Username, bs[i].Domain, bs[i].Ruid
-	}
-	rows, err := u.pool.Query(ctx, u.attrsOf, users, domains, ruids)
-	if err != nil {
-		return dberr.Wrap(err)
-	}
-	defer rows.Close()
-	found := make(map[string]attrs, len(missing))
-	var ruid, name, value string
-	for rows.Next() {
-		if err := rows.Scan(&ruid, &name, &value); err != nil {
-			return dberr.Wrap(err)
-		}
-		a := found[ruid]
-		switch name {
-		case "custom_channel_vars":
-			a.channelVars = value
-		case "initial_registration":
-			if s, err := strconv.ParseInt(value, 10, 64); err == nil && s > 0 {
-				a.initial = time.Unix(s, 0)
-			}
-		}
-		found[ruid] = a
-	}
-	if err := rows.Err(); err != nil {
-		return dberr.Wrap(err)
-	}
-	for _, i := range missing {
-		u.attrs.put(&bs[i], found[bs[i].Ruid], keep)
-	}
-	return nil
 }
 
 // Count returns how many entries Live would return, without a limit.

@@ -64,9 +64,9 @@ type readQuery struct {
 	Page int
 }
 
-// DefaultReadTimeout bounds each read of the source when Registry's
+// defaultReadTimeout bounds each read of the source when Registry's
 // ReadTimeout is zero.
-const DefaultReadTimeout = 15 * time.Second
+const defaultReadTimeout = 15 * time.Second
 
 // each is the one read path of list, count, watch and device status: it
 // reads the realm's directory and flush records, then the bindings q
@@ -130,7 +130,7 @@ type readPlan struct {
 }
 
 func (r *Registry) plan(q readQuery, dir *kamreg.Directory, recs []kamreg.FlushRecord) readPlan {
-	p := readPlan{h: hiddenBy(recs), kq: q.Query, mc: r.mapping(dir), entries: r.Entries}
+	p := readPlan{h: hiddenBy(recs), kq: q.Query, mc: r.mapping(dir), entries: r.Entries.For(q.Scope)}
 	// A realm flush's record hides every row of the realm last modified
 	// before it began: the source leaves them out.
 	p.kq.ModifiedAfter = p.h.realmFlushed(q.Scope.Realm)
@@ -144,7 +144,7 @@ func (r *Registry) plan(q readQuery, dir *kamreg.Directory, recs []kamreg.FlushR
 	if q.Scope.Realm == "" {
 		// A read of every realm goes once over rows that would push out
 		// those the caches keep for the realms read often.
-		p.kq.Uncached, p.mc.ChannelVars, p.entries = true, nil, nil
+		p.kq.Uncached, p.mc.ChannelVars = true, nil
 	}
 	return p
 }
@@ -191,7 +191,7 @@ func (r *Registry) live(ctx context.Context, q kamailio.Query) ([]kamreg.Binding
 
 // bounded is ctx bounded by ReadTimeout, for one read.
 func (r *Registry) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, cmp.Or(r.ReadTimeout, DefaultReadTimeout))
+	return context.WithTimeout(ctx, cmp.Or(r.ReadTimeout, defaultReadTimeout))
 }
 
 // directory returns the realm's directory and flush records. From the
@@ -209,13 +209,20 @@ func (r *Registry) directory(ctx context.Context, realm string) (*kamreg.Directo
 
 // readDirectory reads the realm's directory and flush records in one
 // round trip (the records cost nothing more there, and are never older
-// than the read), and keeps both in the cache.
+// than the read), and keeps both in the cache (the records alone for
+// every realm, "").
 func (r *Registry) readDirectory(ctx context.Context, realm string) (*kamreg.Directory, []kamreg.FlushRecord, error) {
 	_, _, t := r.Cache.get(realm)
 	ctx, cancel := r.bounded(ctx)
 	defer cancel()
 	dir, recs, err := r.Directory.Read(ctx, realm)
-	if err == nil {
+	switch {
+	case err != nil:
+	case realm == "":
+		// Every account and device: not held, as a read of every realm
+		// holds nothing in the other caches either.
+		r.Cache.put(realm, recs, t)
+	default:
 		r.Cache.putDirectory(realm, dir, recs, t)
 	}
 	return dir, recs, err

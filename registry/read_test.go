@@ -420,3 +420,48 @@ func TestAPageOfEveryRealmAfterARealmFlush(t *testing.T) {
 		}
 	}
 }
+
+// TestCachedReadsThatFail: a read made again because the sync said no
+// fails the list or count, never an empty or partial answer; a count
+// whose source fails while its sync is pending fails too.
+func TestCachedReadsThatFail(t *testing.T) {
+	scope := kamreg.ListQuery{Scope: kamreg.Scope{Realm: "acme.test"}}
+	gone := errors.New("connection reset")
+	for _, tt := range []struct {
+		name string
+		// fail runs between the first read (which fills the cache) and
+		// the second.
+		fail func(src *fakeSource, dir *fakeDirectory, c *FlushCache)
+	}{
+		{"the directory, read again after the sync said no", func(_ *fakeSource, dir *fakeDirectory, c *FlushCache) {
+			c.Sync = func() <-chan bool { return answered(false) }
+			dir.err = gone
+		}},
+		{"the source, while the sync is pending", func(src *fakeSource, _ *fakeDirectory, c *FlushCache) {
+			c.Sync = func() <-chan bool { return make(chan bool) } // never answers
+			src.err = gone
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, read := range []struct {
+				name string
+				do   func(r *Registry) error
+			}{
+				{"list", func(r *Registry) error { _, err := r.List(context.Background(), scope); return err }},
+				{"count", func(r *Registry) error { _, err := r.Count(context.Background(), scope); return err }},
+			} {
+				src, dir := acme()
+				cache := &FlushCache{Refresh: time.Hour}
+				cache.SetListening(true)
+				r := &Registry{Source: src, Directory: dir, Cache: cache, Now: func() time.Time { return now }}
+				if err := read.do(r); err != nil {
+					t.Fatal(err)
+				}
+				tt.fail(src, dir, cache)
+				if err := read.do(r); !errors.Is(err, gone) {
+					t.Errorf("%s: %v, want the failure", read.name, err)
+				}
+			}
+		})
+	}
+}

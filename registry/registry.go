@@ -93,12 +93,12 @@ type Registry struct {
 	// for a source whose nodes write no row late (rpc, db_mode 1 or 3).
 	Sweep *Sweep
 	// ReadTimeout bounds each read of the source (a long list is many);
-	// zero means DefaultReadTimeout.
+	// zero means 15 s.
 	ReadTimeout time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Cache, when set, keeps the flush records of the realms read; nil
-	// reads them with every request.
+	// Cache, when set, keeps the flush records, accounts and devices of
+	// the realms read; nil reads them with every request.
 	Cache *FlushCache
 	// OnFlushed, when set, hears the realm of every flush that removed
 	// something, once the flush is recorded: what keeps reads of the realm

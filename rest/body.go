@@ -10,12 +10,12 @@ import (
 	"github.com/zeebo/xxh3"
 )
 
-// MaxHashedBody is the most data (the JSON of data, or the CSV) a list
+// maxHashedBody is the most data (the JSON of data, or the CSV) a list
 // holds before its first byte. A list whose data fits is sent whole, with
 // Content-Length and its revision as ETag (and a 304 for a matching
 // If-None-Match); a longer one is streamed as it is read, in bounded
 // memory, its revision in the envelope's tail only.
-const MaxHashedBody = 4 << 20
+const maxHashedBody = 4 << 20
 
 // streamChunk is how much a streamed body gathers between writes.
 const streamChunk = 64 << 10
@@ -27,7 +27,7 @@ var bodies = sync.Pool{New: func() any { return new([]byte) }}
 const maxPooledBody = 8 << 20
 
 // body is a response body written piece by piece: kept whole while its
-// data is at most MaxHashedBody, then streamed. The data is hashed as it
+// data is at most maxHashedBody, then streamed. The data is hashed as it
 // goes, so that its revision is the same either way.
 type body struct {
 	w    http.ResponseWriter
@@ -38,7 +38,7 @@ type body struct {
 
 	bp        *[]byte
 	b         []byte
-	dataFrom  int // where the data begins in b (0 once streaming)
+	dataFrom  int // where the data begins in b, until it streams
 	hashed    int // bytes of b already hashed
 	hashing   bool
 	hash      xxh3.Hasher
@@ -71,13 +71,13 @@ func (bd *body) Write(p []byte) (int, error) {
 	return len(p), bd.grew()
 }
 
-// grew is called after bytes were appended to b: past MaxHashedBody of
+// grew is called after bytes were appended to b: past maxHashedBody of
 // data the answer starts streaming, and a streaming answer sends what
 // it gathered past streamChunk. It returns the client's write error.
 func (bd *body) grew() error {
 	switch {
 	case bd.err != nil:
-	case !bd.streaming && len(bd.b)-bd.dataFrom > MaxHashedBody:
+	case !bd.streaming && len(bd.b)-bd.dataFrom > maxHashedBody:
 		bd.streaming = true
 		h := bd.w.Header()
 		h.Set("Content-Type", bd.kind)

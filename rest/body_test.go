@@ -57,7 +57,7 @@ func get(t *testing.T, url string) *http.Response {
 	return resp
 }
 
-// TestBodiesWholeOrStreamed: a list whose data fits MaxHashedBody is sent
+// TestBodiesWholeOrStreamed: a list whose data fits maxHashedBody is sent
 // whole with Content-Length and ETag; a larger one is chunked without
 // them. Either way the envelope is the same bytes and the revision is
 // the data's.
@@ -81,8 +81,8 @@ func TestBodiesWholeOrStreamed(t *testing.T) {
 				t.Fatal(err)
 			}
 			data := adapter.AppendJSONList(nil, entries)
-			if (len(data) > MaxHashedBody) != tt.streamed {
-				t.Fatalf("%d bytes of data against a bound of %d: the case is wrong", len(data), MaxHashedBody)
+			if (len(data) > maxHashedBody) != tt.streamed {
+				t.Fatalf("%d bytes of data against a bound of %d: the case is wrong", len(data), maxHashedBody)
 			}
 			rev := Revision(data)
 			want := `{"auth_token":"` + goodTok + `","data":` + string(data) + `,"page_size":` + strconv.Itoa(tt.n) +
@@ -202,7 +202,7 @@ func TestClientGoneMidList(t *testing.T) {
 	m := metrics.New(prometheus.NewRegistry())
 	s.cfg.Metrics = m
 	resp := get(t, streamingServer(t, s).URL+"/v2/accounts/"+acctID+"/registrations")
-	if _, err := io.CopyN(io.Discard, resp.Body, MaxHashedBody+1<<20); err != nil {
+	if _, err := io.CopyN(io.Discard, resp.Body, maxHashedBody+1<<20); err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()

@@ -11,7 +11,7 @@ import (
 
 // listCSV answers a list as CSV, as its entries are read: a header row of
 // the keys, then one row per entry, as an attachment. Whole (its data at
-// most MaxHashedBody) it has the revision of the body as ETag and a next
+// most maxHashedBody) it has the revision of the body as ETag and a next
 // page's start_key in X-Next-Start-Key; streamed, it has no ETag and the
 // start_key comes as the trailer X-Next-Start-Key.
 func (s *Server) listCSV(w http.ResponseWriter, r *http.Request, q kamreg.ListQuery) {

@@ -21,7 +21,7 @@ func (s *Server) readContext(r *http.Request) (context.Context, context.CancelFu
 }
 
 // list answers a list as its entries are read (Registrations.Stream): in
-// bounded memory, whole with an ETag when its data fits MaxHashedBody,
+// bounded memory, whole with an ETag when its data fits maxHashedBody,
 // streamed beyond (see body).
 func (s *Server) list(w http.ResponseWriter, r *http.Request, a *kamreg.Account) {
 	o, err := parseListOptions(r)
@@ -42,10 +42,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, a *kamreg.Account)
 	bd.startData()
 	bd.b = append(bd.b, '[')
 	n := 0
-	entries := s.cfg.Entries
-	if o.query.Scope.Realm == "" {
-		entries = nil // the list of every realm: see registry's each
-	}
+	entries := s.cfg.Entries.For(o.query.Scope)
 	// Each read of the stream is bounded by the registry (ReadTimeout);
 	// the whole list by the server's write timeout.
 	next, err := s.cfg.Registrations.Stream(r.Context(), o.query, func(reg *kamreg.Registration) error {
