@@ -30,6 +30,10 @@ func hearFlushes(l *store.Listener, reg *registry.Registry, log *logrus.Logger) 
 		reg.Cache.Invalidate(realm)
 		reg.OnFlushed(realm)
 	}
+	// An account or device put: the realm's directory is read again
+	// (watchers see it at their next poll); nothing was removed, so no
+	// dump is dropped and no watcher is woken.
+	l.OnChanged = reg.Cache.Invalidate
 	l.OnListening = func() {
 		failing = false
 		reg.Cache.SetListening(true)

@@ -74,6 +74,10 @@ type Listener struct {
 	// OnFlushed hears the realm of each flush of another replica; "" means
 	// any realm.
 	OnFlushed func(realm string)
+	// OnChanged, when set, hears of the accounts or devices of a realm
+	// that changed ("" for every realm; directorySender), instead of
+	// OnFlushed.
+	OnChanged func(realm string)
 	// OnListening is called each time LISTEN is in force, the first time
 	// and after every reconnection; OnLost when the connection is lost.
 	OnListening, OnLost func()
@@ -268,7 +272,10 @@ func (l *Listener) roundTrip(ctx context.Context, conn *pgx.Conn) error {
 // too and are left out.
 func (l *Listener) told(p string) {
 	sender, _, realm := parsePayload(p)
-	if (sender == "" || sender != l.Self) && l.OnFlushed != nil {
+	switch {
+	case sender == directorySender && l.OnChanged != nil:
+		l.OnChanged(realm)
+	case (sender == "" || sender != l.Self) && l.OnFlushed != nil:
 		l.OnFlushed(realm)
 	}
 }
