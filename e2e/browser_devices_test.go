@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -88,34 +87,7 @@ func TestMonsterDeviceCallsFromABrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	results := make(chan []byte, 1)
-	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.Method == http.MethodGet && r.URL.Path == "/":
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			fmt.Fprintf(w, browserDevicesPage, cfg)
-		case r.Method == http.MethodPost && r.URL.Path == "/result":
-			body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-			select {
-			case results <- body:
-			default:
-			}
-			w.WriteHeader(http.StatusNoContent)
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	defer page.Close()
-
-	dom, stop := runChromium(t, chromium, page.URL+"/")
-	defer stop()
-	var raw []byte
-	select {
-	case raw = <-results:
-	case <-time.After(90 * time.Second):
-		stop()
-		t.Fatalf("the page posted no result within 90 s; chromium printed:\n%s", dom())
-	}
+	raw, _ := browserResult(t, chromium, browserDevicesPage, cfg, 1<<20)
 	var steps []struct {
 		Name   string `json:"name"`
 		Error  string `json:"error"`

@@ -101,34 +101,7 @@ func TestMonsterCallsFromABrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	results := make(chan []byte, 1)
-	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.Method == http.MethodGet && r.URL.Path == "/":
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			fmt.Fprintf(w, browserPage, cfg)
-		case r.Method == http.MethodPost && r.URL.Path == "/result":
-			body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<22))
-			select {
-			case results <- body:
-			default:
-			}
-			w.WriteHeader(http.StatusNoContent)
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	defer page.Close()
-
-	dom, stop := runChromium(t, chromium, page.URL+"/")
-	defer stop()
-	var raw []byte
-	select {
-	case raw = <-results:
-	case <-time.After(90 * time.Second):
-		stop()
-		t.Fatalf("the page posted no result within 90 s; chromium printed:\n%s", dom())
-	}
+	raw, pageURL := browserResult(t, chromium, browserPage, cfg, 4<<20)
 	var res struct {
 		Origin string        `json:"origin"`
 		Steps  []browserStep `json:"steps"`
@@ -136,8 +109,8 @@ func TestMonsterCallsFromABrowser(t *testing.T) {
 	if err := json.Unmarshal(raw, &res); err != nil {
 		t.Fatalf("result: %v: %s", err, raw)
 	}
-	if res.Origin == env.main.Base || res.Origin != page.URL {
-		t.Fatalf("the page ran on %q; want %q, another origin than kamreg's %q", res.Origin, page.URL, env.main.Base)
+	if res.Origin == env.main.Base || res.Origin != pageURL {
+		t.Fatalf("the page ran on %q; want %q, another origin than kamreg's %q", res.Origin, pageURL, env.main.Base)
 	}
 	steps := map[string]browserStep{}
 	for _, s := range res.Steps {
@@ -202,6 +175,42 @@ func TestMonsterCallsFromABrowser(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("answers as the browser read them (-want +got):\n%s", diff)
+	}
+}
+
+// browserResult serves page (a format with one %s, given cfg) at the root
+// of an origin of its own, opens it in headless Chromium and returns what
+// the page POSTs to /result (at most limit bytes) and the origin's URL,
+// failing the test when nothing comes within 90 s.
+func browserResult(t *testing.T, chromium, page string, cfg []byte, limit int64) ([]byte, string) {
+	t.Helper()
+	results := make(chan []byte, 1)
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodGet && r.URL.Path == "/":
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprintf(w, page, cfg)
+		case r.Method == http.MethodPost && r.URL.Path == "/result":
+			body, _ := io.ReadAll(io.LimitReader(r.Body, limit))
+			select {
+			case results <- body:
+			default:
+			}
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer origin.Close()
+	dom, stop := runChromium(t, chromium, origin.URL+"/")
+	defer stop()
+	select {
+	case raw := <-results:
+		return raw, origin.URL
+	case <-time.After(90 * time.Second):
+		stop()
+		t.Fatalf("the page posted no result within 90 s; chromium printed:\n%s", dom())
+		return nil, ""
 	}
 }
 
