@@ -138,6 +138,19 @@ function cell(label, text, cls) {
   return td;
 }
 
+/** actionButton is a row's button for the registration r (its username
+ * and realm in data attributes, read by the click handlers). */
+function actionButton(className, text, label, r) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = className;
+  b.dataset.username = r.username;
+  b.dataset.realm = r.realm;
+  b.textContent = text;
+  b.setAttribute("aria-label", label);
+  return b;
+}
+
 function render() {
   const rows = visibleRows();
   const body = $("regs").tBodies[0];
@@ -145,25 +158,9 @@ function render() {
     const tr = document.createElement("tr");
     tr.dataset.key = keyOf(r);
     tr.dataset.username = r.username;
-    const flush = document.createElement("button");
-    flush.type = "button";
-    flush.className = "flush-one danger";
-    flush.dataset.username = r.username;
-    flush.dataset.realm = r.realm;
-    flush.textContent = "Flush";
-    flush.setAttribute("aria-label", `Flush ${r.username}`);
-    const restart = document.createElement("button");
-    restart.type = "button";
-    restart.className = "restart-one";
-    restart.dataset.username = r.username;
-    restart.dataset.realm = r.realm;
-    restart.textContent = "Restart";
-    restart.setAttribute("aria-label", `Restart ${r.username}`);
-    const details = document.createElement("button");
-    details.type = "button";
-    details.className = "details-one";
-    details.textContent = "Details";
-    details.setAttribute("aria-label", `Details of ${r.username}`);
+    const flush = actionButton("flush-one danger", "Flush", `Flush ${r.username}`, r);
+    const restart = actionButton("restart-one", "Restart", `Restart ${r.username}`, r);
+    const details = actionButton("details-one", "Details", `Details of ${r.username}`, r);
     const actions = cell("", "", "actions");
     actions.append(details, restart, flush);
     tr.append(cell("User", r.username, "username"), cell("Contact", r.contact, "contact"),
