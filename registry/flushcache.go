@@ -66,33 +66,34 @@ type ticket struct {
 // get returns the realm's records if fresh, and the ticket to put a new
 // read with.
 func (c *FlushCache) get(realm string) ([]kamreg.FlushRecord, bool, ticket) {
+	e, ok, t := c.lookup(realm)
+	return e.recs, ok, t
+}
+
+// getDirectory returns the realm's directory and records if both are
+// fresh, and the ticket to put a new read with.
+func (c *FlushCache) getDirectory(realm string) (*kamreg.Directory, []kamreg.FlushRecord, bool, ticket) {
+	e, ok, t := c.lookup(realm)
+	if !ok || e.dir == nil || t.at.Sub(e.dirAt) >= c.Refresh {
+		return nil, nil, false, t
+	}
+	return e.dir, e.recs, true, t
+}
+
+// lookup returns the realm's entry if its records are fresh, and the
+// ticket to put a new read with, in one hold of the lock.
+func (c *FlushCache) lookup(realm string) (cachedRecords, bool, ticket) {
 	if c == nil {
-		return nil, false, ticket{}
+		return cachedRecords{}, false, ticket{}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.now()
 	e, ok := c.realms[strings.ToLower(realm)]
 	if !ok || !c.listening || now.Sub(e.at) >= c.Refresh {
-		return nil, false, ticket{gen: c.gen, at: now}
+		return cachedRecords{}, false, ticket{gen: c.gen, at: now}
 	}
-	return e.recs, true, ticket{gen: c.gen, at: now}
-}
-
-// getDirectory returns the realm's directory and records if both are
-// fresh, and the ticket to put a new read with.
-func (c *FlushCache) getDirectory(realm string) (*kamreg.Directory, []kamreg.FlushRecord, bool, ticket) {
-	recs, ok, t := c.get(realm)
-	if !ok {
-		return nil, nil, false, t
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e := c.realms[strings.ToLower(realm)]
-	if e.dir == nil || t.at.Sub(e.dirAt) >= c.Refresh {
-		return nil, nil, false, t
-	}
-	return e.dir, recs, true, t
+	return e, true, ticket{gen: c.gen, at: now}
 }
 
 // fresh returns the realm's records if fresh once Sync has told every
